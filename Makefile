@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh machine (as root, see README):
+#   make demo   Baton's main job, locally
+#   make test   unit tests, then the end-to-end suite on a real control plane and LAN
+SHELL := /bin/bash
+NODE_TEST := node --enable-source-maps --test --test-reporter=spec
+# The whole e2e suite must finish well inside CI's 90 minutes.
+E2E_TIMEOUT_MS := 3600000
+
+.PHONY: setup build toolchain test unit e2e demo clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	npx tsc -p tsconfig.json
+
+# Builds kube-apiserver, kube-controller-manager, etcd and helm once per machine (see e2e/ground/toolchain.ts).
+toolchain: build
+	node dist/e2e/ground/build-tools.js
+
+unit: build
+	$(NODE_TEST) dist/src dist/e2e/ground
+
+# The suite runs inside the lab namespace (launch.js), then a separate process checks that nothing was left behind; both always run.
+LAUNCH := node --enable-source-maps dist/e2e/ground/launch.js --
+
+e2e: toolchain
+	@rc=0; \
+	$(LAUNCH) $(NODE_TEST) --test-timeout=$(E2E_TIMEOUT_MS) dist/e2e/suite.js || rc=1; \
+	$(NODE_TEST) dist/e2e/after-suite.js || rc=1; \
+	exit $$rc
+
+test: build
+	@rc=0; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory e2e || rc=1; \
+	exit $$rc
+
+demo: toolchain
+	$(LAUNCH) node --enable-source-maps dist/e2e/ground/tour.js
+
+clean:
+	rm -rf dist reports

@@ -1,0 +1,23 @@
+// Run after the suite process has exited: proves its teardown left nothing
+// behind. A separate process, so it sees the machine as the next run will.
+//   node --test dist/e2e/after-suite.js
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { listOwnedNetworkObjects } from './ground/lan.js';
+import { LOCK_FILE, ownedProcesses, ownedRunDirs } from './ground/run-lock.js';
+
+describe('after the e2e suite', () => {
+  it('leaves no network namespace, bridge or veth of ours', async () => {
+    assert.deepEqual(await listOwnedNetworkObjects(), { namespaces: [], links: [] });
+  });
+
+  it('leaves no process of ours running', async () => {
+    assert.deepEqual(await ownedProcesses(), []);
+  });
+
+  it('leaves no temporary folder and no lock', async () => {
+    assert.deepEqual(await ownedRunDirs(), []);
+    assert.equal(existsSync(LOCK_FILE), false, `${LOCK_FILE} is gone`);
+  });
+});

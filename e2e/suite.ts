@@ -1,0 +1,19 @@
+// The end-to-end suite: one process, one ground (control plane + LAN), every
+// scenario file imported below. Run it with
+//   node --test --test-reporter=spec dist/e2e/suite.js
+// Scenarios run one after another: some restart the API server or cut links,
+// which would disturb a scenario running beside them.
+import { after, before } from 'node:test';
+import { startGround, stopGround } from './ground/current.js';
+import './ground.e2e.js';
+
+// A cold first run builds Kubernetes from source (about 15 min on 2 cores); the build step before the suite normally did it already.
+const GROUND_START_TIMEOUT_MS = 60 * 60_000;
+
+before(async () => {
+  await startGround();
+}, { timeout: GROUND_START_TIMEOUT_MS });
+
+after(async () => {
+  await stopGround();
+});

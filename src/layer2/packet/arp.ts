@@ -1,0 +1,110 @@
+// ARP for IPv4 over Ethernet (RFC 826), plus the two gratuitous forms of
+// RFC 5227 section 3: a request and a reply whose sender and target protocol
+// addresses are both the announced IP.
+import { ipv4FromBytes, ipv4ToBytes, type Ipv4String } from '../../net/ipv4.js';
+import { BROADCAST_MAC, macFromBytes, macToBytes, ZERO_MAC, type MacString } from '../../net/mac.js';
+import { dropped, type Decoded } from './drop-reason.js';
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from './ethernet.js';
+
+/** htype 1, ptype 0x0800, hlen 6, plen 4, op 2 bytes, then 2 x (6 + 4) addresses. */
+export const ARP_IPV4_LENGTH = 28;
+export const ARP_HTYPE_ETHERNET = 1;
+
+export type ArpOperation = 'request' | 'reply';
+const OPCODES: Record<ArpOperation, number> = { request: 1, reply: 2 };
+
+export interface ArpPacket {
+  operation: ArpOperation;
+  senderMac: MacString;
+  senderIp: Ipv4String;
+  targetMac: MacString;
+  targetIp: Ipv4String;
+}
+
+export interface ArpFrame extends ArpPacket {
+  ethernetSource: MacString;
+  ethernetDestination: MacString;
+}
+
+export function decodeArp(payload: Buffer): Decoded<ArpPacket> {
+  if (payload.length < ARP_IPV4_LENGTH) return dropped('truncated-arp');
+  if (payload.readUInt16BE(0) !== ARP_HTYPE_ETHERNET) return dropped('unsupported-hardware-type');
+  if (payload.readUInt16BE(2) !== ETHERTYPE_IPV4) return dropped('unsupported-protocol-type');
+  if (payload[4] !== 6 || payload[5] !== 4) return dropped('bad-address-length');
+  const opcode = payload.readUInt16BE(6);
+  const operation = opcode === 1 ? 'request' : opcode === 2 ? 'reply' : undefined;
+  if (operation === undefined) return dropped('unknown-opcode');
+  return {
+    ok: true,
+    value: {
+      operation,
+      senderMac: macFromBytes(payload, 8),
+      senderIp: ipv4FromBytes(payload, 14),
+      targetMac: macFromBytes(payload, 18),
+      targetIp: ipv4FromBytes(payload, 24),
+    },
+  };
+}
+
+export function encodeArp(packet: ArpPacket): Buffer {
+  const b = Buffer.alloc(ARP_IPV4_LENGTH);
+  b.writeUInt16BE(ARP_HTYPE_ETHERNET, 0);
+  b.writeUInt16BE(ETHERTYPE_IPV4, 2);
+  b[4] = 6;
+  b[5] = 4;
+  b.writeUInt16BE(OPCODES[packet.operation], 6);
+  macToBytes(packet.senderMac).copy(b, 8);
+  ipv4ToBytes(packet.senderIp).copy(b, 14);
+  macToBytes(packet.targetMac).copy(b, 18);
+  ipv4ToBytes(packet.targetIp).copy(b, 24);
+  return b;
+}
+
+/** Decodes a whole frame: Ethernet, then ARP. Frames of other EtherTypes are dropped as not-arp. */
+export function decodeArpFrame(frame: Buffer): Decoded<ArpFrame> {
+  const eth = decodeEthernet(frame);
+  if (!eth.ok) return eth;
+  if (eth.value.etherType !== ETHERTYPE_ARP) return dropped('not-arp');
+  const arp = decodeArp(eth.value.payload);
+  if (!arp.ok) return arp;
+  return { ok: true, value: { ...arp.value, ethernetSource: eth.value.source, ethernetDestination: eth.value.destination } };
+}
+
+export function encodeArpFrame(frame: ArpFrame): Buffer {
+  return encodeEthernet(frame.ethernetDestination, frame.ethernetSource, ETHERTYPE_ARP, encodeArp(frame));
+}
+
+/** The unicast reply to `request`, claiming `ip` for `mac` (both the Ethernet source and the ARP sender). */
+export function arpReplyFor(request: ArpPacket & { ethernetSource: MacString }, mac: MacString): ArpFrame {
+  return {
+    operation: 'reply',
+    ethernetSource: mac,
+    ethernetDestination: request.senderMac,
+    senderMac: mac,
+    senderIp: request.targetIp,
+    targetMac: request.senderMac,
+    targetIp: request.senderIp,
+  };
+}
+
+/**
+ * A gratuitous ARP announcing ip at mac, broadcast. The request form
+ * (target MAC zero) is what RFC 5227 recommends; the reply form (target MAC
+ * broadcast) is what some older stacks only accept, so speakers send both.
+ */
+export function gratuitousArp(ip: Ipv4String, mac: MacString, operation: ArpOperation): ArpFrame {
+  return {
+    operation,
+    ethernetSource: mac,
+    ethernetDestination: BROADCAST_MAC,
+    senderMac: mac,
+    senderIp: ip,
+    targetMac: operation === 'request' ? ZERO_MAC : BROADCAST_MAC,
+    targetIp: ip,
+  };
+}
+
+/** True for announcements: sender and target protocol address are the same (RFC 5227 section 3). */
+export function isGratuitous(packet: ArpPacket): boolean {
+  return packet.senderIp === packet.targetIp;
+}

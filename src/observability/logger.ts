@@ -1,0 +1,25 @@
+// Structured logs: pino, JSON to stdout, one stable set of keys that every
+// component uses so operators can filter on them.
+//
+//   component  controller | speaker | chaos | demo
+//   node       Kubernetes node name of a speaker
+//   ip         external IP the line is about
+//   service    namespace/name of a Service
+//   eip        Eip pool name
+//   reason     stable, machine-readable reason (drop reasons, refusal reasons)
+//   code       stable error code (BatonError, ApiError)
+//   err        the error itself (pino's serializer)
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function createLogger(component: string, level: LevelWithSilent = 'info', bindings: Record<string, unknown> = {}): Logger {
+  return pino({ level, base: { component, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/** A logger that writes nothing, for unit tests that do not inspect logs. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
