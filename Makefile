@@ -3,8 +3,6 @@
 #   make test   unit tests, then the end-to-end suite on a real control plane and LAN
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
-# The whole e2e suite must finish well inside CI's 90 minutes.
-E2E_TIMEOUT_MS := 3600000
 
 .PHONY: setup build toolchain test unit e2e demo clean
 
@@ -21,12 +19,12 @@ toolchain: build
 unit: build
 	$(NODE_TEST) dist/src dist/e2e/ground
 
-# The suite runs inside the lab namespace (launch.js), then a separate process checks that nothing was left behind; both always run.
+# The suite runs inside the lab namespace (launch.js) as a plain node process, so a signal reaches its teardown directly; then a separate process checks that nothing was left behind; both always run.
 LAUNCH := node --enable-source-maps dist/e2e/ground/launch.js --
 
 e2e: toolchain
 	@rc=0; \
-	$(LAUNCH) $(NODE_TEST) --test-timeout=$(E2E_TIMEOUT_MS) dist/e2e/suite.js || rc=1; \
+	$(LAUNCH) node --enable-source-maps --test-reporter=spec dist/e2e/suite.js || rc=1; \
 	$(NODE_TEST) dist/e2e/after-suite.js || rc=1; \
 	exit $$rc
 

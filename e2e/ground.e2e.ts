@@ -41,7 +41,7 @@ function leaseBody(name: string, holder: string): V1Lease {
   return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec: { holderIdentity: holder, leaseDurationSeconds: 3 } };
 }
 
-describe('test ground: control plane', () => {
+describe('test ground: control plane', { timeout: 180_000 }, () => {
   const ns = `ground-${randomBytes(3).toString('hex')}`;
   let admin: KubeConfig;
 
@@ -217,7 +217,7 @@ describe('test ground: control plane', () => {
   });
 });
 
-describe('test ground: LAN', () => {
+describe('test ground: LAN', { timeout: 180_000 }, () => {
   it('runs a process inside a node namespace and stops it with SIGTERM or SIGKILL', async () => {
     const { lan } = ground();
     const node = lan.node('node-1');
