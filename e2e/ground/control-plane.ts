@@ -26,7 +26,7 @@ export interface ControlPlaneOptions {
   /** Loopback ports for etcd's client and peer listeners. */
   etcdClientPort: number;
   etcdPeerPort: number;
-  /** ClusterIP range; never routed anywhere, but must not overlap the LAN. */
+  /** ClusterIP ranges (comma-separated, IPv4 first); never routed anywhere, but must not overlap the LAN. */
   serviceCidr: string;
   /** Extra static-token users (names), each gets a kubeconfig; they belong to no group but system:authenticated. */
   users: readonly string[];
@@ -84,7 +84,7 @@ export class ControlPlane {
       pki: join(opts.workDir, 'pki'),
     };
     for (const d of Object.values(dirs)) await mkdir(d, { recursive: true, mode: 0o700 });
-    const serviceIp = firstServiceIp(opts.serviceCidr);
+    const serviceIp = firstServiceIp(opts.serviceCidr.split(',')[0] ?? '');
     const pki = await createPki({
       dir: dirs.pki,
       ipSans: [opts.apiAddress, '127.0.0.1', serviceIp],

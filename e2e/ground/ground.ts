@@ -18,8 +18,12 @@ export interface GroundOptions {
   log?: (line: string) => void;
 }
 
-/** ClusterIPs come from here. Nothing routes them; it only must not overlap the LAN (192.0.2.0/24). */
-export const SERVICE_CIDR = '203.0.113.0/24';
+/**
+ * ClusterIPs come from here, IPv4 and IPv6 (documentation prefixes), so
+ * dual-stack Services can be created. Nothing routes them; they only must
+ * not overlap the LAN (192.0.2.0/24).
+ */
+export const SERVICE_CIDR = '203.0.113.0/24,2001:db8:5ec::/112';
 const API_PORT = 6443;
 // Loopback ports for etcd; fixed because one ground runs per machine (see run-lock.ts).
 const ETCD_CLIENT_PORT = 23790;

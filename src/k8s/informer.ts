@@ -38,9 +38,13 @@ export interface InformerStats {
   errors: number;
 }
 
-export class Informer<T extends KubernetesObject> {
+/** Any object with metadata; timestamps stay strings, as on the wire (see api-client.ts). */
+export type WireObject = { metadata?: { name?: string; namespace?: string; resourceVersion?: string } };
+
+export class Informer<T extends WireObject> {
   private readonly opts: InformerOptions;
-  private readonly listWatch: ListWatch<T>;
+  // The library types its cache with parsed Dates; the objects are wire JSON, hence the casts at this boundary.
+  private readonly listWatch: ListWatch<KubernetesObject>;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private backoffMs: number;
@@ -55,9 +59,9 @@ export class Informer<T extends KubernetesObject> {
     this.initialBackoffMs = opts.backoff?.initialMs ?? 200;
     this.maxBackoffMs = opts.backoff?.maxMs ?? 10_000;
     this.backoffMs = this.initialBackoffMs;
-    const listFn = (): Promise<KubernetesListObject<T>> =>
-      opts.client.list<KubernetesListObject<T>>(opts.path, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
-    this.listWatch = new ListWatch<T>(opts.path, new Watch(opts.client.kubeConfig), listFn, false, opts.labelSelector, opts.fieldSelector);
+    const listFn = (): Promise<KubernetesListObject<KubernetesObject>> =>
+      opts.client.list<KubernetesListObject<KubernetesObject>>(opts.path, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
+    this.listWatch = new ListWatch<KubernetesObject>(opts.path, new Watch(opts.client.kubeConfig), listFn, false, opts.labelSelector, opts.fieldSelector);
     // Registered first, so every handler after it sees a frozen object.
     this.listWatch.on('add', deepFreeze);
     this.listWatch.on('update', deepFreeze);
@@ -66,9 +70,10 @@ export class Informer<T extends KubernetesObject> {
   }
 
   on(handlers: InformerHandlers<T>): void {
-    if (handlers.add !== undefined) this.listWatch.on('add', handlers.add);
-    if (handlers.update !== undefined) this.listWatch.on('update', handlers.update);
-    if (handlers.delete !== undefined) this.listWatch.on('delete', handlers.delete);
+    const { add, update, delete: del } = handlers;
+    if (add !== undefined) this.listWatch.on('add', (o) => add(o as unknown as T));
+    if (update !== undefined) this.listWatch.on('update', (o) => update(o as unknown as T));
+    if (del !== undefined) this.listWatch.on('delete', (o) => del(o as unknown as T));
   }
 
   /** Starts listing and watching. Resolves once the first full list is in the cache; keeps retrying until then. */
@@ -95,11 +100,11 @@ export class Informer<T extends KubernetesObject> {
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.listWatch.get(name, namespace);
+    return this.listWatch.get(name, namespace) as unknown as T | undefined;
   }
 
   list(namespace?: string): readonly T[] {
-    return this.listWatch.list(namespace);
+    return this.listWatch.list(namespace) as unknown as readonly T[];
   }
 
   waitForSync(): Promise<void> {

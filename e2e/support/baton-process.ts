@@ -1,0 +1,64 @@
+// Baton's own processes (controller today; speakers later), started from the
+// built CLI as an operator would run them, with their logs in the ground's
+// work folder and their metrics endpoint reachable from the test.
+import { join, resolve } from 'node:path';
+import { ground } from '../ground/current.js';
+import { waitFor } from '../ground/exec.js';
+import { ManagedProcess } from '../ground/managed-process.js';
+
+export const CLI = resolve('dist/src/cli/main.js');
+
+let nextPort = 17_400;
+
+export interface BatonProcess {
+  proc: ManagedProcess;
+  metricsUrl: string;
+  identity: string;
+}
+
+export interface ControllerOptions {
+  kubeconfig?: string;
+  identity?: string;
+  extraArgs?: string[];
+  /** Short election timings so takeover tests take seconds, not a quarter minute. */
+  fastElection?: boolean;
+}
+
+export async function startController(options: ControllerOptions = {}): Promise<BatonProcess> {
+  const port = nextPort++;
+  const identity = options.identity ?? `controller-${port}`;
+  const args = [
+    '--enable-source-maps',
+    CLI,
+    'controller',
+    `--kubeconfig=${options.kubeconfig ?? ground().controlPlane.adminKubeconfig}`,
+    `--metrics-address=127.0.0.1:${port}`,
+    `--identity=${identity}`,
+    '--namespace=baton-system',
+    '--log-level=debug',
+    ...(options.fastElection === true ? ['--lease-duration=4s', '--renew-deadline=3s', '--retry-period=500ms'] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const proc = ManagedProcess.spawn(identity, process.execPath, args, { logFile: join(ground().workDir, `${identity}.log`) });
+  const metricsUrl = `http://127.0.0.1:${port}`;
+  await waitFor(`${identity} to be ready`, async () => {
+    proc.assertRunning();
+    const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
+    return res?.status === 200 ? true : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 200 });
+  return { proc, metricsUrl, identity };
+}
+
+/** Reads one sample of a Prometheus metric (sum over matching series). */
+export async function metricValue(p: BatonProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const labelText = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}

@@ -1,0 +1,73 @@
+// Flag parsing shared by every subcommand: node:util parseArgs plus typed
+// readers that turn a bad value into one clear message (CONFIG_INVALID).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { BatonError } from '../errors.js';
+import { LOG_LEVELS } from '../observability/logger.js';
+import type { LevelWithSilent } from 'pino';
+
+export interface FlagSpec {
+  name: string;
+  type: 'string' | 'boolean';
+  help: string;
+  default?: string;
+}
+
+export const COMMON_FLAGS: FlagSpec[] = [
+  { name: 'kubeconfig', type: 'string', help: 'kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)' },
+  { name: 'log-level', type: 'string', help: `one of ${LOG_LEVELS.join(', ')}`, default: 'info' },
+  { name: 'help', type: 'boolean', help: 'show this help' },
+];
+
+export function parseFlags(argv: string[], specs: FlagSpec[]): Record<string, string | boolean | undefined> {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const s of specs) options[s.name] = { type: s.type };
+  try {
+    const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+    const out: Record<string, string | boolean | undefined> = {};
+    for (const s of specs) out[s.name] = (values as Record<string, string | boolean | undefined>)[s.name] ?? s.default;
+    return out;
+  } catch (err) {
+    throw new BatonError('CONFIG_INVALID', (err as Error).message);
+  }
+}
+
+export function usage(command: string, summary: string, specs: FlagSpec[]): string {
+  const width = Math.max(...specs.map((s) => s.name.length)) + 4;
+  const lines = specs.map((s) => `  --${s.name.padEnd(width)}${s.help}${s.default !== undefined ? ` (default ${s.default})` : ''}`);
+  return `Usage: baton ${command} [flags]\n\n${summary}\n\nFlags:\n${lines.join('\n')}\n`;
+}
+
+export function stringFlag(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function durationFlag(values: Record<string, string | boolean | undefined>, name: string, fallbackMs: number): number {
+  const v = stringFlag(values, name);
+  if (v === undefined) return fallbackMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
+  if (m === null) throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" is not a duration like 500ms, 2s or 1m`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+export function intFlag(values: Record<string, string | boolean | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const v = stringFlag(values, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function logLevelFlag(values: Record<string, string | boolean | undefined>): LevelWithSilent {
+  const v = stringFlag(values, 'log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new BatonError('CONFIG_INVALID', `--log-level: "${v}" is not one of ${LOG_LEVELS.join(', ')}`);
+  return v as LevelWithSilent;
+}
+
+/** A replica's identity: the pod name when run by Kubernetes (HOSTNAME), plus randomness so two processes on one host differ. */
+export function defaultIdentity(): string {
+  return `${process.env['POD_NAME'] ?? hostname()}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,33 @@
+// Settings of the controller, with the defaults a Helm install uses.
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../ipam/annotations.js';
+import type { LevelWithSilent } from 'pino';
+
+export interface ControllerConfig {
+  kubeconfig: string | undefined;
+  /** Namespace of the leader-election Lease. */
+  namespace: string;
+  identity: string;
+  loadBalancerClass: string;
+  metricsAddress: string;
+  logLevel: LevelWithSilent;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  /** Parallel Service reconciles; different Services only, never one twice. */
+  workers: number;
+}
+
+export const CONTROLLER_DEFAULTS = {
+  namespace: 'baton-system',
+  loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS,
+  // 7472: the port MetalLB's controller uses, so existing firewall and scrape rules for a bare-metal LB fit.
+  metricsAddress: ':7472',
+  logLevel: 'info' as LevelWithSilent,
+  // client-go's defaults: a standby takes over 15 s after the leader stops renewing.
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+  workers: 4,
+};
+
+export const LEADER_LEASE_NAME = 'baton-controller';

@@ -1,0 +1,162 @@
+// reconcile(namespace/name) for Services: gives a managed Service the
+// addresses its request and the pools allow, writes them to
+// status.loadBalancer.ingress, and takes them back when the Service goes or
+// stops being Baton's. Idempotent: run twice on the same state, the second
+// run writes nothing.
+//
+// Order of effects, so that a crash at any point never leaves one address
+// with two owners: reserve in the table (synchronously, right after
+// planning) -> finalizer -> status (the commit point a restarted
+// controller rebuilds from) -> release what the Service no longer holds.
+import { formatIp } from '../net/ip.js';
+import type { EventTarget } from '../k8s/event-recorder.js';
+import type { ReconcileResult } from '../k8s/reconcile-loop.js';
+import { splitKey, type Service } from '../k8s/types.js';
+import type { Logger } from '../observability/logger.js';
+import { holderOf, planAddresses } from './allocation-plan.js';
+import { SERVICE_FINALIZER } from './annotations.js';
+import { ingressIps } from './holder.js';
+import type { IpamMetrics } from './ipam-metrics.js';
+import type { IpamState } from './ipam-state.js';
+import type { EventSink, Fence, ReadCache, ServiceWrites } from './ports.js';
+import { isManaged, loadBalancerRequest } from './service-request.js';
+
+// Waiting Services are woken by pool and release events; this slow re-check only guards against a missed wake-up.
+const PENDING_RECHECK_MS = 60_000;
+
+export interface ServiceReconcilerDeps {
+  services: ReadCache<Service>;
+  namespaceLabels: (namespace: string) => Readonly<Record<string, string>>;
+  state: IpamState;
+  writes: ServiceWrites;
+  events: EventSink;
+  fence: Fence;
+  metrics: IpamMetrics;
+  log: Logger;
+  loadBalancerClass: string;
+}
+
+export class ServiceReconciler {
+  constructor(private readonly d: ServiceReconcilerDeps) {}
+
+  reconcile = async (key: string): Promise<ReconcileResult> => {
+    const { namespace, name } = splitKey(key);
+    const svc = this.d.services.get(name, namespace);
+    if (svc === undefined) {
+      // Gone from the cache: whatever it held is free (its finalizer was already handled, or never set).
+      this.release(key, undefined);
+      this.d.state.clearPending(key);
+      return {};
+    }
+    if (svc.metadata.deletionTimestamp !== undefined || !isManaged(svc, this.d.loadBalancerClass)) {
+      await this.retire(key, svc);
+      return {};
+    }
+    return this.allocate(key, svc);
+  };
+
+  private async allocate(key: string, svc: Service): Promise<ReconcileResult> {
+    const { state, metrics } = this.d;
+    const parsed = loadBalancerRequest(svc);
+    if (!parsed.ok) {
+      // Bad input: say so; whatever the Service already holds stays (nothing that works is lost).
+      this.warn(svc, parsed.reason, parsed.message);
+      state.clearPending(key);
+      return {};
+    }
+    const request = parsed.request;
+    const plan = planAddresses(request, { pools: state.pools(), table: state.table, namespaceLabels: this.d.namespaceLabels(request.namespace) });
+    if (!plan.ok) {
+      this.warn(svc, plan.reason, plan.message);
+      state.markPending(key, request.createdAt);
+      metrics.pending.set(state.pendingCount());
+      return { requeueAfterMs: PENDING_RECHECK_MS };
+    }
+    for (const skipped of plan.skipped) this.warn(svc, skipped.reason, `${skipped.message} (the Service keeps its other address)`);
+    if (plan.skipped.length > 0) state.markPending(key, request.createdAt);
+    else state.clearPending(key);
+    metrics.pending.set(state.pendingCount());
+
+    const current = state.table.allocationsOf(key);
+    const wanted = plan.addresses.map((a) => ({ ...a, text: formatIp(a.ip) }));
+    const added = wanted.filter((w) => !current.some((c) => c.text === w.text));
+    const dropped = current.filter((c) => !wanted.some((w) => w.text === c.text));
+    const holder = holderOf(request);
+    // Reserve before the first await: a concurrent reconcile of another Service now sees these taken.
+    for (const a of added) state.table.assign(a.ip, a.pool, holder);
+    try {
+      let obj = svc;
+      const finalizers = svc.metadata.finalizers ?? [];
+      if (!finalizers.includes(SERVICE_FINALIZER)) {
+        this.d.fence();
+        obj = await this.d.writes.setFinalizers(obj, [...finalizers, SERVICE_FINALIZER]);
+      }
+      const wantedTexts = wanted.map((w) => w.text);
+      if (!sameList(ingressIps(obj), wantedTexts)) {
+        this.d.fence();
+        await this.d.writes.setIngress(obj, wantedTexts);
+      }
+    } catch (err) {
+      for (const a of added) state.table.releaseOne(key, a.text);
+      throw err;
+    }
+    for (const d of dropped) state.table.releaseOne(key, d.text);
+    for (const a of added) {
+      metrics.allocations.inc({ pool: a.pool });
+      this.d.events.record(target(svc), 'Normal', 'IPAllocated', `allocated ${a.text} from Eip ${a.pool}`);
+      this.d.log.info({ service: key, ip: a.text, eip: a.pool }, 'address allocated');
+    }
+    for (const d of dropped) {
+      metrics.releases.inc({ pool: d.pool });
+      this.d.events.record(target(svc), 'Normal', 'IPReleased', `released ${d.text} of Eip ${d.pool}`);
+      this.d.log.info({ service: key, ip: d.text, eip: d.pool }, 'address released');
+    }
+    if (added.length + dropped.length > 0) state.allocationsChanged([...added, ...dropped].map((x) => x.pool), dropped.length > 0);
+    return plan.skipped.length > 0 ? { requeueAfterMs: PENDING_RECHECK_MS } : {};
+  }
+
+  /** The Service is being deleted or is no longer Baton's: free its addresses, clear what Baton wrote, drop the finalizer. */
+  private async retire(key: string, svc: Service): Promise<void> {
+    const held = this.d.state.table.allocationsOf(key);
+    const deleting = svc.metadata.deletionTimestamp !== undefined;
+    this.d.state.clearPending(key);
+    let obj = svc;
+    const heldTexts = held.map((h) => h.text);
+    const status = ingressIps(svc);
+    if (!deleting && held.length > 0 && status.length > 0 && status.every((ip) => heldTexts.includes(ip))) {
+      this.d.fence();
+      obj = await this.d.writes.setIngress(obj, []);
+    }
+    const finalizers = obj.metadata.finalizers ?? [];
+    if (finalizers.includes(SERVICE_FINALIZER)) {
+      this.d.fence();
+      await this.d.writes.setFinalizers(obj, finalizers.filter((f) => f !== SERVICE_FINALIZER));
+    }
+    this.release(key, deleting ? undefined : svc);
+  }
+
+  private release(key: string, svc: Service | undefined): void {
+    const held = this.d.state.table.releaseService(key);
+    if (held.length === 0) return;
+    for (const h of held) {
+      this.d.metrics.releases.inc({ pool: h.pool });
+      this.d.log.info({ service: key, ip: h.text, eip: h.pool }, 'address released');
+      if (svc !== undefined) this.d.events.record(target(svc), 'Normal', 'IPReleased', `released ${h.text} of Eip ${h.pool}`);
+    }
+    this.d.state.allocationsChanged(held.map((h) => h.pool), true);
+  }
+
+  private warn(svc: Service, reason: string, message: string): void {
+    this.d.metrics.failures.inc({ reason });
+    this.d.events.record(target(svc), 'Warning', reason, message);
+    this.d.log.warn({ service: `${svc.metadata.namespace}/${svc.metadata.name}`, reason }, message);
+  }
+}
+
+function target(svc: Service): EventTarget {
+  return { apiVersion: 'v1', kind: 'Service', metadata: svc.metadata };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

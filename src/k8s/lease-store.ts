@@ -1,0 +1,91 @@
+// Leases (coordination.k8s.io/v1) as plain records, read and written with
+// optimistic concurrency: an update carries the resourceVersion it read, and
+// the API server refuses it with 409 (ApiError K8S_CONFLICT) if anyone wrote
+// in between. That refusal is what makes exactly one contender win.
+import type { ApiClient } from './api-client.js';
+import type { Lease } from './types.js';
+
+export interface LeaseRecord {
+  name: string;
+  holder: string;
+  durationSeconds: number;
+  acquireTime: string | undefined;
+  renewTime: string | undefined;
+  transitions: number;
+  /** The version this record was read at; required for update. */
+  resourceVersion: string | undefined;
+  labels?: Readonly<Record<string, string>>;
+}
+
+export interface LeaseStore {
+  get(name: string): Promise<LeaseRecord | undefined>;
+  create(record: LeaseRecord): Promise<LeaseRecord>;
+  update(record: LeaseRecord): Promise<LeaseRecord>;
+}
+
+/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function leaseToRecord(lease: Lease): LeaseRecord {
+  return {
+    name: lease.metadata.name,
+    holder: lease.spec?.holderIdentity ?? '',
+    durationSeconds: lease.spec?.leaseDurationSeconds ?? 0,
+    acquireTime: lease.spec?.acquireTime,
+    renewTime: lease.spec?.renewTime,
+    transitions: lease.spec?.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata.resourceVersion,
+    ...(lease.metadata.labels !== undefined ? { labels: lease.metadata.labels } : {}),
+  };
+}
+
+export function recordToLease(namespace: string, record: LeaseRecord): Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: record.name,
+      namespace,
+      ...(record.resourceVersion !== undefined ? { resourceVersion: record.resourceVersion } : {}),
+      ...(record.labels !== undefined ? { labels: record.labels } : {}),
+    },
+    spec: {
+      holderIdentity: record.holder,
+      leaseDurationSeconds: record.durationSeconds,
+      ...(record.acquireTime !== undefined ? { acquireTime: record.acquireTime } : {}),
+      ...(record.renewTime !== undefined ? { renewTime: record.renewTime } : {}),
+      leaseTransitions: record.transitions,
+    },
+  };
+}
+
+export class KubeLeaseStore implements LeaseStore {
+  constructor(
+    private readonly client: ApiClient,
+    readonly namespace: string,
+  ) {}
+
+  collectionPath(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`;
+  }
+
+  async get(name: string): Promise<LeaseRecord | undefined> {
+    try {
+      return leaseToRecord(await this.client.get<Lease>(`${this.collectionPath()}/${name}`));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'K8S_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  async create(record: LeaseRecord): Promise<LeaseRecord> {
+    const { resourceVersion: _ignored, ...fresh } = record;
+    return leaseToRecord(await this.client.create<Lease>(this.collectionPath(), recordToLease(this.namespace, { ...fresh, resourceVersion: undefined })));
+  }
+
+  async update(record: LeaseRecord): Promise<LeaseRecord> {
+    return leaseToRecord(await this.client.update<Lease>(`${this.collectionPath()}/${record.name}`, recordToLease(this.namespace, record)));
+  }
+}
