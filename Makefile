@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
 
-.PHONY: setup build toolchain test unit e2e demo clean
+.PHONY: setup build toolchain test unit e2e demo bench-ipam clean
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,10 @@ test: build
 
 demo: toolchain
 	$(LAUNCH) node --enable-source-maps dist/e2e/ground/tour.js
+
+# Benchmarks print numbers (medians over repeats, ratios to a baseline of the same run); they assert nothing.
+bench-ipam: toolchain
+	$(LAUNCH) node --enable-source-maps dist/e2e/bench/ipam-bench.js
 
 clean:
 	rm -rf dist reports

@@ -4,11 +4,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { holdsFor, applyFile, createEip, createNamespace, createService, deleteEip, deleteNamespace, eventsFor, getEip, getService, ingressOf, kube, waitForEipCondition, waitForEvent, waitForIngress, EIPS } from './support/kube.js';
+import { ensureBatonBasics, holdsFor, applyFile, createEip, createNamespace, createService, deleteEip, deleteNamespace, eventsFor, getEip, getService, ingressOf, kube, waitForEipCondition, waitForEvent, waitForIngress, EIPS } from './support/kube.js';
 import { metricValue, startController, type BatonProcess } from './support/baton-process.js';
 import { waitFor } from './ground/exec.js';
 
-const CRD = resolve('charts/baton/crds/eips.network.kubesphere.io.yaml');
 const SEED = resolve('examples/openelb-layer2');
 
 async function expectRefused(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -24,12 +23,7 @@ describe('IPAM controller', { timeout: 600_000 }, () => {
   let controller: BatonProcess;
 
   before(async () => {
-    await applyFile(CRD);
-    await waitFor('the Eip CRD to be served', async () => {
-      const res = await kube().api.list(EIPS).catch(() => undefined);
-      return res !== undefined ? true : undefined;
-    }, { timeoutMs: 30_000 });
-    await createNamespace('baton-system');
+    await ensureBatonBasics();
     controller = await startController();
   });
 

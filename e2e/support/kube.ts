@@ -168,3 +168,23 @@ export async function holdsFor(ms: number, check: () => Promise<boolean>, what: 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+let batonBasicsReady = false;
+
+/** The Eip CRD from the chart and the baton-system namespace, created once per run (idempotent). */
+export async function ensureBatonBasics(): Promise<void> {
+  if (batonBasicsReady) return;
+  const crdPath = new URL('../../../charts/baton/crds/eips.network.kubesphere.io.yaml', import.meta.url).pathname;
+  try {
+    await applyFile(crdPath);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+  await waitFor('the Eip CRD to be served', async () => ((await kube().api.list(EIPS).catch(() => undefined)) !== undefined ? true : undefined), {
+    timeoutMs: 30_000,
+  });
+  await createNamespace('baton-system').catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'K8S_ALREADY_EXISTS') throw err;
+  });
+  batonBasicsReady = true;
+}

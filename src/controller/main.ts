@@ -22,6 +22,10 @@ import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { LEADER_LEASE_NAME, type ControllerConfig } from './config.js';
 
+// A burst of allocations updates a pool's status once per this interval instead of once per Service;
+// short enough that `kubectl get eip` looks current to a person.
+const EIP_STATUS_COALESCE_MS = 500;
+
 export async function runController(config: ControllerConfig): Promise<void> {
   const log = createLogger('controller', config.logLevel, { identity: config.identity });
   const clock = new SystemClock();
@@ -38,6 +42,7 @@ export async function runController(config: ControllerConfig): Promise<void> {
   const state = new IpamState(() => eips.list(), {
     services: (keys) => keys.forEach((k) => serviceQueue.add(k)),
     pools: (names) => names.forEach((n) => eipQueue.add(n)),
+    poolUsage: (names) => names.forEach((n) => eipQueue.addAfter(n, EIP_STATUS_COALESCE_MS)),
   }, log);
 
   let elector: LeaderElector | undefined;

@@ -18,7 +18,10 @@ export const NO_POOL = '';
 
 export interface IpamWakeups {
   services(keys: readonly string[]): void;
+  /** Pools whose standing may have changed: look at them now. */
   pools(names: readonly string[]): void;
+  /** Pools whose usage changed: their status may be written a little later, once for a whole burst. */
+  poolUsage(names: readonly string[]): void;
 }
 
 export class IpamState {
@@ -46,7 +49,7 @@ export class IpamState {
 
   /** Addresses of these pools were given or taken: their status changes; if some were freed, waiting Services get a chance. */
   allocationsChanged(pools: readonly string[], freed: boolean): void {
-    this.wake.pools(pools.filter((p) => p !== NO_POOL));
+    this.wake.poolUsage(pools.filter((p) => p !== NO_POOL));
     if (freed) this.wakePending();
   }
 

@@ -37,11 +37,25 @@ export interface ServiceReconcilerDeps {
 }
 
 export class ServiceReconciler {
+  /**
+   * Per Service, the resourceVersions this controller has itself replaced by
+   * writing. Seeing one of them in the cache means the watch has not yet
+   * delivered our own write: acting on it would only earn a 409, so the
+   * reconcile waits for the update event instead.
+   */
+  private readonly superseded = new Map<string, Set<string>>();
+
   constructor(private readonly d: ServiceReconcilerDeps) {}
 
   reconcile = async (key: string): Promise<ReconcileResult> => {
     const { namespace, name } = splitKey(key);
     const svc = this.d.services.get(name, namespace);
+    const rv = svc?.metadata.resourceVersion;
+    const old = this.superseded.get(key);
+    if (old !== undefined) {
+      if (rv !== undefined && old.has(rv)) return {};
+      this.superseded.delete(key);
+    }
     if (svc === undefined) {
       // Gone from the cache: whatever it held is free (its finalizer was already handled, or never set).
       this.release(key, undefined);
@@ -86,16 +100,20 @@ export class ServiceReconciler {
     for (const a of added) state.table.assign(a.ip, a.pool, holder);
     try {
       let obj = svc;
+      const replaced: string[] = [];
       const finalizers = svc.metadata.finalizers ?? [];
       if (!finalizers.includes(SERVICE_FINALIZER)) {
         this.d.fence();
+        replaced.push(obj.metadata.resourceVersion ?? '');
         obj = await this.d.writes.setFinalizers(obj, [...finalizers, SERVICE_FINALIZER]);
       }
       const wantedTexts = wanted.map((w) => w.text);
       if (!sameList(ingressIps(obj), wantedTexts)) {
         this.d.fence();
+        replaced.push(obj.metadata.resourceVersion ?? '');
         await this.d.writes.setIngress(obj, wantedTexts);
       }
+      if (replaced.length > 0) this.superseded.set(key, new Set(replaced));
     } catch (err) {
       for (const a of added) state.table.releaseOne(key, a.text);
       throw err;
