@@ -169,8 +169,7 @@ describe('IPAM controller', { timeout: 600_000 }, () => {
       await waitForIngress(ns, 'second');
       await createService(ns, 'third', { annotations: pool });
       assert.match((await waitForEvent(ns, 'third', 'Service', 'PoolExhausted')).message, /every address of Eip tiny is in use/);
-      await waitForEipCondition('tiny', 'Ready', 'True');
-      assert.equal((await getEip('tiny'))?.status?.occupied, true);
+      await waitFor('tiny to report occupied', async () => ((await getEip('tiny'))?.status?.occupied === true ? true : undefined), { timeoutMs: 10_000 });
       const freed = ingressOf(await getService(ns, 'first'));
       await kube().api.delete(`/api/v1/namespaces/${ns}/services/first`);
       assert.deepEqual(await waitForIngress(ns, 'third'), freed);

@@ -74,8 +74,9 @@ export class ArpCapture {
   static async start(lan: Lan, host: LanHost, label: string, workDir: string): Promise<ArpCapture> {
     const file = join(workDir, `capture-${host.name}-${label}.pcap`);
     let listening = false;
-    // -U: write each packet at once so a capture read mid-test is current; -Z root: keep the right to write the file.
-    const proc = lan.spawn(host, `tcpdump-${label}`, 'tcpdump', ['-i', host.iface, '-n', '-U', '-Z', 'root', '-w', file, 'arp'], {
+    // --immediate-mode: hand each packet to tcpdump at once (not in 1 s batches); -U: write it at once;
+    // -Z root: keep the right to write the file.
+    const proc = lan.spawn(host, `tcpdump-${label}`, 'tcpdump', ['-i', host.iface, '-n', '--immediate-mode', '-U', '-Z', 'root', '-w', file, 'arp'], {
       onOutput: (chunk) => {
         if (chunk.includes('listening on')) listening = true;
       },
@@ -109,6 +110,8 @@ export class ArpCapture {
 
   /** Stops tcpdump and returns everything it captured. */
   async stop(): Promise<CapturedArp[]> {
+    // Frames already on the wire must reach tcpdump before it stops reading; on a veth that takes well under this.
+    await new Promise((r) => setTimeout(r, 200));
     await this.proc.stop('SIGTERM', 3_000);
     return this.frames();
   }
@@ -131,4 +134,42 @@ export function claimants(frames: readonly CapturedArp[], ip: string): Map<strin
     }
   }
   return out;
+}
+
+export interface ClaimViolation {
+  timeMs: number;
+  mac: string;
+  owner: string;
+}
+
+/**
+ * Replies for `ip` from a MAC other than the latest announcer, after that
+ * announcer's gratuitous ARP: the "two MACs answer one IP" a client must
+ * never see once a new holder has announced itself.
+ */
+export function claimViolations(frames: readonly CapturedArp[], ip: string): ClaimViolation[] {
+  let owner: string | undefined;
+  const out: ClaimViolation[] = [];
+  for (const f of [...frames].sort((a, b) => a.timeMs - b.timeMs)) {
+    if (f.senderIp !== ip) continue;
+    if (f.gratuitous) owner = f.senderMac;
+    else if (f.operation === 'reply' && owner !== undefined && f.senderMac !== owner) out.push({ timeMs: f.timeMs, mac: f.senderMac, owner });
+  }
+  return out;
+}
+
+/** The MACs that announced `ip` with gratuitous ARP from `sinceMs` on, in order, repeats folded. */
+export function announcers(frames: readonly CapturedArp[], ip: string, sinceMs = 0): string[] {
+  const out: string[] = [];
+  for (const f of [...frames].sort((a, b) => a.timeMs - b.timeMs)) {
+    if (f.timeMs >= sinceMs && f.senderIp === ip && f.gratuitous && out.at(-1) !== f.senderMac) out.push(f.senderMac);
+  }
+  return out;
+}
+
+/** Time of the first gratuitous ARP for `ip` from `mac` (at or after sinceMs), or undefined. */
+export function firstAnnouncement(frames: readonly CapturedArp[], ip: string, mac: string, sinceMs = 0): number | undefined {
+  return [...frames]
+    .filter((f) => f.timeMs >= sinceMs && f.senderIp === ip && f.gratuitous && f.senderMac === mac)
+    .reduce<number | undefined>((min, f) => (min === undefined || f.timeMs < min ? f.timeMs : min), undefined);
 }

@@ -62,3 +62,33 @@ export async function metricValue(p: BatonProcess, name: string, labels: Record<
   }
   return sum;
 }
+
+export interface SpeakerOptions {
+  kubeconfig?: string;
+  extraArgs?: string[];
+}
+
+/** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
+export async function startSpeaker(nodeName: string, options: SpeakerOptions = {}): Promise<BatonProcess> {
+  const { lan, controlPlane } = ground();
+  const node = lan.node(nodeName);
+  const port = 7473;
+  const proc = lan.spawn(node, `speaker-${Date.now()}`, process.execPath, [
+    '--enable-source-maps',
+    CLI,
+    'speaker',
+    `--node-name=${nodeName}`,
+    `--kubeconfig=${options.kubeconfig ?? controlPlane.adminKubeconfig}`,
+    `--metrics-address=${node.ip}:${port}`,
+    '--namespace=baton-system',
+    '--log-level=debug',
+    ...(options.extraArgs ?? []),
+  ], { logFile: join(ground().workDir, `speaker-${nodeName}.log`) });
+  const metricsUrl = `http://${node.ip}:${port}`;
+  await waitFor(`speaker on ${nodeName} to be ready`, async () => {
+    proc.assertRunning();
+    const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
+    return res?.status === 200 ? true : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 200 });
+  return { proc, metricsUrl, identity: nodeName };
+}

@@ -3,6 +3,7 @@
 // entry point. Nothing else happens here.
 import { BatonError } from '../errors.js';
 import { controllerConfig, controllerHelp, CONTROLLER_SUMMARY } from './controller-command.js';
+import { speakerConfig, speakerHelp, SPEAKER_SUMMARY } from './speaker-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   controller: {
@@ -15,6 +16,18 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
       }
       const { runController } = await import('../controller/main.js');
       await runController(config);
+    },
+  },
+  speaker: {
+    summary: SPEAKER_SUMMARY,
+    run: async (argv) => {
+      const config = speakerConfig(argv);
+      if (config === 'help') {
+        process.stdout.write(speakerHelp());
+        return;
+      }
+      const { runSpeaker } = await import('../speaker/main.js');
+      await runSpeaker(config);
     },
   },
 };

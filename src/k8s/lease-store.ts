@@ -15,12 +15,15 @@ export interface LeaseRecord {
   /** The version this record was read at; required for update. */
   resourceVersion: string | undefined;
   labels?: Readonly<Record<string, string>>;
+  annotations?: Readonly<Record<string, string>>;
 }
 
 export interface LeaseStore {
   get(name: string): Promise<LeaseRecord | undefined>;
   create(record: LeaseRecord): Promise<LeaseRecord>;
   update(record: LeaseRecord): Promise<LeaseRecord>;
+  /** Deletes if it is still at record.resourceVersion (a precondition, so a lease someone just took is not removed). */
+  delete?(record: LeaseRecord): Promise<void>;
 }
 
 /** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
@@ -38,6 +41,7 @@ export function leaseToRecord(lease: Lease): LeaseRecord {
     transitions: lease.spec?.leaseTransitions ?? 0,
     resourceVersion: lease.metadata.resourceVersion,
     ...(lease.metadata.labels !== undefined ? { labels: lease.metadata.labels } : {}),
+    ...(lease.metadata.annotations !== undefined ? { annotations: lease.metadata.annotations } : {}),
   };
 }
 
@@ -50,6 +54,7 @@ export function recordToLease(namespace: string, record: LeaseRecord): Lease {
       namespace,
       ...(record.resourceVersion !== undefined ? { resourceVersion: record.resourceVersion } : {}),
       ...(record.labels !== undefined ? { labels: record.labels } : {}),
+      ...(record.annotations !== undefined ? { annotations: record.annotations } : {}),
     },
     spec: {
       holderIdentity: record.holder,
@@ -62,9 +67,11 @@ export function recordToLease(namespace: string, record: LeaseRecord): Lease {
 }
 
 export class KubeLeaseStore implements LeaseStore {
+  /** timeoutMs bounds each request: a renewal that hangs must fail in time for the holder to act on it. */
   constructor(
     private readonly client: ApiClient,
     readonly namespace: string,
+    private readonly timeoutMs?: number,
   ) {}
 
   collectionPath(): string {
@@ -73,7 +80,7 @@ export class KubeLeaseStore implements LeaseStore {
 
   async get(name: string): Promise<LeaseRecord | undefined> {
     try {
-      return leaseToRecord(await this.client.get<Lease>(`${this.collectionPath()}/${name}`));
+      return leaseToRecord(await this.client.request<Lease>({ verb: 'get', path: `${this.collectionPath()}/${name}`, timeoutMs: this.timeoutMs }));
     } catch (err) {
       if ((err as { code?: string }).code === 'K8S_NOT_FOUND') return undefined;
       throw err;
@@ -82,10 +89,23 @@ export class KubeLeaseStore implements LeaseStore {
 
   async create(record: LeaseRecord): Promise<LeaseRecord> {
     const { resourceVersion: _ignored, ...fresh } = record;
-    return leaseToRecord(await this.client.create<Lease>(this.collectionPath(), recordToLease(this.namespace, { ...fresh, resourceVersion: undefined })));
+    return leaseToRecord(
+      await this.client.request<Lease>({ verb: 'create', path: this.collectionPath(), body: recordToLease(this.namespace, { ...fresh, resourceVersion: undefined }), timeoutMs: this.timeoutMs }),
+    );
   }
 
   async update(record: LeaseRecord): Promise<LeaseRecord> {
-    return leaseToRecord(await this.client.update<Lease>(`${this.collectionPath()}/${record.name}`, recordToLease(this.namespace, record)));
+    return leaseToRecord(
+      await this.client.request<Lease>({ verb: 'update', path: `${this.collectionPath()}/${record.name}`, body: recordToLease(this.namespace, record), timeoutMs: this.timeoutMs }),
+    );
+  }
+
+  async delete(record: LeaseRecord): Promise<void> {
+    await this.client.request({
+      verb: 'delete',
+      path: `${this.collectionPath()}/${record.name}`,
+      body: { apiVersion: 'v1', kind: 'DeleteOptions', ...(record.resourceVersion !== undefined ? { preconditions: { resourceVersion: record.resourceVersion } } : {}) },
+      timeoutMs: this.timeoutMs,
+    });
   }
 }

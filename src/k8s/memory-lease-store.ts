@@ -31,6 +31,17 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.store(record);
   }
 
+  async delete(record: LeaseRecord): Promise<void> {
+    this.check();
+    const current = this.leases.get(record.name);
+    if (current === undefined) throw new ApiError('K8S_NOT_FOUND', 404, `lease ${record.name} not found`, 'NotFound');
+    if (record.resourceVersion !== undefined && record.resourceVersion !== current.resourceVersion) {
+      throw new ApiError('K8S_CONFLICT', 409, `lease ${record.name} was modified`, 'Conflict');
+    }
+    this.writes++;
+    this.leases.delete(record.name);
+  }
+
   peek(name: string): LeaseRecord | undefined {
     return this.leases.get(name);
   }

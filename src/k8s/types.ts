@@ -128,3 +128,23 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   const slash = key.indexOf('/');
   return slash === -1 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+
+export interface Node {
+  readonly metadata: ObjectMeta;
+  readonly status?: {
+    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string }>;
+  };
+}
+
+export interface EndpointSlice {
+  readonly metadata: ObjectMeta;
+  readonly addressType?: string;
+  readonly endpoints?: ReadonlyArray<{
+    readonly addresses?: readonly string[];
+    readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
+    readonly nodeName?: string;
+  }>;
+}
+
+/** The label that ties an EndpointSlice to its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

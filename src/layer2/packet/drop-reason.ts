@@ -1,6 +1,12 @@
 // Every frame the speaker does not act on is counted under one of these
 // names, in logs and in the baton_speaker_arp_dropped_total metric. The
 // strings are part of the observable interface: rename none.
+//
+//   own-frame    sent by this interface (the kernel may loop our frames back)
+//   not-held     a request for an address this node does not announce
+//   reply        an ARP reply that claims no address of ours
+//   gratuitous   another host announcing an address that is not ours
+//   not-ready    a request for an address we hold on a link that cannot send
 export const DROP_REASONS = [
   // Ethernet
   'truncated-ethernet',
@@ -12,6 +18,12 @@ export const DROP_REASONS = [
   'unsupported-protocol-type',
   'bad-address-length',
   'unknown-opcode',
+  // Responder: well-formed ARP that is not ours to answer
+  'own-frame',
+  'not-held',
+  'reply',
+  'gratuitous',
+  'not-ready',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

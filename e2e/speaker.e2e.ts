@@ -1,0 +1,246 @@
+// The speaker on the real LAN and control plane: three node namespaces with
+// a speaker each, a client namespace watching the wire. Every test looks at
+// what a client sees: who answers ARP, whether its page loads, and whether
+// two MACs ever claim one IP after a new holder has announced itself.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { announcers, arping, ArpCapture, claimants, claimViolations, firstAnnouncement, neighbours, type CapturedArp } from './ground/arp-client.js';
+import { ground } from './ground/current.js';
+import { waitFor } from './ground/exec.js';
+import type { LanHost } from './ground/lan.js';
+import { udpNudge } from './ground/netns-probe.js';
+import { startController, startSpeaker, type BatonProcess } from './support/baton-process.js';
+import { ClientProbe, longestOutage } from './support/client-probe.js';
+import { ensureNode, ipLeaseHolder, runPod, setNodeLabel, setNodeReady, waitForHolder } from './support/cluster-objects.js';
+import { startDataPlane } from './support/dataplane.js';
+import { createEip, createNamespace, createService, deleteNamespace, ensureBatonBasics, kube, waitForEvent, waitForIngress } from './support/kube.js';
+
+const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': 'lan-pool' };
+
+function node(name: string): LanHost {
+  return ground().lan.node(name);
+}
+
+function nodeByMac(mac: string): string | undefined {
+  return ground().lan.nodes.find((n) => n.mac === mac)?.name;
+}
+
+function assertOneMacAfterAnnouncement(frames: CapturedArp[], ip: string): void {
+  assert.deepEqual(claimViolations(frames, ip), [], `never two MACs for ${ip} after a new holder's gratuitous ARP`);
+}
+
+describe('speaker', { timeout: 1_200_000 }, () => {
+  let controller: BatonProcess;
+  const speakers = new Map<string, BatonProcess>();
+  let serial = 0;
+
+  async function ensureController(): Promise<void> {
+    if (controller?.proc.running !== true) controller = await startController({ fastElection: true });
+  }
+
+  async function restartSpeaker(name: string): Promise<void> {
+    const old = speakers.get(name);
+    if (old?.proc.running === true) await old.proc.stop('SIGTERM');
+    speakers.set(name, await startSpeaker(name));
+  }
+
+  /** A fresh namespace and one Service in it; resolves with its external IP and holder. */
+  async function newService(options: Parameters<typeof createService>[2] = {}): Promise<{ ns: string; ip: string; holder: string }> {
+    // A controller loses its leadership, and exits, when the API server is gone longer than its lease: start it again as Kubernetes would.
+    await ensureController();
+    const ns = `spk-${++serial}`;
+    await createNamespace(ns);
+    await createService(ns, 'web', { annotations: POOL, ...options });
+    const [ip] = await waitForIngress(ns, 'web');
+    const holder = await waitForHolder(ip as string);
+    return { ns, ip: ip as string, holder };
+  }
+
+  before(async () => {
+    await ensureBatonBasics();
+    for (const n of ground().lan.nodes) await ensureNode(n.name);
+    await startDataPlane();
+    await ensureController();
+    await createEip('lan-pool', { address: '192.0.2.200-192.0.2.250', protocol: 'layer2', interface: 'eth0' });
+    for (const n of ground().lan.nodes) speakers.set(n.name, await startSpeaker(n.name));
+  });
+
+  after(async () => {
+    for (const s of speakers.values()) await s.proc.stop('SIGTERM');
+    await controller?.proc.stop('SIGTERM');
+  });
+
+  it('gives a Service an IP that exactly one MAC answers, the holder’s, and serves the client from that node', async () => {
+    const { ns, ip, holder } = await newService();
+    const res = await arping(ground().lan.client, ip, { seconds: 2 });
+    assert.deepEqual(res.macs, [node(holder).mac]);
+    const event = await waitForEvent(ns, 'web', 'Service', 'NodeAssigned');
+    assert.match(event.message, new RegExp(`announcing ${ip.replaceAll('.', '\\.')} from node ${holder}`));
+    const probe = new ClientProbe(ip);
+    await waitFor('the page to load', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
+    const samples = await probe.stop();
+    assert.equal(samples.find((s) => s.ok)?.from, holder);
+    await deleteNamespace(ns);
+  });
+
+  it('kill -9 of the holder: another node answers, and the client’s neighbour entry moves by gratuitous ARP without the client asking', async () => {
+    const { ns, ip, holder } = await newService();
+    const client = ground().lan.client;
+    await udpNudge(client, ip);
+    const before = await waitFor('a neighbour entry for the IP', async () => (await neighbours(client)).find((e) => e.ip === ip && e.mac !== undefined), { timeoutMs: 5_000 });
+    assert.equal(before.mac, node(holder).mac);
+    const capture = await ArpCapture.start(ground().lan, client, `kill-${ip}`, ground().workDir);
+    const killedAt = Date.now();
+    await speakers.get(holder)?.proc.stop('SIGKILL');
+    const heir = await waitForHolder(ip, (h) => h !== holder);
+    const moved = await waitFor('the neighbour entry to move', async () => (await neighbours(client)).find((e) => e.ip === ip && e.mac === node(heir).mac), { timeoutMs: 5_000 });
+    assert.equal(moved.mac, node(heir).mac);
+    const frames = await capture.stop();
+    const asked = frames.filter((f) => f.operation === 'request' && f.targetIp === ip && f.senderMac === client.mac && !f.gratuitous && f.timeMs >= killedAt);
+    assert.deepEqual(asked, [], 'the client sent no ARP request: the gratuitous ARP moved its entry');
+    assert.deepEqual(announcers(frames, ip, killedAt), [node(heir).mac]);
+    assertOneMacAfterAnnouncement(frames, ip);
+    assert.deepEqual((await arping(client, ip, { seconds: 2 })).macs, [node(heir).mac]);
+    await restartSpeaker(holder);
+    await deleteNamespace(ns);
+  });
+
+  it('SIGTERM of the holder: hands the IP over with no gap the client notices beyond 1 s', async () => {
+    const { ns, ip, holder } = await newService();
+    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `term-${ip}`, ground().workDir);
+    const probe = new ClientProbe(ip);
+    await waitFor('the probe to succeed', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
+    const termAt = Date.now();
+    await speakers.get(holder)?.proc.stop('SIGTERM');
+    const heir = await waitForHolder(ip, (h) => h !== holder);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const samples = await probe.stop();
+    const frames = await capture.stop();
+    const outage = longestOutage(samples, termAt);
+    assert.ok(outage.ms < 1_000, `longest outage after SIGTERM: ${outage.ms} ms`);
+    assert.equal(samples.filter((s) => s.ok).at(-1)?.from, heir, 'the client ends up served by the heir');
+    assert.deepEqual(announcers(frames, ip, termAt), [node(heir).mac]);
+    assertOneMacAfterAnnouncement(frames, ip);
+    await restartSpeaker(holder);
+    await deleteNamespace(ns);
+  });
+
+  it('externalTrafficPolicy Local: only a node with a ready endpoint answers, and the IP follows the endpoint', async () => {
+    const ns = `spk-${++serial}`;
+    await createNamespace(ns);
+    await runPod(ns, 'web-a', 'node-2', { app: 'local-web' }, '198.51.100.2');
+    await createService(ns, 'web', { annotations: POOL, externalTrafficPolicy: 'Local', selector: { app: 'local-web' } });
+    const [ip] = (await waitForIngress(ns, 'web')) as [string];
+    assert.equal(await waitForHolder(ip, (h) => h === 'node-2'), 'node-2');
+    assert.deepEqual((await arping(ground().lan.client, ip, { seconds: 2 })).macs, [node('node-2').mac]);
+    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `local-${ip}`, ground().workDir);
+    await runPod(ns, 'web-b', 'node-3', { app: 'local-web' }, '198.51.100.3');
+    await new Promise((r) => setTimeout(r, 500));
+    await kube().api.delete(`/api/v1/namespaces/${ns}/pods/web-a`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+    assert.equal(await waitForHolder(ip, (h) => h === 'node-3'), 'node-3', 'the IP follows the endpoint');
+    await waitFor('node-3 to answer', async () => ((await arping(ground().lan.client, ip, { seconds: 1 })).macs.join() === node('node-3').mac ? true : undefined), { timeoutMs: 10_000 });
+    const frames = await capture.stop();
+    assertOneMacAfterAnnouncement(frames, ip);
+    // No kubelet confirms a Pod's end: delete with no grace so the namespace can go.
+    await kube().api.delete(`/api/v1/namespaces/${ns}/pods/web-b`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+    await deleteNamespace(ns);
+  });
+
+  it('never answers from an excluded or NotReady node, and a holder that becomes one hands over', async () => {
+    const { ns, ip: earlier, holder: earlierHolder } = await newService();
+    const [excluded, notReady] = ['node-1', 'node-2'];
+    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `excluded`, ground().workDir);
+    const changedAt = Date.now();
+    await setNodeLabel(excluded, 'node.kubernetes.io/exclude-from-external-load-balancers', 'true');
+    await setNodeReady(notReady, false);
+    try {
+      const ips: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        await createService(ns, `svc-${i}`, { annotations: POOL });
+        ips.push(((await waitForIngress(ns, `svc-${i}`)) as [string])[0]);
+      }
+      for (const ip of [...ips, earlier]) assert.equal(await waitForHolder(ip, (h) => h === 'node-3'), 'node-3', `${ip} held by the only eligible node`);
+      for (const ip of ips) assert.deepEqual((await arping(ground().lan.client, ip, { seconds: 1 })).macs, [node('node-3').mac]);
+      const frames = await capture.stop();
+      for (const ip of ips) assert.deepEqual([...claimants(frames, ip).keys()], [node('node-3').mac], `${ip}: only node-3 ever claimed it`);
+      assertOneMacAfterAnnouncement(frames, earlier);
+      if (earlierHolder !== 'node-3') assert.deepEqual(announcers(frames, earlier, changedAt), [node('node-3').mac], 'the earlier holder handed over');
+    } finally {
+      await setNodeLabel(excluded, 'node.kubernetes.io/exclude-from-external-load-balancers', null);
+      await setNodeReady(notReady, true);
+    }
+    await deleteNamespace(ns);
+  });
+
+  it('keeps answering from one MAC while the API server is stopped for 60 s', async () => {
+    const { ns, ip, holder } = await newService();
+    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `outage-${ip}`, ground().workDir);
+    const probe = new ClientProbe(ip);
+    await waitFor('the probe to succeed', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
+    const from = Date.now();
+    await ground().controlPlane.stopApiServer();
+    await new Promise((r) => setTimeout(r, 60_000));
+    const arpDuring = await arping(ground().lan.client, ip, { seconds: 2 });
+    await ground().controlPlane.startApiServer();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const samples = await probe.stop();
+    const frames = await capture.stop();
+    assert.deepEqual(arpDuring.macs, [node(holder).mac], 'still answered, by the holder alone');
+    assert.equal(longestOutage(samples, from).ms, 0, 'no request failed');
+    const servers = [...new Set(samples.filter((s) => s.t >= from).map((s) => s.from))];
+    assert.deepEqual(servers, [holder], 'served by the holder alone');
+    assert.deepEqual([...claimants(frames, ip).keys()], [node(holder).mac]);
+    assert.equal(await ipLeaseHolder(ip), holder, 'no churn when the API server came back');
+    await ensureController();
+    await deleteNamespace(ns);
+  });
+
+  it('lets the others take over from a holder cut off from the control plane; it yields, never two MACs', async () => {
+    const { ns, ip, holder } = await newService();
+    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `partition-${ip}`, ground().workDir);
+    const probe = new ClientProbe(ip);
+    await waitFor('the probe to succeed', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
+    const cutAt = Date.now();
+    await ground().lan.cutControlPlane(node(holder));
+    let heir: string;
+    try {
+      heir = await waitForHolder(ip, (h) => h !== holder);
+      await new Promise((r) => setTimeout(r, 2_000));
+    } finally {
+      await ground().lan.restoreControlPlane(node(holder));
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    const samples = await probe.stop();
+    const frames = await capture.stop();
+    assertOneMacAfterAnnouncement(frames, ip);
+    // The cut-off holder may finish its own announcement burst; once the heir has announced, only the heir does.
+    const heirFirst = firstAnnouncement(frames, ip, node(heir).mac, cutAt);
+    assert.ok(heirFirst !== undefined, 'the heir announced itself');
+    assert.deepEqual(announcers(frames, ip, heirFirst), [node(heir).mac]);
+    assert.equal(await ipLeaseHolder(ip), heir, 'the cut-off holder did not take it back');
+    assert.ok(longestOutage(samples, cutAt).ms < 2_000, `outage ${longestOutage(samples, cutAt).ms} ms`);
+    await deleteNamespace(ns);
+  });
+
+  it('a restarted speaker takes nothing it should not: not the IP its successor holds, and its own IP only by confirming it', async () => {
+    const { ns, ip, holder } = await newService();
+    const client = ground().lan.client;
+    const capture = await ArpCapture.start(ground().lan, client, `restart-${ip}`, ground().workDir);
+    await speakers.get(holder)?.proc.stop('SIGKILL');
+    const heir = await waitForHolder(ip, (h) => h !== holder);
+    await restartSpeaker(holder);
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(await ipLeaseHolder(ip), heir, 'the successor keeps it');
+
+    // Now a restart faster than the lease duration: the heir comes back as the holder it still is.
+    await speakers.get(heir)?.proc.stop('SIGKILL');
+    await restartSpeaker(heir);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const frames = await capture.stop();
+    assertOneMacAfterAnnouncement(frames, ip);
+    const final = await waitForHolder(ip);
+    assert.deepEqual((await arping(client, ip, { seconds: 2 })).macs, [node(final).mac]);
+    for (const mac of claimants(frames, ip).keys()) assert.ok(nodeByMac(mac) !== undefined);
+    await deleteNamespace(ns);
+  });
+});

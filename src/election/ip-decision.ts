@@ -1,0 +1,42 @@
+// What this speaker should do about one external IP, decided from what it
+// can see: the IP's Lease, who is alive, who is eligible. Pure: no clock,
+// no I/O. The rules, in order:
+//   1. The lease names me: hold it, unless I am no longer eligible (then
+//      hand it over).
+//   2. The lease names someone alive: follow, even if that holder is no
+//      longer eligible (only the holder may give an IP away; taking it
+//      from a live holder is how two nodes end up answering).
+//   3. Otherwise the IP is free (no lease, released, or its holder is dead):
+//      if I am eligible and healthy, try to take it after my rank's delay.
+import type { LeaseRecord } from '../k8s/lease-store.js';
+import { rank } from './rendezvous.js';
+
+export interface IpSituation {
+  ip: string;
+  me: string;
+  lease: LeaseRecord | undefined;
+  /** Whether the node the lease names is alive (false for no lease or an empty holder). */
+  holderLive: boolean;
+  /** Nodes that may announce this IP now: live, Ready, not excluded, with the pool's interface, with endpoints if Local. */
+  eligible: readonly string[];
+  /** My own liveness lease is renewed (I may take new IPs). */
+  selfHealthy: boolean;
+}
+
+export type IpDecision =
+  | { action: 'hold' }
+  | { action: 'release'; reason: 'not-eligible' }
+  | { action: 'follow'; holder: string }
+  | { action: 'acquire'; rank: number; previousHolder: string | undefined }
+  | { action: 'idle'; reason: 'not-eligible' | 'unhealthy' };
+
+export function decide(s: IpSituation): IpDecision {
+  const holder = s.lease?.holder ?? '';
+  const iAmEligible = s.eligible.includes(s.me);
+  if (holder === s.me) return iAmEligible ? { action: 'hold' } : { action: 'release', reason: 'not-eligible' };
+  if (holder !== '' && s.holderLive) return { action: 'follow', holder };
+  if (!s.selfHealthy) return { action: 'idle', reason: 'unhealthy' };
+  if (!iAmEligible) return { action: 'idle', reason: 'not-eligible' };
+  const order = rank(s.ip, s.eligible.filter((n) => n !== holder));
+  return { action: 'acquire', rank: order.indexOf(s.me), previousHolder: holder === '' ? undefined : holder };
+}

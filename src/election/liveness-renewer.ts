@@ -1,0 +1,129 @@
+// This speaker's own liveness Lease, renewed every renewInterval. One write
+// per interval per speaker, however many IPs it holds. healthy() says
+// whether the last successful renewal is recent enough that nobody can have
+// judged us dead yet: renewDeadline is shorter than the lease duration, and
+// the difference is the safety margin between "we stop" and "they start".
+import type { Clock, TimerHandle } from '../clock.js';
+import { microTime, type LeaseRecord, type LeaseStore } from '../k8s/lease-store.js';
+import type { Logger } from '../observability/logger.js';
+import { DURATION_ANNOTATION, leaseLabels, speakerLeaseName } from './lease-names.js';
+
+export interface LivenessRenewerOptions {
+  node: string;
+  store: LeaseStore;
+  clock: Clock;
+  log: Logger;
+  durationMs: number;
+  renewIntervalMs: number;
+  renewDeadlineMs: number;
+  /** Extra annotations published with every renewal (pools this node can serve, interfaces). */
+  annotations: () => Record<string, string>;
+  onHealthChange?: (healthy: boolean) => void;
+  onRenewed?: (durationMs: number, ok: boolean) => void;
+}
+
+export class LivenessRenewer {
+  private record: LeaseRecord | undefined;
+  private lastOkSentAt = -Infinity;
+  private wasHealthy = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private released = false;
+  private watchdog: TimerHandle | undefined;
+
+  constructor(private readonly o: LivenessRenewerOptions) {
+    if (o.renewDeadlineMs >= o.durationMs) throw new RangeError('renew deadline must be shorter than the lease duration');
+    if (o.renewIntervalMs >= o.renewDeadlineMs) throw new RangeError('renew interval must be shorter than the renew deadline');
+  }
+
+  get leaseName(): string {
+    return speakerLeaseName(this.o.node);
+  }
+
+  healthy(): boolean {
+    return !this.released && this.o.clock.now() < this.lastOkSentAt + this.o.renewDeadlineMs;
+  }
+
+  /** When healthy() turns false unless a renewal succeeds first. */
+  healthyUntil(): number {
+    return this.lastOkSentAt + this.o.renewDeadlineMs;
+  }
+
+  /** Renews once now; resolves true on success. The first call creates the lease if needed. */
+  async renewOnce(): Promise<boolean> {
+    if (this.released) return false;
+    const sentAt = this.o.clock.now();
+    const wall = microTime(this.o.clock.wallNow());
+    const desired = {
+      holder: this.o.node,
+      durationSeconds: Math.ceil(this.o.durationMs / 1000),
+      renewTime: wall,
+      labels: leaseLabels('speaker'),
+      annotations: { [DURATION_ANNOTATION]: String(this.o.durationMs), ...this.o.annotations() },
+    };
+    let ok = false;
+    try {
+      if (this.record === undefined) {
+        const current = await this.o.store.get(this.leaseName);
+        this.record = current === undefined
+          ? await this.o.store.create({ name: this.leaseName, acquireTime: wall, transitions: 0, resourceVersion: undefined, ...desired })
+          : await this.o.store.update({ ...current, ...desired, acquireTime: current.holder === this.o.node ? current.acquireTime : wall });
+      } else {
+        this.record = await this.o.store.update({ ...this.record, ...desired });
+      }
+      ok = true;
+    } catch (err) {
+      // A 409 means our cached version is stale (a restart of ours, or an admin edit): read afresh next time.
+      if ((err as { code?: string }).code === 'K8S_CONFLICT') this.record = undefined;
+      this.o.log.debug({ err, code: (err as { code?: unknown }).code }, 'liveness renewal failed');
+    }
+    if (ok) {
+      this.lastOkSentAt = sentAt;
+      // Turn unhealthy on time even if the next renewal hangs: a timer, not the loop, marks the deadline.
+      if (this.watchdog !== undefined) this.o.clock.clearTimeout(this.watchdog);
+      this.watchdog = this.o.clock.setTimeout(() => this.noteHealth(), Math.max(0, this.healthyUntil() - this.o.clock.now()));
+    }
+    this.o.onRenewed?.(this.o.clock.now() - sentAt, ok);
+    this.noteHealth();
+    return ok;
+  }
+
+  start(): void {
+    this.loop ??= (async () => {
+      while (!this.stopped) {
+        const started = this.o.clock.now();
+        await this.renewOnce();
+        const wait = Math.max(0, this.o.renewIntervalMs - (this.o.clock.now() - started));
+        await this.o.clock.sleep(wait);
+        this.noteHealth();
+      }
+    })();
+  }
+
+  /** Stops renewing and marks the lease released (no holder), so others stop counting on us at once. */
+  async release(): Promise<void> {
+    this.stopped = true;
+    this.released = true;
+    this.noteHealth();
+    const current = this.record ?? (await this.o.store.get(this.leaseName).catch(() => undefined));
+    if (current === undefined) return;
+    await this.o.store
+      .update({ ...current, holder: '', renewTime: microTime(this.o.clock.wallNow()) })
+      .catch((err: unknown) => this.o.log.warn({ err }, 'could not release the liveness lease'));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.watchdog !== undefined) this.o.clock.clearTimeout(this.watchdog);
+    await this.loop;
+  }
+
+  private noteHealth(): void {
+    const h = this.healthy();
+    if (h !== this.wasHealthy) {
+      this.wasHealthy = h;
+      this.o.log.info({ healthy: h }, h ? 'liveness lease renewed: healthy' : 'liveness lease not renewed in time: unhealthy');
+      this.o.onHealthChange?.(h);
+    }
+  }
+}

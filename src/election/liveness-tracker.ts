@@ -1,0 +1,97 @@
+// Which speakers are alive, judged only by local observation: a speaker is
+// live while less than its lease duration has passed, on this process's
+// monotonic clock, since this process last saw its lease change. A remote
+// renewTime is never compared with the local wall clock (clocks of two
+// machines disagree; observation time cannot).
+import type { Clock } from '../clock.js';
+import type { LeaseRecord } from '../k8s/lease-store.js';
+import { DURATION_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from './lease-names.js';
+
+interface Observation {
+  resourceVersion: string | undefined;
+  holder: string;
+  observedAt: number;
+  durationMs: number;
+  pools: ReadonlySet<string>;
+}
+
+export class LivenessTracker {
+  private readonly seen = new Map<string, Observation>();
+  private blind = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly defaultDurationMs: number,
+  ) {}
+
+  /**
+   * Records a speaker lease from the cache; a new resourceVersion is a sign
+   * of life. Returns the node and whether more than a renewal changed (a
+   * new speaker, a release, other pools): that changes who is eligible.
+   */
+  observe(lease: LeaseRecord): { node: string; changed: boolean } | undefined {
+    const node = nodeOfSpeakerLease(lease.name);
+    if (node === undefined) return undefined;
+    const before = this.seen.get(node);
+    if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false };
+    const declared = Number(lease.annotations?.[DURATION_ANNOTATION]);
+    this.seen.set(node, {
+      resourceVersion: lease.resourceVersion,
+      holder: lease.holder,
+      observedAt: this.clock.now(),
+      durationMs: Number.isFinite(declared) && declared > 0 ? declared : lease.durationSeconds > 0 ? lease.durationSeconds * 1000 : this.defaultDurationMs,
+      pools: new Set((lease.annotations?.[POOLS_ANNOTATION] ?? '').split(',').filter((p) => p !== '')),
+    });
+    const after = this.seen.get(node) as Observation;
+    const changed = before === undefined || before.holder !== after.holder || [...after.pools].sort().join() !== [...before.pools].sort().join();
+    return { node, changed };
+  }
+
+  forget(leaseName: string): string | undefined {
+    const node = nodeOfSpeakerLease(leaseName);
+    if (node !== undefined) this.seen.delete(node);
+    return node;
+  }
+
+  /**
+   * While this process cannot watch (its lease watch broke), it sees
+   * nothing, and seeing nothing is no evidence that anyone died: every known
+   * speaker counts as live until the watch works again.
+   */
+  setBlind(blind: boolean): void {
+    if (this.blind && !blind) this.restartObservation();
+    this.blind = blind;
+  }
+
+  /** Every speaker gets a fresh full duration from now (after a time of not watching). */
+  restartObservation(): void {
+    const now = this.clock.now();
+    for (const o of this.seen.values()) o.observedAt = now;
+  }
+
+  /** Live: the lease names the node as holder (a released lease names nobody) and has not expired by local observation. */
+  live(node: string): boolean {
+    const o = this.seen.get(node);
+    if (o === undefined || o.holder !== node) return false;
+    return this.blind || this.clock.now() < o.observedAt + o.durationMs;
+  }
+
+  /** Speakers known to this tracker (live or not). */
+  nodes(): string[] {
+    return [...this.seen.keys()];
+  }
+
+  /** Local time at which the node stops being live unless its lease changes again. */
+  expiresAt(node: string): number | undefined {
+    const o = this.seen.get(node);
+    return o === undefined || o.holder !== node ? undefined : o.observedAt + o.durationMs;
+  }
+
+  pools(node: string): ReadonlySet<string> {
+    return this.seen.get(node)?.pools ?? new Set();
+  }
+
+  liveNodes(): string[] {
+    return [...this.seen.keys()].filter((n) => this.live(n));
+  }
+}

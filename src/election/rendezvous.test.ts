@@ -1,0 +1,50 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { rank } from './rendezvous.js';
+
+const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/);
+const ipText = fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `192.0.${a}.${b}`);
+
+describe('rendezvous ranking', () => {
+  it('does not depend on the order candidates are given in (property)', () => {
+    fc.assert(
+      fc.property(ipText, fc.uniqueArray(nodeName, { minLength: 1, maxLength: 8 }), (ip, nodes) => {
+        assert.deepEqual(rank(ip, nodes), rank(ip, [...nodes].reverse()));
+      }),
+    );
+  });
+
+  it('keeps the relative order of the others when one candidate leaves (property)', () => {
+    fc.assert(
+      fc.property(ipText, fc.uniqueArray(nodeName, { minLength: 2, maxLength: 8 }), fc.nat(), (ip, nodes, pick) => {
+        const gone = nodes[pick % nodes.length] as string;
+        const before = rank(ip, nodes).filter((n) => n !== gone);
+        assert.deepEqual(rank(ip, nodes.filter((n) => n !== gone)), before);
+      }),
+    );
+  });
+
+  it('spreads a dead node’s addresses over all survivors', () => {
+    const nodes = ['node-1', 'node-2', 'node-3', 'node-4'];
+    const ips = Array.from({ length: 400 }, (_, i) => `198.51.100.${i % 256}-${Math.floor(i / 256)}`);
+    const owned = ips.filter((ip) => rank(ip, nodes)[0] === 'node-1');
+    const inherit = new Map<string, number>();
+    for (const ip of owned) {
+      const heir = rank(ip, nodes.filter((n) => n !== 'node-1'))[0] as string;
+      inherit.set(heir, (inherit.get(heir) ?? 0) + 1);
+    }
+    assert.equal(inherit.size, 3, 'every survivor inherits some');
+    for (const [node, n] of inherit) assert.ok(n > owned.length / 6, `${node} got ${n} of ${owned.length}: roughly a third each`);
+  });
+
+  it('gives every node a fair share as first choice', () => {
+    const nodes = ['a', 'b', 'c'];
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const first = rank(`10.${i >> 8}.${i & 255}.1`, nodes)[0] as string;
+      firsts.set(first, (firsts.get(first) ?? 0) + 1);
+    }
+    for (const n of nodes) assert.ok((firsts.get(n) ?? 0) > 850 && (firsts.get(n) ?? 0) < 1150, `${n}: ${firsts.get(n)}`);
+  });
+});
