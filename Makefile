@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
 
-.PHONY: setup build toolchain test unit e2e demo bench-ipam clean
+.PHONY: setup build toolchain test unit e2e demo bench bench-ipam bench-speaker clean
 
 setup:
 	@scripts/setup.sh
@@ -40,6 +40,11 @@ demo: toolchain
 # Benchmarks print numbers (medians over repeats, ratios to a baseline of the same run); they assert nothing.
 bench-ipam: toolchain
 	$(LAUNCH) node --enable-source-maps dist/e2e/bench/ipam-bench.js
+
+bench-speaker: toolchain
+	$(LAUNCH) node --enable-source-maps dist/e2e/bench/speaker-bench.js
+
+bench: bench-ipam bench-speaker
 
 clean:
 	rm -rf dist reports

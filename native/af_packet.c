@@ -1,38 +1,84 @@
 // Baton's AF_PACKET addon: one raw packet socket per interface, bound to the
-// ARP EtherType and filtered in the kernel, read from libuv's event loop and
-// written synchronously. Raw packet sockets are the only way to send and
-// receive ARP from user space; `raw-socket` only opens AF_INET/AF_INET6.
+// ARP EtherType and filtered in the kernel. Raw packet sockets are the only
+// way to send and receive ARP from user space; `raw-socket` only opens
+// AF_INET/AF_INET6.
+//
+// A reader thread per socket blocks in recvfrom() and answers ARP
+// requests for the addresses JS has said it holds right there, in C: the
+// reply leaves within microseconds of the request, however busy the
+// JavaScript event loop is. Every frame, answered or not, is then handed to
+// JS (asynchronously, through a thread-safe function) for counting, drop
+// reasons and the detection of other hosts claiming our addresses. A frame
+// in which another MAC claims one of our addresses removes that address
+// from the answered set at once, before the next frame is read: a holder
+// yields to the new holder's gratuitous ARP without waiting for JS.
 //
 // JS API (see src/layer2/af-packet-link.ts):
-//   open(ifname, onFrame) -> handle    onFrame(frame: Buffer) per received frame
+//   open(ifname, onFrame) -> handle    onFrame(frame: Buffer, answered: boolean)
 //   send(handle, frame)                throws Error with code = errno name
+//   answer(handle, mac: Buffer(6), ips: Uint32Array)   addresses to answer for
 //   close(handle)
-//   ifindex(handle) -> number
 #include <node_api.h>
-#include <uv.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-// Largest frame we accept: a standard Ethernet MTU frame plus header; ARP is 60 bytes.
+// Largest frame we read: a standard Ethernet MTU frame plus header; ARP is 60 bytes.
 #define MAX_FRAME 1600
+// Addresses one interface answers for; far above any real pool on one node.
+#define MAX_HELD 65536
+// Frames waiting for JS; beyond this the reader drops them from the JS queue (never from answering).
+#define JS_QUEUE 4096
+// Addresses yielded to another MAC are not taken back by answer() for this long: JS learns of the
+// yield only when the claiming frame reaches it, and must not re-add the address meanwhile. A real
+// reclaim needs a confirming API write first, which takes longer.
+#define YIELD_EMBARGO_NS 200000000LL
+#define RECENT_YIELDS 64
 
 typedef struct {
   int fd;
   int ifindex;
-  uv_poll_t poll;
-  napi_env env;
-  napi_ref on_frame;
-  napi_async_context async_ctx;
+  pthread_t thread;
+  napi_threadsafe_function tsfn;
+  pthread_mutex_t lock;  // guards mac, held, held_count
+  unsigned char mac[6];
+  uint32_t held[MAX_HELD];  // sorted, host byte order
+  size_t held_count;
+  struct { uint32_t ip; long long at_ns; } yields[RECENT_YIELDS];
+  size_t next_yield;
   int closing;
 } packet_socket;
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int recently_yielded(const packet_socket* s, uint32_t ip, long long now) {
+  for (size_t i = 0; i < RECENT_YIELDS; i++) {
+    if (s->yields[i].ip == ip && s->yields[i].at_ns != 0 && now - s->yields[i].at_ns < YIELD_EMBARGO_NS) return 1;
+  }
+  return 0;
+}
+
+typedef struct {
+  size_t len;
+  int answered;
+  unsigned char bytes[];
+} frame_msg;
 
 static napi_value throw_errno(napi_env env, const char* what, int err) {
   char msg[256];
@@ -49,60 +95,125 @@ static napi_value throw_errno(napi_env env, const char* what, int err) {
     case EMSGSIZE: code = "EMSGSIZE"; break;
     case EBADF: code = "EBADF"; break;
     case EINVAL: code = "EINVAL"; break;
+    case ENOMEM: code = "ENOMEM"; break;
   }
   napi_throw_error(env, code, msg);
   return NULL;
 }
 
-static void on_closed(uv_handle_t* handle) {
-  packet_socket* s = (packet_socket*)handle->data;
-  free(s);
+static uint32_t be32(const unsigned char* p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static int find_held(const packet_socket* s, uint32_t ip) {
+  size_t lo = 0, hi = s->held_count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (s->held[mid] == ip) return (int)mid;
+    if (s->held[mid] < ip) lo = mid + 1; else hi = mid;
+  }
+  return -1;
+}
+
+// Answers an ARP request for a held address; returns 1 if it replied. Yields an address another MAC claims.
+static int fast_path(packet_socket* s, const unsigned char* f, size_t n) {
+  // Ethernet II + ARP for IPv4 over Ethernet: htype 1, ptype 0x0800, hlen 6, plen 4.
+  if (n < 42 || f[12] != 0x08 || f[13] != 0x06) return 0;
+  if (f[14] != 0 || f[15] != 1 || f[16] != 0x08 || f[17] != 0x00 || f[18] != 6 || f[19] != 4) return 0;
+  unsigned op = ((unsigned)f[20] << 8) | f[21];
+  const unsigned char* sha = f + 22;
+  uint32_t spa = be32(f + 28);
+  uint32_t tpa = be32(f + 38);
+  int replied = 0;
+  pthread_mutex_lock(&s->lock);
+  if (memcmp(sha, s->mac, 6) != 0) {
+    int claimed = find_held(s, spa);
+    if (claimed >= 0) {
+      // Someone else uses our address as theirs (the new holder's announcement): stop answering now.
+      memmove(&s->held[claimed], &s->held[claimed + 1], (s->held_count - (size_t)claimed - 1) * sizeof(uint32_t));
+      s->held_count--;
+      s->yields[s->next_yield].ip = spa;
+      s->yields[s->next_yield].at_ns = now_ns();
+      s->next_yield = (s->next_yield + 1) % RECENT_YIELDS;
+    } else if (op == 1 && spa != tpa && find_held(s, tpa) >= 0) {
+      unsigned char r[60];
+      memset(r, 0, sizeof r);
+      memcpy(r, sha, 6);          // to the asker
+      memcpy(r + 6, s->mac, 6);   // from us
+      r[12] = 0x08; r[13] = 0x06;
+      r[14] = 0; r[15] = 1; r[16] = 0x08; r[17] = 0x00; r[18] = 6; r[19] = 4;
+      r[20] = 0; r[21] = 2;       // reply
+      memcpy(r + 22, s->mac, 6);  // sender: us, the requested address
+      memcpy(r + 28, f + 38, 4);
+      memcpy(r + 32, sha, 6);     // target: the asker
+      memcpy(r + 38, f + 28, 4);
+      struct sockaddr_ll to;
+      memset(&to, 0, sizeof to);
+      to.sll_family = AF_PACKET;
+      to.sll_ifindex = s->ifindex;
+      to.sll_halen = ETH_ALEN;
+      memcpy(to.sll_addr, sha, 6);
+      replied = sendto(s->fd, r, sizeof r, 0, (struct sockaddr*)&to, sizeof to) == (ssize_t)sizeof r;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return replied;
+}
+
+static void* reader(void* arg) {
+  packet_socket* s = (packet_socket*)arg;
+  unsigned char buf[MAX_FRAME];
+
+  for (;;) {
+    // One blocking recvfrom per frame (no poll in front): the fewest system calls between a request arriving and our reply.
+    struct sockaddr_ll from;
+    socklen_t from_len = sizeof from;
+    ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr*)&from, &from_len);
+    if (__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE)) break;
+    if (n < 0) continue;  // EAGAIN from the receive timeout: a chance to notice closing
+    // Our own transmissions are not input (the kernel may loop them back to packet sockets).
+    if (from.sll_pkttype == PACKET_OUTGOING) continue;
+    int answered = fast_path(s, buf, (size_t)n);
+    frame_msg* m = malloc(sizeof(frame_msg) + (size_t)n);
+    if (m == NULL) continue;
+    m->len = (size_t)n;
+    m->answered = answered;
+    memcpy(m->bytes, buf, (size_t)n);
+    if (napi_call_threadsafe_function(s->tsfn, m, napi_tsfn_nonblocking) != napi_ok) free(m);
+  }
+  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void call_js(napi_env env, napi_value cb, void* context, void* data) {
+  (void)context;
+  frame_msg* m = (frame_msg*)data;
+  if (env != NULL && cb != NULL) {
+    napi_value args[2], global, result;
+    void* out;
+    napi_create_buffer_copy(env, m->len, m->bytes, &out, &args[0]);
+    napi_get_boolean(env, m->answered != 0, &args[1]);
+    napi_get_global(env, &global);
+    napi_call_function(env, global, cb, 2, args, &result);
+  }
+  free(m);
 }
 
 static void shut(packet_socket* s) {
   if (s->closing) return;
-  s->closing = 1;
-  uv_poll_stop(&s->poll);
+  __atomic_store_n(&s->closing, 1, __ATOMIC_RELEASE);
+  // The reader wakes within its receive timeout, sees closing and exits.
+  pthread_join(s->thread, NULL);
   close(s->fd);
-  if (s->on_frame != NULL) {
-    napi_delete_reference(s->env, s->on_frame);
-    s->on_frame = NULL;
-  }
-  napi_async_destroy(s->env, s->async_ctx);
-  uv_close((uv_handle_t*)&s->poll, on_closed);
-}
-
-static void on_readable(uv_poll_t* poll, int status, int events) {
-  packet_socket* s = (packet_socket*)poll->data;
-  if (s->closing || status < 0) return;
-  napi_env env = s->env;
-  unsigned char buf[MAX_FRAME];
-  for (;;) {
-    struct sockaddr_ll from;
-    socklen_t from_len = sizeof from;
-    ssize_t n = recvfrom(s->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr*)&from, &from_len);
-    if (n < 0) break;  // EAGAIN: drained
-    // Our own transmissions are not input (the kernel may loop them back to packet sockets).
-    if (from.sll_pkttype == PACKET_OUTGOING) continue;
-    napi_handle_scope scope;
-    napi_open_handle_scope(env, &scope);
-    napi_value frame, cb, recv, result;
-    void* data;
-    napi_create_buffer_copy(env, (size_t)n, buf, &data, &frame);
-    napi_get_reference_value(env, s->on_frame, &cb);
-    // MakeCallback needs an object receiver (undefined fails ToObject): the global object, as for plain functions.
-    napi_get_global(env, &recv);
-    napi_make_callback(env, s->async_ctx, recv, cb, 1, &frame, &result);
-    napi_close_handle_scope(env, scope);
-    if (s->closing) return;  // the callback closed us
-  }
 }
 
 static void finalize_socket(napi_env env, void* data, void* hint) {
   (void)env;
   (void)hint;
   packet_socket* s = (packet_socket*)data;
-  if (!s->closing) shut(s);
+  shut(s);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
 }
 
 static packet_socket* unwrap(napi_env env, napi_value handle) {
@@ -132,15 +243,21 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (ifindex == 0) return throw_errno(env, "if_nametoindex", errno);
 
   // Protocol 0 at creation: the socket receives nothing until bind() names ARP, so no frame of another kind slips in first.
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
+
+  // The reader blocks in recvfrom; this timeout is how often it checks whether the socket is being closed.
+  struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // Not PACKET_QDISC_BYPASS: it would save a step, but bypassed frames are invisible to tcpdump on
+  // this host, and an operator debugging ARP must see what the speaker sends.
 
   // Kernel-side filter: EtherType at offset 12 must be ARP (0x0806); everything else is dropped before it is copied to us.
   struct sock_filter code[] = {
-      {0x28, 0, 0, 12},             // ldh [12]
-      {0x15, 0, 1, ETH_P_ARP},      // jeq #0x0806, accept, drop
-      {0x06, 0, 0, MAX_FRAME},      // ret #MAX_FRAME (accept)
-      {0x06, 0, 0, 0},              // ret #0 (drop)
+      {0x28, 0, 0, 12},         // ldh [12]
+      {0x15, 0, 1, ETH_P_ARP},  // jeq #0x0806, accept, drop
+      {0x06, 0, 0, MAX_FRAME},  // ret #MAX_FRAME (accept)
+      {0x06, 0, 0, 0},          // ret #0 (drop)
   };
   struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
@@ -149,7 +266,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "SO_ATTACH_FILTER", e);
   }
   int one = 1;
-  // Linux 4.20+: do not hand us frames this host sends (ours, the kernel's own ARP). Older kernels: pkttype check below.
+  // Linux 4.20+: do not hand us frames this host sends (ours, the kernel's own ARP). Older kernels: pkttype check.
   setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
 
   struct sockaddr_ll sll;
@@ -170,17 +287,23 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   s->fd = fd;
   s->ifindex = (int)ifindex;
-  s->env = env;
-  napi_create_reference(env, argv[1], 1, &s->on_frame);
+  pthread_mutex_init(&s->lock, NULL);
   napi_value resource_name;
   napi_create_string_utf8(env, "baton.afpacket", NAPI_AUTO_LENGTH, &resource_name);
-  napi_async_init(env, NULL, resource_name, &s->async_ctx);
-
-  uv_loop_t* loop;
-  napi_get_uv_event_loop(env, &loop);
-  uv_poll_init(loop, &s->poll, fd);
-  s->poll.data = s;
-  uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  if (napi_create_threadsafe_function(env, argv[1], NULL, resource_name, JS_QUEUE, 1, NULL, NULL, NULL, call_js, &s->tsfn) != napi_ok) {
+    close(fd);
+    free(s);
+    napi_throw_error(env, "EIO", "could not create the frame callback");
+    return NULL;
+  }
+  // The reader thread alone must not keep the process alive; open sockets are closed explicitly.
+  napi_unref_threadsafe_function(env, s->tsfn);
+  if (pthread_create(&s->thread, NULL, reader, s) != 0) {
+    napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
+    close(fd);
+    free(s);
+    return throw_errno(env, "pthread_create", EAGAIN);
+  }
 
   napi_value handle;
   napi_create_object(env, &handle);
@@ -218,6 +341,48 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static int cmp_u32(const void* a, const void* b) {
+  uint32_t x = *(const uint32_t*)a, y = *(const uint32_t*)b;
+  return x < y ? -1 : x > y;
+}
+
+static napi_value js_answer(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) {
+    napi_throw_type_error(env, "EINVAL", "answer(handle, mac: Buffer, ips: Uint32Array)");
+    return NULL;
+  }
+  packet_socket* s = unwrap(env, argv[0]);
+  if (s == NULL) return NULL;
+  void* mac;
+  size_t mac_len;
+  napi_typedarray_type type;
+  size_t count;
+  void* ips;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_buffer_info(env, argv[1], &mac, &mac_len) != napi_ok || mac_len != 6 ||
+      napi_get_typedarray_info(env, argv[2], &type, &count, &ips, &ab, &offset) != napi_ok || type != napi_uint32_array) {
+    napi_throw_type_error(env, "EINVAL", "answer(handle, mac: Buffer(6), ips: Uint32Array)");
+    return NULL;
+  }
+  if (count > MAX_HELD) return throw_errno(env, "answer", EMSGSIZE);
+  pthread_mutex_lock(&s->lock);
+  memcpy(s->mac, mac, 6);
+  long long now = now_ns();
+  size_t kept = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t ip = ((const uint32_t*)ips)[i];
+    if (!recently_yielded(s, ip, now)) s->held[kept++] = ip;
+  }
+  s->held_count = kept;
+  qsort(s->held, kept, sizeof(uint32_t), cmp_u32);
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -228,23 +393,12 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_ifindex(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  packet_socket* s = unwrap(env, argv[0]);
-  if (s == NULL) return NULL;
-  napi_value result;
-  napi_create_int32(env, s->ifindex, &result);
-  return result;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"answer", NULL, js_answer, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
-      {"ifindex", NULL, js_ifindex, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

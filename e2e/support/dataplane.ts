@@ -19,9 +19,16 @@ require('node:http').createServer((req, res) => { res.setHeader('connection', 'c
   .listen(${SERVICE_PORT}, '0.0.0.0', () => console.log('serving'));
 `;
 
-export async function startDataPlane(): Promise<ManagedProcess[]> {
+/** The page server of one node (started again after a simulated crash). */
+export function startServer(nodeName: string): ManagedProcess {
+  const { lan } = ground();
+  const node = lan.node(nodeName);
+  return lan.spawn(node, `http-${Date.now()}`, process.execPath, ['-e', SERVER, node.name]);
+}
+
+export async function startDataPlane(): Promise<Map<string, ManagedProcess>> {
   const { lan, workDir } = ground();
-  const servers: ManagedProcess[] = [];
+  const servers = new Map<string, ManagedProcess>();
   for (const node of lan.nodes) {
     const script = join(workDir, `dataplane-${node.name}.nft`);
     await writeFile(script, [
@@ -34,7 +41,7 @@ export async function startDataPlane(): Promise<ManagedProcess[]> {
       '',
     ].join('\n'));
     await runInNetns(node.netns, 'nft', ['-f', script]);
-    servers.push(lan.spawn(node, 'http', process.execPath, ['-e', SERVER, node.name]));
+    servers.set(node.name, startServer(node.name));
   }
   for (const node of lan.nodes) {
     await waitFor(`the data plane server on ${node.name}`, async () => ((await tcpProbe(lan.client, node.ip, SERVICE_PORT, 1_000)) === 'connected' ? true : undefined), { timeoutMs: 10_000 });

@@ -42,6 +42,11 @@ export class MemoryLeaseStore implements LeaseStore {
     this.leases.delete(record.name);
   }
 
+  /** Every lease as stored now (what a fresh list would return). */
+  all(): LeaseRecord[] {
+    return [...this.leases.values()].map((l) => ({ ...l }));
+  }
+
   peek(name: string): LeaseRecord | undefined {
     return this.leases.get(name);
   }

@@ -5,7 +5,7 @@ import type { FrameLink } from './link.js';
 
 export class FakeLink implements FrameLink {
   readonly sent: Buffer[] = [];
-  private readonly handlers: Array<(frame: Buffer) => void> = [];
+  private readonly handlers: Array<(frame: Buffer, answered: boolean) => void> = [];
   down = false;
   closed = false;
 
@@ -19,12 +19,17 @@ export class FakeLink implements FrameLink {
     this.sent.push(Buffer.from(frame));
   }
 
-  onFrame(handler: (frame: Buffer) => void): void {
+  onFrame(handler: (frame: Buffer, answered: boolean) => void): void {
     this.handlers.push(handler);
   }
 
-  inject(frame: Buffer): void {
-    for (const h of this.handlers) h(frame);
+  offFrame(handler: (frame: Buffer, answered: boolean) => void): void {
+    const i = this.handlers.indexOf(handler);
+    if (i !== -1) this.handlers.splice(i, 1);
+  }
+
+  inject(frame: Buffer, answered = false): void {
+    for (const h of this.handlers) h(frame, answered);
   }
 
   close(): void {

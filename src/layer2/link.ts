@@ -11,8 +11,17 @@ export interface FrameLink {
   readonly mac: MacString;
   /** Sends one complete Ethernet frame. Throws (code ENETDOWN...) when the link cannot send. */
   send(frame: Buffer): void;
-  /** Registers the receiver of every ARP frame arriving on the link. */
-  onFrame(handler: (frame: Buffer) => void): void;
+  /**
+   * Registers the receiver of every ARP frame arriving on the link.
+   * `answered` is true when the link already replied to it itself (see answerFor).
+   */
+  onFrame(handler: (frame: Buffer, answered: boolean) => void): void;
+  /**
+   * Optional fast path: the link answers ARP requests for these IPv4
+   * addresses itself, as soon as they arrive, and stops answering for one the
+   * moment another MAC claims it. The responder still sees every frame.
+   */
+  answerFor?(ips: readonly string[]): void;
   close(): void;
 }
 

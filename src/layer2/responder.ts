@@ -47,7 +47,7 @@ export class ArpResponder {
 
   constructor(private readonly o: ResponderOptions) {
     this.schedule = o.announceScheduleMs ?? DEFAULT_ANNOUNCE_SCHEDULE_MS;
-    o.link.onFrame((frame) => this.onFrame(frame));
+    o.link.onFrame((frame, answered) => this.onFrame(frame, answered));
   }
 
   get link(): FrameLink {
@@ -67,6 +67,7 @@ export class ArpResponder {
     if (this.held.has(ip)) return;
     const entry: Announced = { timers: [], since: this.o.clock.now() };
     this.held.set(ip, entry);
+    this.syncFastPath();
     for (const at of this.schedule) {
       if (at <= 0) this.sendGratuitous(ip);
       else entry.timers.push(this.o.clock.setTimeout(() => this.sendGratuitous(ip), at));
@@ -88,6 +89,12 @@ export class ArpResponder {
     if (entry === undefined) return;
     for (const t of entry.timers) this.o.clock.clearTimeout(t);
     this.held.delete(ip);
+    this.syncFastPath();
+  }
+
+  /** Tells a link with its own fast path which addresses to answer for. */
+  private syncFastPath(): void {
+    this.o.link.answerFor?.([...this.held.keys()]);
   }
 
   withdrawAll(): void {
@@ -99,7 +106,7 @@ export class ArpResponder {
     this.o.link.close();
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Buffer, answeredByLink = false): void {
     const decoded = decodeArpFrame(frame);
     if (!decoded.ok) {
       this.o.metrics.dropped(decoded.reason);
@@ -123,7 +130,7 @@ export class ArpResponder {
         return;
       }
       this.o.metrics.request(arp.targetIp);
-      if (this.trySend(encodeArpFrame(arpReplyFor(arp, mac)))) this.o.metrics.reply(arp.targetIp);
+      if (answeredByLink || this.trySend(encodeArpFrame(arpReplyFor(arp, mac)))) this.o.metrics.reply(arp.targetIp);
       else this.o.metrics.dropped('not-ready');
       return;
     }
