@@ -13,7 +13,7 @@ import { startController, startSpeaker, type BatonProcess } from './support/bato
 import { ClientProbe, longestOutage } from './support/client-probe.js';
 import { ensureNode, ipLeaseHolder, runPod, setNodeLabel, setNodeReady, waitForHolder } from './support/cluster-objects.js';
 import { startDataPlane } from './support/dataplane.js';
-import { createEip, createNamespace, createService, deleteNamespace, ensureBatonBasics, kube, waitForEvent, waitForIngress } from './support/kube.js';
+import { createEip, createNamespace, createService, deleteEip, deleteNamespace, ensureBatonBasics, kube, waitForEvent, waitForIngress } from './support/kube.js';
 
 const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': 'lan-pool' };
 
@@ -67,6 +67,9 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   after(async () => {
     for (const s of speakers.values()) await s.proc.stop('SIGTERM');
+    // The pool goes while the controller can still release its finalizer.
+    await ensureController();
+    await deleteEip('lan-pool');
     await controller?.proc.stop('SIGTERM');
   });
 

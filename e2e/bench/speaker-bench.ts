@@ -115,7 +115,7 @@ try {
   const speakerUs = rtt(ip);
 
   // --- steady-state API writes and RSS by number of IPs ---------------------------------------
-  const scale: Array<{ ips: number; writesPerSecond: number; rssMiB: number }> = [];
+  const scale: Array<{ ips: number; writesPerSecond: number; rssMiB: number; heapMiB: number }> = [];
   await createNamespace('scale');
   let created = 0;
   const writes = async (): Promise<number> => {
@@ -139,8 +139,10 @@ try {
     await new Promise((r) => setTimeout(r, windowMs));
     const after = await writes();
     const rss = Math.max(...[...speakers.values()].map((s) => rssMiB(s.proc.pid)));
-    scale.push({ ips: target, writesPerSecond: (after - before) / (windowMs / 1000), rssMiB: rss });
-    console.log(`[bench] ${target} IPs: ${scale.at(-1)!.writesPerSecond.toFixed(2)} writes/s, speaker RSS ${rss.toFixed(0)} MiB`);
+    let heap = 0;
+    for (const s of speakers.values()) heap = Math.max(heap, (await metricValue(s, 'baton_nodejs_heap_size_used_bytes')) / 2 ** 20);
+    scale.push({ ips: target, writesPerSecond: (after - before) / (windowMs / 1000), rssMiB: rss, heapMiB: heap });
+    console.log(`[bench] ${target} IPs: ${scale.at(-1)!.writesPerSecond.toFixed(2)} writes/s, speaker RSS ${rss.toFixed(0)} MiB, heap used ${heap.toFixed(1)} MiB`);
   }
   const svcCount = (await kube().api.list<List<Service>>('/api/v1/namespaces/scale/services')).items.length;
 
@@ -158,9 +160,9 @@ try {
   console.log(`| kernel answering ${kernelIp} | ${median(kernelUs).toFixed(0)} µs | ${percentile(kernelUs, 99).toFixed(0)} µs | ${kernelUs.length} |`);
   console.log(`| speaker answering ${ip} (same node) | ${median(speakerUs).toFixed(0)} µs | ${percentile(speakerUs, 99).toFixed(0)} µs | ${speakerUs.length} |`);
   console.log(`| ratio of medians speaker / kernel | ${(median(speakerUs) / median(kernelUs)).toFixed(2)} | | |`);
-  console.log(`\n| external IPs (3 speakers, ${svcCount} Services) | API writes/s, all speakers | max speaker RSS |`);
-  console.log('| --- | --- | --- |');
-  for (const s of scale) console.log(`| ${s.ips} | ${s.writesPerSecond.toFixed(2)} | ${s.rssMiB.toFixed(0)} MiB |`);
+  console.log(`\n| external IPs (3 speakers, ${svcCount} Services) | API writes/s, all speakers | max speaker RSS | max speaker JS heap used |`);
+  console.log('| --- | --- | --- | --- |');
+  for (const s of scale) console.log(`| ${s.ips} | ${s.writesPerSecond.toFixed(2)} | ${s.rssMiB.toFixed(0)} MiB | ${s.heapMiB.toFixed(1)} MiB |`);
 } catch (err) {
   failed = true;
   console.error(err);

@@ -52,19 +52,28 @@ export async function runPod(namespace: string, name: string, node: string, labe
   }, 'application/strategic-merge-patch+json');
 }
 
-export async function ipLeaseHolder(ip: string): Promise<string | undefined> {
+/** The node an IP's lease names in `namespace` (undefined: none or released; "absent" with reportAbsent: no lease at all). */
+export async function ipLeaseHolderIn(namespace: string, ip: string, reportAbsent = false): Promise<string | undefined> {
   try {
-    const lease = await kube().api.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/baton-system/leases/${ipLeaseName(ip)}`);
+    const lease = await kube().api.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${ipLeaseName(ip)}`);
     const h = lease.spec?.holderIdentity;
     return h === undefined || h === '' ? undefined : h;
-  } catch {
-    return undefined;
+  } catch (err) {
+    return reportAbsent && (err as { code?: string }).code === 'K8S_NOT_FOUND' ? 'absent' : undefined;
   }
 }
 
-export async function waitForHolder(ip: string, accept: (holder: string) => boolean = () => true, timeoutMs = 20_000): Promise<string> {
+export async function waitForHolderIn(namespace: string, ip: string, accept: (holder: string) => boolean = () => true, timeoutMs = 20_000): Promise<string> {
   return waitFor(`a holder for ${ip}`, async () => {
-    const h = await ipLeaseHolder(ip);
+    const h = await ipLeaseHolderIn(namespace, ip);
     return h !== undefined && accept(h) ? h : undefined;
   }, { timeoutMs, intervalMs: 50 });
+}
+
+export async function ipLeaseHolder(ip: string): Promise<string | undefined> {
+  return ipLeaseHolderIn('baton-system', ip);
+}
+
+export async function waitForHolder(ip: string, accept: (holder: string) => boolean = () => true, timeoutMs = 20_000): Promise<string> {
+  return waitForHolderIn('baton-system', ip, accept, timeoutMs);
 }

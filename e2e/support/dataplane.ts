@@ -26,9 +26,14 @@ export function startServer(nodeName: string): ManagedProcess {
   return lan.spawn(node, `http-${Date.now()}`, process.execPath, ['-e', SERVER, node.name]);
 }
 
+let started: Map<string, ManagedProcess> | undefined;
+
+/** Sets up every node's data plane once per ground; later calls return the running servers. */
 export async function startDataPlane(): Promise<Map<string, ManagedProcess>> {
+  if (started !== undefined && [...started.values()].every((p) => p.running)) return started;
   const { lan, workDir } = ground();
   const servers = new Map<string, ManagedProcess>();
+  started = servers;
   for (const node of lan.nodes) {
     const script = join(workDir, `dataplane-${node.name}.nft`);
     await writeFile(script, [

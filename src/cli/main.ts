@@ -4,6 +4,7 @@
 import { BatonError } from '../errors.js';
 import { controllerConfig, controllerHelp, CONTROLLER_SUMMARY } from './controller-command.js';
 import { speakerConfig, speakerHelp, SPEAKER_SUMMARY } from './speaker-command.js';
+import { cleanupConfig, cleanupHelp, CLEANUP_SUMMARY } from './cleanup-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   controller: {
@@ -28,6 +29,18 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
       }
       const { runSpeaker } = await import('../speaker/main.js');
       await runSpeaker(config);
+    },
+  },
+  cleanup: {
+    summary: CLEANUP_SUMMARY,
+    run: async (argv) => {
+      const config = cleanupConfig(argv);
+      if (config === 'help') {
+        process.stdout.write(cleanupHelp());
+        return;
+      }
+      const { runCleanup } = await import('../cleanup/main.js');
+      await runCleanup(config);
     },
   },
 };

@@ -30,6 +30,7 @@ export class LivenessRenewer {
   private loop: Promise<void> | undefined;
   private released = false;
   private watchdog: TimerHandle | undefined;
+  private pause: { timer: TimerHandle; wake: () => void } | undefined;
 
   constructor(private readonly o: LivenessRenewerOptions) {
     if (o.renewDeadlineMs >= o.durationMs) throw new RangeError('renew deadline must be shorter than the lease duration');
@@ -94,7 +95,10 @@ export class LivenessRenewer {
         const started = this.o.clock.now();
         await this.renewOnce();
         const wait = Math.max(0, this.o.renewIntervalMs - (this.o.clock.now() - started));
-        await this.o.clock.sleep(wait);
+        await new Promise<void>((wake) => {
+          this.pause = { timer: this.o.clock.setTimeout(wake, wait), wake };
+        });
+        this.pause = undefined;
         this.noteHealth();
       }
     })();
@@ -102,7 +106,7 @@ export class LivenessRenewer {
 
   /** Stops renewing and marks the lease released (no holder), so others stop counting on us at once. */
   async release(): Promise<void> {
-    this.stopped = true;
+    this.interrupt();
     this.released = true;
     this.noteHealth();
     const current = this.record ?? (await this.o.store.get(this.leaseName).catch(() => undefined));
@@ -113,9 +117,18 @@ export class LivenessRenewer {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.interrupt();
     if (this.watchdog !== undefined) this.o.clock.clearTimeout(this.watchdog);
     await this.loop;
+  }
+
+  /** Ends the renewal loop now, not at the end of its current pause. */
+  private interrupt(): void {
+    this.stopped = true;
+    if (this.pause !== undefined) {
+      this.o.clock.clearTimeout(this.pause.timer);
+      this.pause.wake();
+    }
   }
 
   private noteHealth(): void {

@@ -32,6 +32,14 @@ const CARRIER_POLL_MS = 200;
 // A lease watch with no event for this long is stalled: every speaker renews twice a second.
 const LEASE_WATCH_IDLE_MS = 5_000;
 
+/** What about an announcement matters to the election: its pool, interface, Services and endpoint nodes. */
+function announcementKey(a: Announcement | undefined): string {
+  if (a === undefined) return '';
+  const services = a.services.map((s) => `${s.metadata.namespace}/${s.metadata.name}@${s.metadata.resourceVersion}`).sort().join(',');
+  const nodes = a.endpointNodes === undefined ? '*' : [...a.endpointNodes].sort().join(',');
+  return `${a.pool}|${a.interfaceSpec}|${nodes}|${services}`;
+}
+
 export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   const log = createLogger('speaker', config.logLevel, { node: config.nodeName });
   const clock = new SystemClock();
@@ -199,14 +207,26 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
       else if (l.metadata.annotations?.[IP_ANNOTATION] !== undefined) queue.add(l.metadata.annotations[IP_ANNOTATION]);
     },
   });
+  // A Service or EndpointSlice change touches few IPs: re-run only those whose announcement changed
+  // (with 1,000 IPs, re-running all of them per Service event would be a million reconciles to set up).
   const viewChanged = (): void => {
+    const before = view ?? new Map<string, Announcement>();
+    view = undefined;
+    const after = currentAnnouncements();
+    for (const ip of new Set([...before.keys(), ...after.keys()])) {
+      if (announcementKey(before.get(ip)) !== announcementKey(after.get(ip))) queue.add(ip);
+    }
+  };
+  for (const inf of [services, slices]) inf.on({ add: viewChanged, update: viewChanged, delete: viewChanged });
+  // Node conditions and labels decide eligibility for every IP.
+  const nodesChanged = (): void => {
     view = undefined;
     enqueueAll();
   };
-  for (const inf of [services, slices, nodes]) inf.on({ add: viewChanged, update: viewChanged, delete: viewChanged });
+  nodes.on({ add: nodesChanged, update: nodesChanged, delete: nodesChanged });
   const poolsChanged = (): void => {
     selfPools = undefined;
-    viewChanged();
+    nodesChanged();
   };
   eips.on({ add: poolsChanged, update: poolsChanged, delete: poolsChanged });
 

@@ -1,0 +1,37 @@
+// `baton cleanup`, run by the chart's post-delete hook: wiring only.
+import { EIP_FINALIZER, SERVICE_FINALIZER } from '../ipam/annotations.js';
+import { LEASE_SELECTOR } from '../election/lease-names.js';
+import { LEADER_LEASE_NAME } from '../controller/config.js';
+import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
+import { deleteLeases, removeFinalizers } from '../k8s/finalizer-cleanup.js';
+import { EIPS_PATH, servicePath } from '../k8s/resource-writers.js';
+import { createLogger } from '../observability/logger.js';
+import type { LevelWithSilent } from 'pino';
+
+export interface CleanupConfig {
+  kubeconfig: string | undefined;
+  namespace: string;
+  logLevel: LevelWithSilent;
+}
+
+export async function runCleanup(config: CleanupConfig): Promise<void> {
+  const log = createLogger('cleanup', config.logLevel);
+  const client = new ApiClient(loadKubeConfig(config.kubeconfig));
+  try {
+    const services = await removeFinalizers(client, '/api/v1/services', (m) => servicePath(m.namespace ?? 'default', m.name), [SERVICE_FINALIZER]);
+    let eips = 0;
+    try {
+      eips = await removeFinalizers(client, EIPS_PATH, (m) => `${EIPS_PATH}/${m.name}`, [EIP_FINALIZER]);
+    } catch (err) {
+      // No Eip CRD (already removed by hand): nothing of ours can be left on Eips.
+      if ((err as { code?: string }).code !== 'K8S_NOT_FOUND') throw err;
+    }
+    const leases = await deleteLeases(client, config.namespace, LEASE_SELECTOR);
+    await client.delete(`/apis/coordination.k8s.io/v1/namespaces/${config.namespace}/leases/${LEADER_LEASE_NAME}`).catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'K8S_NOT_FOUND') throw err;
+    });
+    log.info({ servicesFinalizersRemoved: services, eipFinalizersRemoved: eips, leasesDeleted: leases }, 'cleanup done');
+  } finally {
+    client.close();
+  }
+}

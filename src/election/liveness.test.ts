@@ -1,0 +1,125 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../clock.js';
+import type { LeaseRecord } from '../k8s/lease-store.js';
+import { MemoryLeaseStore } from '../k8s/memory-lease-store.js';
+import { silentLogger } from '../observability/logger.js';
+import { DURATION_ANNOTATION, POOLS_ANNOTATION } from './lease-names.js';
+import { LivenessRenewer } from './liveness-renewer.js';
+import { LivenessTracker } from './liveness-tracker.js';
+
+function speakerLease(node: string, rv: string, holder = node, annotations: Record<string, string> = { [DURATION_ANNOTATION]: '1500' }): LeaseRecord {
+  return { name: `baton-speaker-${node}`, holder, durationSeconds: 2, acquireTime: undefined, renewTime: '2099-01-01T00:00:00.000000Z', transitions: 0, resourceVersion: rv, annotations };
+}
+
+describe('LivenessTracker', () => {
+  it('counts the duration from when it saw the lease change, on its own clock, never from renewTime', async () => {
+    const clock = new FakeClock();
+    const t = new LivenessTracker(clock, 3_000);
+    t.observe(speakerLease('n1', '1'));
+    await clock.advance(1_400);
+    assert.equal(t.live('n1'), true);
+    t.observe(speakerLease('n1', '1'));
+    await clock.advance(200);
+    assert.equal(t.live('n1'), false, 'the same version again is no sign of life (renewTime far in the future is ignored)');
+    t.observe(speakerLease('n1', '2'));
+    assert.equal(t.live('n1'), true);
+    assert.equal(t.expiresAt('n1'), clock.now() + 1_500);
+  });
+
+  it('treats a released lease (no holder) as not live', () => {
+    const t = new LivenessTracker(new FakeClock(), 3_000);
+    t.observe(speakerLease('n1', '1', ''));
+    assert.equal(t.live('n1'), false);
+  });
+
+  it('reports only real changes (new speaker, release, other pools), not renewals', () => {
+    const t = new LivenessTracker(new FakeClock(), 3_000);
+    assert.deepEqual(t.observe(speakerLease('n1', '1')), { node: 'n1', changed: true });
+    assert.deepEqual(t.observe(speakerLease('n1', '2')), { node: 'n1', changed: false });
+    assert.deepEqual(t.observe(speakerLease('n1', '3', 'n1', { [POOLS_ANNOTATION]: 'a' })), { node: 'n1', changed: true });
+    assert.equal(t.observe({ ...speakerLease('x', '1'), name: 'baton-ip-192-0-2-1' }), undefined, 'IP leases are not speakers');
+  });
+
+  it('assumes everyone alive while blind, and gives everyone a fresh duration when it sees again', async () => {
+    const clock = new FakeClock();
+    const t = new LivenessTracker(clock, 3_000);
+    t.observe(speakerLease('n1', '1'));
+    t.setBlind(true);
+    await clock.advance(60_000);
+    assert.equal(t.live('n1'), true, 'not seeing is no evidence of death');
+    t.setBlind(false);
+    assert.equal(t.live('n1'), true);
+    await clock.advance(1_499);
+    assert.equal(t.live('n1'), true);
+    await clock.advance(2);
+    assert.equal(t.live('n1'), false, 'and a silent speaker expires a full duration later');
+  });
+});
+
+describe('LivenessRenewer', () => {
+  function renewer(store: MemoryLeaseStore, clock: FakeClock, onHealth: (h: boolean) => void = () => {}) {
+    return new LivenessRenewer({
+      node: 'n1',
+      store,
+      clock,
+      log: silentLogger(),
+      durationMs: 1_500,
+      renewIntervalMs: 500,
+      renewDeadlineMs: 1_000,
+      annotations: () => ({ [POOLS_ANNOTATION]: 'pool' }),
+      onHealthChange: onHealth,
+    });
+  }
+
+  it('creates, then renews its lease every interval: one write per interval, whatever else happens', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryLeaseStore();
+    const r = renewer(store, clock);
+    r.start();
+    await clock.advance(10_000);
+    assert.equal(store.writes, 21, 'the first at 0, then every 500 ms');
+    const lease = store.peek('baton-speaker-n1');
+    assert.equal(lease?.holder, 'n1');
+    assert.equal(lease?.annotations?.[DURATION_ANNOTATION], '1500');
+    assert.equal(lease?.annotations?.[POOLS_ANNOTATION], 'pool');
+    assert.deepEqual(lease?.labels, { 'app.kubernetes.io/managed-by': 'baton', 'baton.dev/lease-kind': 'speaker' });
+    await r.stop();
+  });
+
+  it('turns unhealthy exactly at the renew deadline, even while a renewal hangs, and healthy again on success', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryLeaseStore();
+    const changes: boolean[] = [];
+    const r = renewer(store, clock, (h) => changes.push(h));
+    r.start();
+    await clock.advance(100);
+    assert.equal(r.healthy(), true);
+    // The renewal at 0 succeeded; from now on they fail (the one at 500 ms, the one at 1000 ms...).
+    store.unreachable = true;
+    await clock.advance(899);
+    assert.equal(r.healthy(), true, 'still inside the deadline of the renewal at 0');
+    await clock.advance(2);
+    assert.equal(r.healthy(), false, 'unhealthy at 1000 ms, not later');
+    store.unreachable = false;
+    await clock.advance(600);
+    assert.equal(r.healthy(), true);
+    assert.deepEqual(changes, [true, false, true]);
+    await r.stop();
+  });
+
+  it('releases its lease on shutdown so others stop counting on it at once', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryLeaseStore();
+    const r = renewer(store, clock);
+    r.start();
+    await clock.advance(100);
+    await r.release();
+    assert.equal(store.peek('baton-speaker-n1')?.holder, '');
+    assert.equal(r.healthy(), false);
+  });
+
+  it('refuses timings where the holder could still answer after others may take over', () => {
+    assert.throws(() => new LivenessRenewer({ node: 'n', store: new MemoryLeaseStore(), clock: new FakeClock(), log: silentLogger(), durationMs: 1_000, renewIntervalMs: 500, renewDeadlineMs: 1_000, annotations: () => ({}) }), RangeError);
+  });
+});
