@@ -99,7 +99,8 @@ describe('Helm chart', { timeout: 900_000 }, () => {
     assert.match(rendered, /wrote/);
     const { loadAllYaml } = await import('@kubernetes/client-node');
     const { readFile } = await import('node:fs/promises');
-    const load = async (file: string) => loadAllYaml(await readFile(`${ground().workDir}/rendered/baton/templates/${file}`, 'utf8')) as Array<{ kind: string; spec: { template: { spec: Record<string, any> } } }>;
+    // Plain objects (the library would build its typed classes, which deepEqual tells apart from literals).
+    const load = async (file: string) => JSON.parse(JSON.stringify(loadAllYaml(await readFile(`${ground().workDir}/rendered/baton/templates/${file}`, 'utf8')))) as Array<{ kind: string; spec: { template: { spec: Record<string, any> } } }>;
     const ds = (await load('speaker-daemonset.yaml'))[0]!.spec.template.spec;
     const dep = (await load('controller-deployment.yaml'))[0]!.spec.template.spec;
     assert.equal(ds['hostNetwork'], true);

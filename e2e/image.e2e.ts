@@ -1,0 +1,45 @@
+// The image's build, checked without a Docker engine: the Dockerfile's steps
+// run in a clean copy of the tree (only what .dockerignore lets in), and the
+// runtime stage must start, load the addon, and carry no build tools or dev
+// dependencies.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ground } from './ground/current.js';
+import { run } from './ground/exec.js';
+import { dockerignoreFilter, runDockerfile } from './support/dockerfile.js';
+
+describe('container image build', { timeout: 1_200_000 }, () => {
+  it('reads .dockerignore the way Docker does', () => {
+    const keep = dockerignoreFilter('*\n!src/\nsrc/**/*.test.ts\n!package.json\n');
+    assert.equal(keep('package.json'), true);
+    assert.equal(keep('src/cli/main.ts'), true);
+    assert.equal(keep('src/net/ip.test.ts'), false);
+    assert.equal(keep('e2e/suite.ts'), false);
+    assert.equal(keep('README.md'), false);
+  });
+
+  it('builds both stages from a clean context; the runtime starts, loads the addon, and has production dependencies only', async () => {
+    const workDir = join(ground().workDir, 'image');
+    const result = await runDockerfile(resolve('.'), workDir, (l) => console.log(l));
+    const app = join(result.stages.get('runtime') as string, 'app');
+    assert.deepEqual(result.entrypoint, ['node', '/app/dist/src/cli/main.js']);
+    assert.equal(result.user, '65534:65534');
+
+    const help = await run(process.execPath, [join(app, 'dist/src/cli/main.js'), '--help']);
+    for (const cmd of ['controller', 'speaker', 'cleanup']) assert.match(help.stdout, new RegExp(`\\n  ${cmd} `), cmd);
+    await run(process.execPath, ['-e', `require(${JSON.stringify(join(app, 'native/build/Release/af_packet.node'))})`]);
+
+    const modules = await readdir(join(app, 'node_modules'));
+    // Our own dev dependencies (the @types packages stay: the Kubernetes client lists some as its dependencies).
+    for (const dev of ['typescript', 'fast-check', 'node-gyp']) assert.ok(!modules.includes(dev), `${dev} is not in the runtime image`);
+    for (const prod of ['pino', 'prom-client', '@kubernetes']) assert.ok(modules.includes(prod), `${prod} is`);
+    assert.equal(existsSync(join(app, 'src')), false, 'no TypeScript sources');
+    assert.equal(existsSync(join(app, 'native/af_packet.c')), false, 'no C sources');
+    const compiled = await run('find', [join(app, 'dist'), '-name', '*.test.js']);
+    assert.equal(compiled.stdout.trim(), '', 'no test files');
+    console.log(`[image] not checked without Docker: ${result.notChecked.join('; ')}`);
+  });
+});
