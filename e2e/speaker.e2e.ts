@@ -195,7 +195,8 @@ describe('speaker', { timeout: 1_200_000 }, () => {
     assert.deepEqual([...claimants(frames, ip).keys()], [node(holder).mac]);
     assert.equal(await ipLeaseHolder(ip), holder, 'no churn when the API server came back');
     await ensureController();
-    await deleteNamespace(ns);
+    // kube-controller-manager's namespace controller may still be backing off after the outage: do not wait for it.
+    await kube().api.delete(`/api/v1/namespaces/${ns}`);
   });
 
   it('lets the others take over from a holder cut off from the control plane; it yields, never two MACs', async () => {
