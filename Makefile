@@ -12,15 +12,15 @@ setup:
 build: setup
 	npx tsc -p tsconfig.json
 
-# Builds kube-apiserver, kube-controller-manager, etcd and helm once per machine (see e2e/ground/toolchain.ts).
+# Builds kube-apiserver, kube-controller-manager, etcd and helm once per machine (see src/lab/toolchain.ts).
 toolchain: build
-	node dist/e2e/ground/build-tools.js
+	node dist/src/lab/build-tools.js
 
 unit: build
-	$(NODE_TEST) dist/src dist/e2e/ground
+	$(NODE_TEST) dist/src
 
 # The suite runs inside the lab namespace (launch.js) as a plain node process, so a signal reaches its teardown directly; then a separate process checks that nothing was left behind; both always run.
-LAUNCH := node --enable-source-maps dist/e2e/ground/launch.js --
+LAUNCH := node --enable-source-maps dist/src/lab/launch.js --
 
 e2e: toolchain
 	@rc=0; \
@@ -34,8 +34,9 @@ test: build
 	$(MAKE) --no-print-directory e2e || rc=1; \
 	exit $$rc
 
+# baton demo enters the lab namespace itself (through src/lab/launch.ts).
 demo: toolchain
-	$(LAUNCH) node --enable-source-maps dist/e2e/ground/tour.js
+	node --enable-source-maps dist/src/cli/main.js demo
 
 # Benchmarks print numbers (medians over repeats, ratios to a baseline of the same run); they assert nothing.
 bench-ipam: toolchain

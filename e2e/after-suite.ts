@@ -4,8 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { listOwnedNetworkObjects } from './ground/lan.js';
-import { LOCK_FILE, ownedProcesses, ownedRunDirs } from './ground/run-lock.js';
+import { listOwnedNetworkObjects } from '../src/lab/lan.js';
+import { LOCK_FILE, ownedProcesses, ownedRunDirs } from '../src/lab/run-lock.js';
 
 describe('after the e2e suite', () => {
   it('leaves no network namespace, bridge or veth of ours', async () => {

@@ -7,13 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { arping } from './ground/arp-client.js';
-import { ground } from './ground/current.js';
-import { waitFor } from './ground/exec.js';
-import type { ManagedProcess } from './ground/managed-process.js';
-import { auditedRequests, CHART, helm, podSpecOf, runLikePod, uninstallWithHook } from './support/chart.js';
+import { arping } from '../src/lab/arp-client.js';
+import { ground } from '../src/lab/current.js';
+import { waitFor } from '../src/lab/exec.js';
+import { auditedRequests, CHART, ChartRelease, helm as labHelm, podSpecOf } from '../src/lab/chart-runner.js';
 import { ensureNode, ipLeaseHolderIn, waitForHolderIn } from './support/cluster-objects.js';
-import { startDataPlane } from './support/dataplane.js';
+import { startDataPlane } from '../src/lab/dataplane.js';
 import { applyFile, createEip, createNamespace, createService, deleteEip, deleteNamespace, EIPS, getEip, getService, ingressOf, kube, waitForEipCondition, waitForEvent, waitForIngress } from './support/kube.js';
 import type { Eip, List, Service } from '../src/k8s/types.js';
 
@@ -25,48 +24,14 @@ async function deleteCrd(): Promise<void> {
   await waitFor('the Eip CRD to be gone', async () => ((await kube().api.get(CRD_PATH).catch(() => undefined)) === undefined ? true : undefined), { timeoutMs: 60_000, intervalMs: 250 });
 }
 
-/** The controller and speakers as the chart deploys them, each run like its pod would. */
-class Release {
-  readonly controllers: ManagedProcess[] = [];
-  readonly speakers = new Map<string, ManagedProcess>();
-  private port = 17_500;
-
-  constructor(readonly namespace: string) {}
-
-  async startControllers(replicas: number): Promise<void> {
-    const spec = await podSpecOf('deployments', this.namespace, 'baton-controller');
-    for (let i = 0; i < replicas; i++) {
-      const port = this.port++;
-      // Replicas share the lab's network here (not a pod each): only their metrics ports must differ.
-      this.controllers.push(await runLikePod(`chart-controller-${i}`, spec, this.namespace, { 'metadata.name': `baton-controller-${i}` }, { replaceArgs: { '--metrics-address': `127.0.0.1:${port}` } }));
-      await waitFor('the controller to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), { timeoutMs: 30_000, intervalMs: 200 });
-    }
-  }
-
-  async startSpeaker(nodeName: string): Promise<void> {
-    const spec = await podSpecOf('daemonsets', this.namespace, 'baton-speaker');
-    const node = ground().lan.node(nodeName);
-    const proc = await runLikePod(`chart-speaker-${nodeName}`, spec, this.namespace, { 'spec.nodeName': nodeName, 'status.hostIP': node.ip }, { node: nodeName });
-    this.speakers.set(nodeName, proc);
-    await waitFor(`speaker ${nodeName} ready`, async () => ((await fetch(`http://${node.ip}:7473/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), { timeoutMs: 30_000, intervalMs: 200 });
-  }
-
-  async startSpeakers(): Promise<void> {
-    for (const n of ground().lan.nodes) await this.startSpeaker(n.name);
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.speakers.values()].map((p) => p.stop('SIGTERM')));
-    await Promise.all(this.controllers.map((p) => p.stop('SIGTERM')));
-    this.speakers.clear();
-    this.controllers.length = 0;
-  }
+function helm(args: string[], options: { allowFailure?: boolean } = {}) {
+  return labHelm(ground(), args, options);
 }
 
 describe('Helm chart', { timeout: 900_000 }, () => {
   before(async () => {
     for (const n of ground().lan.nodes) await ensureNode(n.name);
-    await startDataPlane();
+    await startDataPlane(ground().lan, ground().workDir);
   });
 
   it('lints, renders, and its values schema refuses bad values with clear messages', async () => {
@@ -120,10 +85,14 @@ describe('Helm chart', { timeout: 900_000 }, () => {
 
   describe('migration from OpenELB', () => {
     const ns = 'baton-migrate';
-    const release = new Release(ns);
+    let release: ChartRelease;
+
+    before(() => {
+      release = new ChartRelease(ground(), kube().api, ns);
+    });
 
     after(async () => {
-      await release.stopAll();
+      await release?.stopAll();
     });
 
     it('adopts OpenELB’s CRD, Eips and Services as they are, changing no address', async () => {
@@ -143,7 +112,7 @@ describe('Helm chart', { timeout: 900_000 }, () => {
         await kube().api.patch(`/api/v1/namespaces/legacy/services/${name}/status`, { metadata: { resourceVersion: svc.metadata.resourceVersion }, status: { loadBalancer: { ingress: [{ ip }] } } });
       }
 
-      await helm(['install', 'baton', CHART, '-n', ns, '--create-namespace', '--skip-crds']);
+      await release.install(['--skip-crds']);
       const crd = await kube().api.get<{ spec: { versions: Array<{ name: string }> } }>(CRD_PATH);
       assert.deepEqual(crd.spec.versions.map((v) => v.name), ['v1alpha1', 'v1alpha2'], 'OpenELB’s CRD stays as it was');
       await release.startControllers(1);
@@ -167,7 +136,7 @@ describe('Helm chart', { timeout: 900_000 }, () => {
       await deleteNamespace('legacy');
       await deleteEip('openelb-pool');
       await release.stopAll();
-      await uninstallWithHook('baton', ns);
+      await release.uninstall();
       await deleteNamespace(ns);
       await deleteCrd();
     });
@@ -175,14 +144,18 @@ describe('Helm chart', { timeout: 900_000 }, () => {
 
   describe('install, run, upgrade, uninstall', () => {
     const ns = 'baton-chart';
-    const release = new Release(ns);
+    let release: ChartRelease;
+
+    before(() => {
+      release = new ChartRelease(ground(), kube().api, ns);
+    });
 
     after(async () => {
-      await release.stopAll();
+      await release?.stopAll();
     });
 
     it('installs; controller and speakers run as the chart’s ServiceAccounts; the seed manifests work unchanged; one MAC answers; failover', async () => {
-      const install = await helm(['install', 'baton', CHART, '-n', ns, '--create-namespace']);
+      const install = await release.install();
       assert.match(install.stdout, /strictARP/, 'NOTES warn about kube-proxy IPVS strictARP');
       assert.match(install.stdout, /Create an address pool/);
       await waitFor('the chart’s CRD', async () => ((await kube().api.list(EIPS).catch(() => undefined)) !== undefined ? true : undefined), { timeoutMs: 30_000 });
@@ -217,7 +190,7 @@ describe('Helm chart', { timeout: 900_000 }, () => {
       await helm(['upgrade', 'baton', CHART, '-n', ns, '--reuse-values', '--set=speaker.leaseDuration=2s', '--set=controller.replicas=1', '--set=logLevel=debug']);
       const dep = await kube().api.get<{ spec: { replicas: number } }>(`/apis/apps/v1/namespaces/${ns}/deployments/baton-controller`);
       assert.equal(dep.spec.replicas, 1);
-      const spec = await podSpecOf('daemonsets', ns, 'baton-speaker');
+      const spec = await podSpecOf(kube().api, 'daemonsets', ns, 'baton-speaker');
       assert.ok(spec.containers[0]?.args?.includes('--lease-duration=2s'));
       // The rollout a kubelet would do: restart each speaker with its new pod template, one node at a time.
       for (const n of ground().lan.nodes) {
@@ -234,7 +207,7 @@ describe('Helm chart', { timeout: 900_000 }, () => {
 
     it('uninstalls to nothing but the CRD (its post-delete hook removes finalizers and leases)', async () => {
       await release.stopAll();
-      await uninstallWithHook('baton', ns);
+      await release.uninstall();
       const selector = 'app.kubernetes.io/instance=baton';
       const kinds = [
         `/apis/apps/v1/namespaces/${ns}/deployments`, `/apis/apps/v1/namespaces/${ns}/daemonsets`, `/apis/batch/v1/namespaces/${ns}/jobs`,
@@ -266,7 +239,7 @@ describe('Helm chart', { timeout: 900_000 }, () => {
       };
       for (const component of ['controller', 'speaker', 'cleanup']) {
         const user = `system:serviceaccount:${ns}:baton-${component}`;
-        const used = await auditedRequests(user);
+        const used = await auditedRequests(ground(), user);
         assert.ok(used.length > 0, `${component} made requests`);
         const forbidden = used.filter((u) => u.code === 403);
         assert.deepEqual(forbidden, [], `${component} was never refused`);

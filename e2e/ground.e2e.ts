@@ -18,10 +18,10 @@ import { SystemClock } from '../src/clock.js';
 import { ApiClient, loadKubeConfig } from '../src/k8s/api-client.js';
 import { Informer } from '../src/k8s/informer.js';
 import { silentLogger } from '../src/observability/logger.js';
-import { arping, ArpCapture, claimants, neighbours } from './ground/arp-client.js';
-import { ground } from './ground/current.js';
-import { waitFor } from './ground/exec.js';
-import { tcpProbe, udpNudge } from './ground/netns-probe.js';
+import { arping, ArpCapture, claimants, neighbours } from '../src/lab/arp-client.js';
+import { ground } from '../src/lab/current.js';
+import { waitFor } from '../src/lab/exec.js';
+import { tcpProbe, udpNudge } from '../src/lab/netns-probe.js';
 
 function kubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ground } from './ground/current.js';
-import { run } from './ground/exec.js';
+import { ground } from '../src/lab/current.js';
+import { run } from '../src/lab/exec.js';
 import { dockerignoreFilter, runDockerfile } from './support/dockerfile.js';
 
 describe('container image build', { timeout: 1_200_000 }, () => {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureBatonBasics, createEip, createNamespace, createService, deleteEip, deleteNamespace, getEip, ingressOf, kube } from './support/kube.js';
 import { metricValue, startController, type BatonProcess } from './support/baton-process.js';
-import { waitFor } from './ground/exec.js';
+import { waitFor } from '../src/lab/exec.js';
 import type { List, Service } from '../src/k8s/types.js';
 
 const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': 'ha-pool' };

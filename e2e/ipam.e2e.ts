@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ensureBatonBasics, holdsFor, applyFile, createEip, createNamespace, createService, deleteEip, deleteNamespace, eventsFor, getEip, getService, ingressOf, kube, waitForEipCondition, waitForEvent, waitForIngress, EIPS } from './support/kube.js';
 import { metricValue, startController, type BatonProcess } from './support/baton-process.js';
-import { waitFor } from './ground/exec.js';
+import { waitFor } from '../src/lab/exec.js';
 
 const SEED = resolve('examples/openelb-layer2');
 

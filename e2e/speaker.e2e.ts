@@ -4,15 +4,15 @@
 // two MACs ever claim one IP after a new holder has announced itself.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { announcers, arping, ArpCapture, claimants, claimViolations, firstAnnouncement, neighbours, type CapturedArp } from './ground/arp-client.js';
-import { ground } from './ground/current.js';
-import { waitFor } from './ground/exec.js';
-import type { LanHost } from './ground/lan.js';
-import { udpNudge } from './ground/netns-probe.js';
+import { announcers, arping, ArpCapture, claimants, claimViolations, firstAnnouncement, neighbours, type CapturedArp } from '../src/lab/arp-client.js';
+import { ground } from '../src/lab/current.js';
+import { waitFor } from '../src/lab/exec.js';
+import type { LanHost } from '../src/lab/lan.js';
+import { udpNudge } from '../src/lab/netns-probe.js';
 import { startController, startSpeaker, type BatonProcess } from './support/baton-process.js';
 import { ClientProbe, longestOutage } from './support/client-probe.js';
 import { ensureNode, ipLeaseHolder, runPod, setNodeLabel, setNodeReady, waitForHolder } from './support/cluster-objects.js';
-import { startDataPlane } from './support/dataplane.js';
+import { startDataPlane } from '../src/lab/dataplane.js';
 import { createEip, createNamespace, createService, deleteEip, deleteNamespace, ensureBatonBasics, kube, waitForEvent, waitForIngress } from './support/kube.js';
 
 const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': 'lan-pool' };
@@ -59,7 +59,7 @@ describe('speaker', { timeout: 1_200_000 }, () => {
   before(async () => {
     await ensureBatonBasics();
     for (const n of ground().lan.nodes) await ensureNode(n.name);
-    await startDataPlane();
+    await startDataPlane(ground().lan, ground().workDir);
     await ensureController();
     await createEip('lan-pool', { address: '192.0.2.200-192.0.2.250', protocol: 'layer2', interface: 'eth0' });
     for (const n of ground().lan.nodes) speakers.set(n.name, await startSpeaker(n.name));

@@ -5,12 +5,13 @@
 // API server or cut links, which would disturb a scenario running beside them.
 // Each describe block sets its own timeout.
 import { after, before } from 'node:test';
-import { startGround, stopGround } from './ground/current.js';
+import { startGround, stopGround } from '../src/lab/current.js';
 import './ground.e2e.js';
 import './ipam.e2e.js';
 import './ipam-ha.e2e.js';
 import './speaker.e2e.js';
 import './chart.e2e.js';
+import './chaos.e2e.js';
 import './image.e2e.js';
 
 // A cold first run builds Kubernetes from source (about 15 min on 2 cores); the build step before the suite normally did it already.

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 nftables iputils-arping tcpdump openssl util-linux ca-certificates)
+packages=(iproute2 nftables iputils-arping tcpdump openssl util-linux ca-certificates librsvg2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,8 +5,8 @@
 // writes per Service that any controller must do (finalizer, status), with
 // the same parallelism. The ratio says what Baton's logic costs on top.
 import { readFileSync } from 'node:fs';
-import { startGround, stopGround } from '../ground/current.js';
-import { waitFor } from '../ground/exec.js';
+import { startGround, stopGround } from '../../src/lab/current.js';
+import { waitFor } from '../../src/lab/exec.js';
 import { createEip, createNamespace, createService, deleteEip, deleteNamespace, ensureBatonBasics, ingressOf, kube, serviceBody } from '../support/kube.js';
 import { metricValue, startController, type BatonProcess } from '../support/baton-process.js';
 import type { List, Service } from '../../src/k8s/types.js';

@@ -11,14 +11,14 @@
 //     nodes, and speaker RSS at each size.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArpCapture, type CapturedArp } from '../ground/arp-client.js';
-import { ground, startGround, stopGround } from '../ground/current.js';
-import { waitFor } from '../ground/exec.js';
-import type { ManagedProcess } from '../ground/managed-process.js';
+import { ArpCapture, type CapturedArp } from '../../src/lab/arp-client.js';
+import { ground, startGround, stopGround } from '../../src/lab/current.js';
+import { waitFor } from '../../src/lab/exec.js';
+import type { ManagedProcess } from '../../src/lab/managed-process.js';
 import { metricValue, startController, startSpeaker, type BatonProcess } from '../support/baton-process.js';
 import { ClientProbe, longestOutage } from '../support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from '../support/cluster-objects.js';
-import { startDataPlane, startServer } from '../support/dataplane.js';
+import { startDataPlane, startServer } from '../../src/lab/dataplane.js';
 import { createEip, createNamespace, createService, ensureBatonBasics, kube, waitForIngress } from '../support/kube.js';
 import type { List, Service } from '../../src/k8s/types.js';
 
@@ -47,7 +47,7 @@ let failed = false;
 try {
   await ensureBatonBasics();
   for (const n of g.lan.nodes) await ensureNode(n.name);
-  for (const [name, proc] of await startDataPlane()) servers.set(name, proc);
+  for (const [name, proc] of await startDataPlane(g.lan, g.workDir)) servers.set(name, proc);
   await startController({ fastElection: true, extraArgs: ['--log-level=warn'] });
   await createEip('lan-pool', { address: '192.0.2.200-192.0.2.250', protocol: 'layer2', interface: 'eth0' });
   await createEip('bench-pool', { address: '198.51.100.1-198.51.100.254', protocol: 'layer2', interface: 'eth0' });
@@ -85,7 +85,7 @@ try {
       results[kind].garp.push((firstGarpAfter(frames, ip, macOf(heir), t0) ?? NaN) - t0);
       if (kind === 'crash') {
         await g.lan.restoreLink(node);
-        servers.set(holder, startServer(holder));
+        servers.set(holder, startServer(g.lan, holder));
       }
       speakers.set(holder, await startSpeaker(holder, { extraArgs: ['--log-level=info'] }));
       await new Promise((r) => setTimeout(r, 1_000));

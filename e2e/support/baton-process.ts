@@ -2,9 +2,9 @@
 // built CLI as an operator would run them, with their logs in the ground's
 // work folder and their metrics endpoint reachable from the test.
 import { join, resolve } from 'node:path';
-import { ground } from '../ground/current.js';
-import { waitFor } from '../ground/exec.js';
-import { ManagedProcess } from '../ground/managed-process.js';
+import { ground } from '../../src/lab/current.js';
+import { waitFor } from '../../src/lab/exec.js';
+import { ManagedProcess } from '../../src/lab/managed-process.js';
 
 export const CLI = resolve('dist/src/cli/main.js');
 

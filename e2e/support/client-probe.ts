@@ -2,8 +2,8 @@
 // would: every interval a new TCP connection (so every lost ARP answer
 // shows), a short timeout, and a record of who answered. Runs inside the
 // client namespace with this same Node.js binary.
-import { ground } from '../ground/current.js';
-import type { ManagedProcess } from '../ground/managed-process.js';
+import { ground } from '../../src/lab/current.js';
+import type { ManagedProcess } from '../../src/lab/managed-process.js';
 
 export interface ProbeSample {
   /** Epoch ms the request started. */

@@ -6,7 +6,7 @@
 // and the packages its package manager installs.
 import { cp, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { run } from '../ground/exec.js';
+import { run } from '../../src/lab/exec.js';
 
 export interface DockerfileRun {
   stages: Map<string, string>;

@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { ApiClient, loadKubeConfig } from '../../src/k8s/api-client.js';
 import type { Eip, Service } from '../../src/k8s/types.js';
-import { ground } from '../ground/current.js';
-import { waitFor } from '../ground/exec.js';
+import { ground } from '../../src/lab/current.js';
+import { waitFor } from '../../src/lab/exec.js';
 
 export interface Kube {
   kc: KubeConfig;

@@ -20,12 +20,14 @@ export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'help', type: 'boolean', help: 'show this help' },
 ];
 
-export function parseFlags(argv: string[], specs: FlagSpec[]): Record<string, string | boolean | undefined> {
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export function parseFlags(argv: string[], specs: FlagSpec[]): FlagValues {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const s of specs) options[s.name] = { type: s.type };
   try {
     const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
-    const out: Record<string, string | boolean | undefined> = {};
+    const out: FlagValues = {};
     for (const s of specs) out[s.name] = (values as Record<string, string | boolean | undefined>)[s.name] ?? s.default;
     return out;
   } catch (err) {
@@ -39,12 +41,12 @@ export function usage(command: string, summary: string, specs: FlagSpec[]): stri
   return `Usage: baton ${command} [flags]\n\n${summary}\n\nFlags:\n${lines.join('\n')}\n`;
 }
 
-export function stringFlag(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+export function stringFlag(values: FlagValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-export function durationFlag(values: Record<string, string | boolean | undefined>, name: string, fallbackMs: number): number {
+export function durationFlag(values: FlagValues, name: string, fallbackMs: number): number {
   const v = stringFlag(values, name);
   if (v === undefined) return fallbackMs;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
@@ -53,7 +55,7 @@ export function durationFlag(values: Record<string, string | boolean | undefined
   return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }
 
-export function intFlag(values: Record<string, string | boolean | undefined>, name: string, fallback: number, min: number, max: number): number {
+export function intFlag(values: FlagValues, name: string, fallback: number, min: number, max: number): number {
   const v = stringFlag(values, name);
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -61,7 +63,7 @@ export function intFlag(values: Record<string, string | boolean | undefined>, na
   return n;
 }
 
-export function logLevelFlag(values: Record<string, string | boolean | undefined>): LevelWithSilent {
+export function logLevelFlag(values: FlagValues): LevelWithSilent {
   const v = stringFlag(values, 'log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new BatonError('CONFIG_INVALID', `--log-level: "${v}" is not one of ${LOG_LEVELS.join(', ')}`);
   return v as LevelWithSilent;

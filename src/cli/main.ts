@@ -1,74 +1,46 @@
 #!/usr/bin/env node
-// The `baton` command. Parses the subcommand and its flags, then calls one
+// The `baton` command: finds the subcommand, parses its flags, calls its one
 // entry point. Nothing else happens here.
 import { BatonError } from '../errors.js';
-import { controllerConfig, controllerHelp, CONTROLLER_SUMMARY } from './controller-command.js';
-import { speakerConfig, speakerHelp, SPEAKER_SUMMARY } from './speaker-command.js';
-import { cleanupConfig, cleanupHelp, CLEANUP_SUMMARY } from './cleanup-command.js';
+import { chaosCommand } from './chaos-command.js';
+import { cleanupCommand } from './cleanup-command.js';
+import { helpOf, type Command } from './command.js';
+import { controllerCommand } from './controller-command.js';
+import { demoCommand } from './demo-command.js';
+import { parseFlags } from './flags.js';
+import { probeCommand } from './probe-command.js';
+import { speakerCommand } from './speaker-command.js';
 
-const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
-  controller: {
-    summary: CONTROLLER_SUMMARY,
-    run: async (argv) => {
-      const config = controllerConfig(argv);
-      if (config === 'help') {
-        process.stdout.write(controllerHelp());
-        return;
-      }
-      const { runController } = await import('../controller/main.js');
-      await runController(config);
-    },
-  },
-  speaker: {
-    summary: SPEAKER_SUMMARY,
-    run: async (argv) => {
-      const config = speakerConfig(argv);
-      if (config === 'help') {
-        process.stdout.write(speakerHelp());
-        return;
-      }
-      const { runSpeaker } = await import('../speaker/main.js');
-      await runSpeaker(config);
-    },
-  },
-  cleanup: {
-    summary: CLEANUP_SUMMARY,
-    run: async (argv) => {
-      const config = cleanupConfig(argv);
-      if (config === 'help') {
-        process.stdout.write(cleanupHelp());
-        return;
-      }
-      const { runCleanup } = await import('../cleanup/main.js');
-      await runCleanup(config);
-    },
-  },
-};
+const COMMANDS: Array<Command<any>> = [controllerCommand, speakerCommand, chaosCommand, demoCommand, cleanupCommand, probeCommand];
 
 function help(): string {
-  const names = Object.keys(COMMANDS);
-  const width = Math.max(...names.map((n) => n.length)) + 2;
-  return `Usage: baton <command> [flags]\n\nCommands:\n${names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n]?.summary}`).join('\n')}\n\nRun 'baton <command> --help' for the flags of a command.\n`;
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return `Usage: baton <command> [flags]\n\nCommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}\n\nRun 'baton <command> --help' for the flags of a command.\n`;
 }
 
-const [command, ...rest] = process.argv.slice(2);
-if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+const [name, ...rest] = process.argv.slice(2);
+if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
   process.stdout.write(help());
-  process.exit(command === undefined ? 2 : 0);
+  process.exit(name === undefined ? 2 : 0);
 }
-const entry = COMMANDS[command];
-if (entry === undefined) {
-  process.stderr.write(`baton: unknown command "${command}"\n\n${help()}`);
+const command = COMMANDS.find((c) => c.name === name);
+if (command === undefined) {
+  process.stderr.write(`baton: unknown command "${name}"\n\n${help()}`);
   process.exit(2);
 }
 try {
-  await entry.run(rest);
-  process.exit(0);
+  const values = parseFlags(rest, command.flags);
+  if (values['help'] === true) {
+    process.stdout.write(helpOf(command));
+    process.exit(0);
+  }
+  await command.run(command.config(values));
+  process.exit(process.exitCode ?? 0);
 } catch (err) {
   if (err instanceof BatonError && err.code === 'CONFIG_INVALID') {
-    process.stderr.write(`baton ${command}: ${err.message}\n`);
+    process.stderr.write(`baton ${name}: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`baton ${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`baton ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 }

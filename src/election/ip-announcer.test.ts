@@ -129,6 +129,16 @@ describe('IpAnnouncer (simulated LAN, fake clock)', () => {
     assert.deepEqual(sim.answering(IP), [heir]);
   });
 
+  it('keeps answering when someone deletes the IP’s lease by hand: the holder re-creates it, the others wait', async () => {
+    const { clock, sim } = await cluster(true);
+    const holder = sim.holderOf(IP) as string;
+    const lease = sim.store.all().find((l) => l.annotations?.['baton.dev/ip'] === IP);
+    await sim.store.delete(lease!);
+    const seen = await watchOneMac(sim, clock, 2_000);
+    assert.ok(seen.every((s) => s.macs.length === 1 && s.macs[0] === macOf(sim, holder)), 'answered throughout, by the same node');
+    assert.equal(sim.holderOf(IP), holder, 'the lease names the holder again');
+  });
+
   it('never lets two MACs answer one request, whatever crashes and partitions happen (property)', async () => {
     await fc.assert(
       fc.asyncProperty(

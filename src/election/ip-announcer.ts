@@ -66,6 +66,8 @@ interface IpMemory {
   yieldedAtRv?: string;
   /** Released the lease for a successor at this local time. */
   releasingSince?: number;
+  /** The last holder a lease of this IP named: if the lease vanishes (deleted by hand), that node still answers. */
+  lastHolder?: string;
   /**
    * The cached lease version our last write replaced ("absent" for a create),
    * and when. While the cache still shows it, our own write has not arrived
@@ -104,6 +106,7 @@ export class IpAnnouncer {
 
     const eligible = this.eligibleNodes(a);
     const holder = lease?.holder ?? '';
+    if (holder !== '') mem.lastHolder = holder;
     const holderLive = holder !== '' && (holder === d.me ? !this.leaving : d.liveness.live(holder));
     const decision = decide({ ip, me: d.me, lease, holderLive, eligible, selfHealthy: d.selfHealthy() && !this.leaving });
     const responder = d.responderFor(a.interfaceSpec);
@@ -157,10 +160,14 @@ export class IpAnnouncer {
         return;
       }
       case 'acquire': {
-        if (current !== undefined) this.withdraw(ip, current, 'its lease is not ours');
+        // The lease vanished (deleted by hand) while this node still answers: it re-takes it at once and keeps
+        // answering, and the others give it a rank's head start. Otherwise nobody answers for a lease not ours.
+        const stillAnswering = current !== undefined && lease === undefined && mem.lastHolder === d.me;
+        if (current !== undefined && !stillAnswering) this.withdraw(ip, current, 'its lease is not ours');
+        const headStart = lease === undefined && mem.lastHolder !== undefined && mem.lastHolder !== d.me && d.liveness.live(mem.lastHolder) ? 1 : 0;
         const now = d.clock.now();
         mem.freeSince ??= now;
-        const due = mem.freeSince + decision.rank * d.rankDelayMs;
+        const due = stillAnswering ? now : mem.freeSince + (decision.rank + headStart) * d.rankDelayMs;
         if (now < due) {
           d.schedule(ip, due - now);
           return;
@@ -172,7 +179,9 @@ export class IpAnnouncer {
           mem.releasingSince = undefined;
           d.metrics.handoverSeconds.observe({ kind: decision.previousHolder === undefined ? 'acquire' : 'takeover' }, (d.clock.now() - mem.freeSince) / 1000);
           mem.freeSince = undefined;
-          this.announce(ip, a, responder, decision.previousHolder === undefined ? 'acquired' : `took over from ${decision.previousHolder}`);
+          if (!stillAnswering) this.announce(ip, a, responder, decision.previousHolder === undefined ? 'acquired' : `took over from ${decision.previousHolder}`);
+        } else if (stillAnswering) {
+          this.withdraw(ip, current, 'another speaker re-created the deleted lease first');
         }
         return;
       }

@@ -23,7 +23,7 @@ export async function startGround(options: GroundOptions = {}): Promise<Ground> 
 }
 
 export function ground(): Ground {
-  if (current === undefined) throw new GroundError('GROUND_NOT_STARTED', 'the test ground is not started (run e2e files through e2e/suite)');
+  if (current === undefined) throw new GroundError('GROUND_NOT_STARTED', 'the test ground is not started (the e2e suite starts it in its root before hook)');
   return current;
 }
 

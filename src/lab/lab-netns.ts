@@ -17,7 +17,7 @@ export function assertInsideLab(): void {
     throw new GroundError(
       'GROUND_NOT_STARTED',
       `the test ground must run inside the ${LAB_NETNS} network namespace: start it through ` +
-        '`node dist/e2e/ground/launch.js -- <command>` (make test / make demo do)',
+        '`node dist/src/lab/launch.js -- <command>` (make test / make demo do)',
     );
   }
 }

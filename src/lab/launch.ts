@@ -1,4 +1,4 @@
-// `node dist/e2e/ground/launch.js -- <command> [args...]`
+// `node dist/src/lab/launch.js -- <command> [args...]`
 //
 // Runs a command (the e2e suite, the demo) inside a fresh lab network
 // namespace, and guarantees that everything of ours is gone afterwards:

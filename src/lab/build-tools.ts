@@ -1,4 +1,4 @@
-// `node dist/e2e/ground/build-tools.js`: builds (or finds) the control plane
+// `node dist/src/lab/build-tools.js`: builds (or finds) the control plane
 // and helm in the machine's cache and prints their versions. The test
 // command runs it first, so the long first build shows its progress on its
 // own instead of inside a test's timeout.

@@ -4,10 +4,10 @@
 // answers with the node's name, so the client can see who serves it.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ground } from '../ground/current.js';
-import { runInNetns, waitFor } from '../ground/exec.js';
-import type { ManagedProcess } from '../ground/managed-process.js';
-import { tcpProbe } from '../ground/netns-probe.js';
+import { runInNetns, waitFor } from './exec.js';
+import type { Lan } from './lan.js';
+import type { ManagedProcess } from './managed-process.js';
+import { tcpProbe } from './netns-probe.js';
 
 /** External IPs of the speaker tests all fall in here (192.0.2.192/26 of the lab LAN). */
 export const EXTERNAL_RANGE = '192.0.2.192/26';
@@ -20,20 +20,19 @@ require('node:http').createServer((req, res) => { res.setHeader('connection', 'c
 `;
 
 /** The page server of one node (started again after a simulated crash). */
-export function startServer(nodeName: string): ManagedProcess {
-  const { lan } = ground();
+export function startServer(lan: Lan, nodeName: string): ManagedProcess {
   const node = lan.node(nodeName);
   return lan.spawn(node, `http-${Date.now()}`, process.execPath, ['-e', SERVER, node.name]);
 }
 
-let started: Map<string, ManagedProcess> | undefined;
+const started = new WeakMap<Lan, Map<string, ManagedProcess>>();
 
-/** Sets up every node's data plane once per ground; later calls return the running servers. */
-export async function startDataPlane(): Promise<Map<string, ManagedProcess>> {
-  if (started !== undefined && [...started.values()].every((p) => p.running)) return started;
-  const { lan, workDir } = ground();
+/** Sets up every node's data plane once per LAN; later calls return the running servers. */
+export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<string, ManagedProcess>> {
+  const running = started.get(lan);
+  if (running !== undefined && [...running.values()].every((p) => p.running)) return running;
   const servers = new Map<string, ManagedProcess>();
-  started = servers;
+  started.set(lan, servers);
   for (const node of lan.nodes) {
     const script = join(workDir, `dataplane-${node.name}.nft`);
     await writeFile(script, [
@@ -46,7 +45,7 @@ export async function startDataPlane(): Promise<Map<string, ManagedProcess>> {
       '',
     ].join('\n'));
     await runInNetns(node.netns, 'nft', ['-f', script]);
-    servers.set(node.name, startServer(node.name));
+    servers.set(node.name, startServer(lan, node.name));
   }
   for (const node of lan.nodes) {
     await waitFor(`the data plane server on ${node.name}`, async () => ((await tcpProbe(lan.client, node.ip, SERVICE_PORT, 1_000)) === 'connected' ? true : undefined), { timeoutMs: 10_000 });

@@ -4,8 +4,8 @@
 // Baton's own codec).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeArpFrame, isGratuitous, type ArpFrame } from '../../src/layer2/packet/arp.js';
-import { normalizeMac } from '../../src/net/mac.js';
+import { decodeArpFrame, isGratuitous, type ArpFrame } from '../layer2/packet/arp.js';
+import { normalizeMac } from '../net/mac.js';
 import { GroundError } from './errors.js';
 import { runInNetns } from './exec.js';
 import type { Lan, LanHost } from './lan.js';

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyseIp } from './analysis.js';
+import type { ProbeEvent } from './probe-events.js';
+
+const IP = '192.0.2.200';
+const A = '02:ba:70:00:00:0b';
+const B = '02:ba:70:00:00:0c';
+
+function rounds(from: number, to: number, every: number, make: (t: number) => ProbeEvent[]): ProbeEvent[] {
+  const out: ProbeEvent[] = [];
+  for (let t = from; t < to; t += every) out.push(...make(t));
+  return out;
+}
+
+describe('analyseIp', () => {
+  it('measures a failover: downtime, time to the new holder, its announcement, no two MACs', () => {
+    const events: ProbeEvent[] = [
+      ...rounds(0, 1_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: A }, { t, kind: 'http', ip: IP, ok: true, from: 'node-1', ms: 2 }]),
+      ...rounds(1_000, 2_300, 20, (t) => [{ t, kind: 'http', ip: IP, ok: false, from: 'ECONNREFUSED', ms: 1 }]),
+      { t: 2_290, kind: 'garp', ip: IP, mac: B },
+      ...rounds(2_300, 3_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: B }, { t, kind: 'http', ip: IP, ok: true, from: 'node-2', ms: 2 }]),
+    ];
+    const r = analyseIp(events, IP, 1_000, 3_000);
+    assert.equal(r.downtimeMs, 1_300);
+    assert.equal(r.newHolderAfterMs, 1_290);
+    assert.deepEqual([r.macBefore, r.macAfter], [A, B]);
+    assert.deepEqual(r.garps, [{ t: 2_290, mac: B }]);
+    assert.deepEqual(r.twoMacMoments, []);
+    assert.deepEqual(r.holders.map((h) => h.mac), [A, B]);
+    assert.equal(r.outages.length, 1);
+    assert.deepEqual(r.pageLoads, { ok: 85, failed: 65 });
+  });
+
+  it('flags a reply from another MAC after a holder announced itself', () => {
+    const events: ProbeEvent[] = [
+      { t: 10, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 100, kind: 'garp', ip: IP, mac: B },
+      { t: 120, kind: 'arp-reply', ip: IP, mac: B },
+      { t: 121, kind: 'arp-reply', ip: IP, mac: A },
+    ];
+    assert.deepEqual(analyseIp(events, IP, 50, 200).twoMacMoments, [{ t: 121, macs: [B, A] }]);
+  });
+
+  it('flags two MACs answering the same request, even with no announcement', () => {
+    const events: ProbeEvent[] = [
+      { t: 10, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 12, kind: 'arp-reply', ip: IP, mac: B },
+    ];
+    assert.deepEqual(analyseIp(events, IP, 0, 100).twoMacMoments, [{ t: 12, macs: [A, B] }]);
+  });
+
+  it('reports zero downtime and no new holder when nothing changed', () => {
+    const events = rounds(0, 1_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent, { t, kind: 'http', ip: IP, ok: true, from: 'node-1', ms: 1 } as ProbeEvent]);
+    const r = analyseIp(events, IP, 500, 1_000);
+    assert.equal(r.downtimeMs, 0);
+    assert.equal(r.newHolderAfterMs, undefined);
+  });
+
+  it('counts an outage still running at the end up to the end', () => {
+    const events: ProbeEvent[] = [
+      { t: 0, kind: 'http', ip: IP, ok: true, from: 'n', ms: 1 },
+      { t: 600, kind: 'http', ip: IP, ok: false, from: 'timeout', ms: 150 },
+    ];
+    assert.equal(analyseIp(events, IP, 500, 2_000).downtimeMs, 1_400);
+  });
+
+  it('ignores other IPs’ events', () => {
+    const r = analyseIp([{ t: 1, kind: 'garp', ip: '192.0.2.201', mac: A }], IP, 0, 10);
+    assert.deepEqual([r.garps, r.holders], [[], []]);
+  });
+});

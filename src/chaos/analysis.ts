@@ -1,0 +1,87 @@
+// From the probe's events to what an operator wants to know about one IP
+// during one experiment: how long the client could not load a page, how long
+// until a new holder answered, which gratuitous ARPs it saw, and whether two
+// MACs ever answered at once. Pure functions.
+import type { ProbeEvent } from './probe-events.js';
+
+export interface Segment {
+  from: number;
+  to: number;
+}
+
+export interface IpAnalysis {
+  ip: string;
+  /** Longest stretch of failed page loads that started after the injection (first failure to next success), ms. */
+  downtimeMs: number;
+  /** When the client first saw a MAC other than the one answering before the injection, ms after it; undefined if none. */
+  newHolderAfterMs: number | undefined;
+  macBefore: string | undefined;
+  macAfter: string | undefined;
+  garps: Array<{ t: number; mac: string }>;
+  /** Moments two MACs answered: replies to one request from two MACs, or a reply from another MAC after a holder's gratuitous ARP. */
+  twoMacMoments: Array<{ t: number; macs: string[] }>;
+  /** Who answered ARP for the IP, as contiguous stretches. */
+  holders: Array<Segment & { mac: string }>;
+  /** Stretches of failed page loads. */
+  outages: Segment[];
+  pageLoads: { ok: number; failed: number };
+}
+
+// Replies this close together answer the same request (requests go out every interval, 10 ms or more apart).
+const SAME_REQUEST_MS = 5;
+
+export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt: number, endedAt: number): IpAnalysis {
+  const mine = events.filter((e) => e.ip === ip).sort((a, b) => a.t - b.t);
+  const answers = mine.filter((e) => e.kind === 'arp-reply' || e.kind === 'garp') as Array<Extract<ProbeEvent, { mac: string }>>;
+  const pages = mine.filter((e) => e.kind === 'http') as Array<Extract<ProbeEvent, { kind: 'http' }>>;
+
+  const macBefore = [...answers].reverse().find((a) => a.t < injectedAt)?.mac;
+  const firstOther = answers.find((a) => a.t >= injectedAt && a.mac !== macBefore);
+  const lastAnswer = answers.at(-1);
+
+  const holders: IpAnalysis['holders'] = [];
+  for (const a of answers) {
+    const cur = holders.at(-1);
+    if (cur !== undefined && cur.mac === a.mac) cur.to = a.t;
+    else holders.push({ from: a.t, to: a.t, mac: a.mac });
+  }
+
+  const outages: Segment[] = [];
+  let failingSince: number | undefined;
+  for (const p of pages) {
+    if (!p.ok) failingSince ??= p.t;
+    else if (failingSince !== undefined) {
+      outages.push({ from: failingSince, to: p.t });
+      failingSince = undefined;
+    }
+  }
+  if (failingSince !== undefined) outages.push({ from: failingSince, to: endedAt });
+  // Only outages that end after the injection count, from the later of their start and the injection.
+  const downtimeMs = outages.filter((o) => o.to > injectedAt).reduce((m, o) => Math.max(m, o.to - Math.max(o.from, injectedAt)), 0);
+
+  const twoMacMoments: IpAnalysis['twoMacMoments'] = [];
+  let announcer: string | undefined;
+  let prevReply: { t: number; mac: string } | undefined;
+  for (const a of answers) {
+    if (a.kind === 'garp') {
+      announcer = a.mac;
+      continue;
+    }
+    if (announcer !== undefined && a.mac !== announcer) twoMacMoments.push({ t: a.t, macs: [announcer, a.mac] });
+    else if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS) twoMacMoments.push({ t: a.t, macs: [prevReply.mac, a.mac] });
+    prevReply = { t: a.t, mac: a.mac };
+  }
+
+  return {
+    ip,
+    downtimeMs: Math.round(downtimeMs),
+    newHolderAfterMs: firstOther === undefined ? undefined : Math.round(firstOther.t - injectedAt),
+    macBefore,
+    macAfter: lastAnswer?.mac,
+    garps: answers.filter((a) => a.kind === 'garp' && a.t >= injectedAt).map((a) => ({ t: a.t, mac: a.mac })),
+    twoMacMoments,
+    holders,
+    outages,
+    pageLoads: { ok: pages.filter((p) => p.ok).length, failed: pages.filter((p) => !p.ok).length },
+  };
+}
