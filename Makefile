@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
 
-.PHONY: setup build toolchain test unit e2e demo bench bench-ipam bench-speaker clean
+.PHONY: setup build toolchain test unit e2e image-check demo bench bench-ipam bench-speaker clean
 
 setup:
 	@scripts/setup.sh
@@ -28,9 +28,14 @@ e2e: toolchain
 	$(NODE_TEST) dist/e2e/after-suite.js || rc=1; \
 	exit $$rc
 
+# The Dockerfile's steps, run without a Docker engine in the host namespace (its npm ci needs the registry).
+image-check: build
+	$(NODE_TEST) dist/e2e/image.e2e.js
+
 test: build
 	@rc=0; \
 	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory image-check || rc=1; \
 	$(MAKE) --no-print-directory e2e || rc=1; \
 	exit $$rc
 

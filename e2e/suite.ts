@@ -12,7 +12,6 @@ import './ipam-ha.e2e.js';
 import './speaker.e2e.js';
 import './chart.e2e.js';
 import './chaos.e2e.js';
-import './image.e2e.js';
 
 // A cold first run builds Kubernetes from source (about 15 min on 2 cores); the build step before the suite normally did it already.
 const GROUND_START_TIMEOUT_MS = 60 * 60_000;

@@ -68,6 +68,21 @@ describe('SystemClock', () => {
     assert.ok(elapsed >= 19, `slept only ${elapsed} ms`);
   });
 
+  it('never runs a timer before its time on now()\'s scale, fractional delays included', async () => {
+    const clock = new SystemClock();
+    const early: number[] = [];
+    // Many short timers with fractional delays: the case where Node's whole-millisecond loop time fires early.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => new Promise<void>((resolve) => {
+      const ms = 0.3 + (i % 7) * 0.7;
+      const due = clock.now() + ms;
+      clock.setTimeout(() => {
+        if (clock.now() < due) early.push(due - clock.now());
+        resolve();
+      }, ms);
+    })));
+    assert.deepEqual(early, []);
+  });
+
   it('cancels a timer', async () => {
     const clock = new SystemClock();
     let fired = false;

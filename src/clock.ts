@@ -31,13 +31,28 @@ export class SystemClock implements Clock {
     return new Date();
   }
 
+  /**
+   * Runs fn no earlier than ms from now on now()'s scale. Node's timers run
+   * on the event loop's cached, whole-millisecond time and can fire up to
+   * about a millisecond early by performance.now(); a caller that checks a
+   * deadline in its callback (a lease expiry) would see it not yet passed.
+   * So an early timer is set again for what is left.
+   */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, ms));
-    this.timers.set(id, timer);
+    const due = this.now() + Math.max(0, ms);
+    const arm = (delay: number): void => {
+      this.timers.set(id, setTimeout(() => {
+        const left = due - this.now();
+        if (left > 0) {
+          arm(left);
+          return;
+        }
+        this.timers.delete(id);
+        fn();
+      }, delay));
+    };
+    arm(Math.max(0, ms));
     return { id };
   }
 

@@ -85,7 +85,9 @@ export async function runDockerfile(contextDir: string, workDir: string, log: (l
         root = join(workDir, m[2] ?? `stage-${stages.size}`);
         await mkdir(root, { recursive: true });
         stages.set(m[2] ?? `stage-${stages.size}`, root);
-        notChecked.push(`base image ${m[1]} (this machine's Node.js ${process.version} stands in for it)`);
+        const baseNote = `base image ${m[1]} (this machine's Node.js ${process.version} stands in for it)`;
+        // Both stages usually start from the same base; say so once.
+        if (!notChecked.includes(baseNote)) notChecked.push(baseNote);
         workdir = '/';
         env = {};
         break;

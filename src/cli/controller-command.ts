@@ -2,7 +2,7 @@
 import { CONTROLLER_DEFAULTS, type ControllerConfig } from '../controller/config.js';
 import { BatonError } from '../errors.js';
 import type { Command } from './command.js';
-import { COMMON_FLAGS, defaultIdentity, durationFlag, intFlag, logLevelFlag, stringFlag } from './flags.js';
+import { namespaceFlag, COMMON_FLAGS, defaultIdentity, durationFlag, intFlag, logLevelFlag, stringFlag } from './flags.js';
 
 export const controllerCommand: Command<ControllerConfig> = {
   name: 'controller',
@@ -19,10 +19,9 @@ export const controllerCommand: Command<ControllerConfig> = {
     { name: 'workers', type: 'string', help: 'Services reconciled in parallel', default: String(CONTROLLER_DEFAULTS.workers) },
   ],
   config(v) {
-    const ns = stringFlag(v, 'namespace') as string;
     const config: ControllerConfig = {
       kubeconfig: stringFlag(v, 'kubeconfig'),
-      namespace: ns === CONTROLLER_DEFAULTS.namespace ? (process.env['POD_NAMESPACE'] ?? ns) : ns,
+      namespace: namespaceFlag(v, CONTROLLER_DEFAULTS.namespace),
       identity: stringFlag(v, 'identity') ?? defaultIdentity(),
       loadBalancerClass: stringFlag(v, 'load-balancer-class') as string,
       metricsAddress: stringFlag(v, 'metrics-address') as string,

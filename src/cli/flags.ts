@@ -73,3 +73,9 @@ export function logLevelFlag(values: FlagValues): LevelWithSilent {
 export function defaultIdentity(): string {
   return `${process.env['POD_NAME'] ?? hostname()}-${randomBytes(3).toString('hex')}`;
 }
+
+/** --namespace, where the flag's default gives way to $POD_NAMESPACE (set by the chart from the pod's namespace). */
+export function namespaceFlag(values: FlagValues, fallback: string): string {
+  const ns = stringFlag(values, 'namespace') ?? fallback;
+  return ns === fallback ? (process.env['POD_NAMESPACE'] ?? ns) : ns;
+}

@@ -2,7 +2,7 @@
 import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../speaker/config.js';
 import { BatonError } from '../errors.js';
 import type { Command } from './command.js';
-import { COMMON_FLAGS, durationFlag, logLevelFlag, stringFlag } from './flags.js';
+import { namespaceFlag, COMMON_FLAGS, durationFlag, logLevelFlag, stringFlag } from './flags.js';
 
 export const speakerCommand: Command<SpeakerConfig> = {
   name: 'speaker',
@@ -26,11 +26,10 @@ export const speakerCommand: Command<SpeakerConfig> = {
     if (nodeName === undefined || nodeName === '') throw new BatonError('CONFIG_INVALID', '--node-name (or $NODE_NAME) is required');
     const outage = stringFlag(v, 'outage-mode') ?? 'true';
     if (outage !== 'true' && outage !== 'false') throw new BatonError('CONFIG_INVALID', `--outage-mode: "${outage}" is not true or false`);
-    const ns = stringFlag(v, 'namespace') as string;
     const config: SpeakerConfig = {
       kubeconfig: stringFlag(v, 'kubeconfig'),
       nodeName,
-      namespace: ns === SPEAKER_DEFAULTS.namespace ? (process.env['POD_NAMESPACE'] ?? ns) : ns,
+      namespace: namespaceFlag(v, SPEAKER_DEFAULTS.namespace),
       loadBalancerClass: stringFlag(v, 'load-balancer-class') as string,
       metricsAddress: stringFlag(v, 'metrics-address') as string,
       logLevel: logLevelFlag(v),

@@ -2,12 +2,13 @@
 // the liveness renewer keeps this node's Lease fresh; the announcer decides
 // and acts per IP; one ARP responder per interface answers on the wire. On
 // SIGTERM the speaker hands its IPs over before it exits.
-import { SystemClock, type TimerHandle } from '../clock.js';
+import { SystemClock } from '../clock.js';
 import { announcements, type Announcement } from '../election/announcements.js';
 import { IpAnnouncer } from '../election/ip-announcer.js';
 import { IP_ANNOTATION, INTERFACES_ANNOTATION, LEASE_SELECTOR, POOLS_ANNOTATION } from '../election/lease-names.js';
 import { LivenessRenewer } from '../election/liveness-renewer.js';
 import { LivenessTracker } from '../election/liveness-tracker.js';
+import { PeerExpiryAlarms } from '../election/peer-expiry-alarms.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
 import { poolFromEip } from '../ipam/pool.js';
 import { PoolSet } from '../ipam/pool-set.js';
@@ -63,7 +64,7 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     onBroken: () => liveness.setBlind(true),
     onResumed: () => {
       liveness.setBlind(false);
-      for (const n of liveness.nodes()) watchExpiry(n);
+      expiryAlarms.resume();
       enqueueAll();
     },
   });
@@ -172,26 +173,17 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     for (const ip of ipsOfLeases()) queue.add(ip);
   }
 
-  // When a remote speaker may expire, look at the IPs it holds again at that very moment.
-  const expiryTimers = new Map<string, TimerHandle>();
-  const watchExpiry = (node: string): void => {
-    const at = liveness.expiresAt(node);
-    const old = expiryTimers.get(node);
-    if (old !== undefined) clock.clearTimeout(old);
-    if (at === undefined) return;
-    expiryTimers.set(node, clock.setTimeout(() => {
-      expiryTimers.delete(node);
-      if (liveness.live(node)) return;
-      const held = ipsOfLeases(node);
-      log.debug({ peer: node, ips: held }, 'speaker expired by local observation');
-      for (const ip of held) queue.add(ip);
-    }, at - clock.now() + 1));
-  };
+  // When a remote speaker expires, look at the IPs it holds again at that very moment.
+  const expiryAlarms = new PeerExpiryAlarms(clock, liveness, (node) => {
+    const held = ipsOfLeases(node);
+    log.debug({ peer: node, ips: held }, 'speaker expired by local observation');
+    for (const ip of held) queue.add(ip);
+  });
   const onLease = (l: Lease): void => {
     const record = leaseToRecord(l);
     const seen = liveness.observe(record);
     if (seen !== undefined) {
-      watchExpiry(seen.node);
+      expiryAlarms.watch(seen.node);
       if (seen.changed) enqueueAll();
       return;
     }
@@ -203,7 +195,10 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     update: onLease,
     delete: (l) => {
       const node = liveness.forget(l.metadata.name);
-      if (node !== undefined) enqueueAll();
+      if (node !== undefined) {
+        expiryAlarms.clear(node);
+        enqueueAll();
+      }
       else if (l.metadata.annotations?.[IP_ANNOTATION] !== undefined) queue.add(l.metadata.annotations[IP_ANNOTATION]);
     },
   });
@@ -265,7 +260,7 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
         queue.shutDown();
         await loop;
         clearInterval(carrierTimer);
-        for (const t of expiryTimers.values()) clock.clearTimeout(t);
+        expiryAlarms.clearAll();
         for (const r of responders.values()) r.close();
         for (const inf of [leases, services, eips, slices, nodes]) inf.stop();
         server.close();
