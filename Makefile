@@ -32,11 +32,15 @@ e2e: toolchain
 image-check: build
 	$(NODE_TEST) dist/e2e/image.e2e.js
 
+# Everything also goes to a log, from which the failures are summed up last (CI shows the end of the output).
+TEST_LOG := /tmp/baton-test.log
+
 test: build
-	@rc=0; \
-	$(MAKE) --no-print-directory unit || rc=1; \
-	$(MAKE) --no-print-directory image-check || rc=1; \
-	$(MAKE) --no-print-directory e2e || rc=1; \
+	@set -o pipefail; rc=0; : > $(TEST_LOG); \
+	$(MAKE) --no-print-directory unit 2>&1 | tee -a $(TEST_LOG) || rc=1; \
+	$(MAKE) --no-print-directory image-check 2>&1 | tee -a $(TEST_LOG) || rc=1; \
+	$(MAKE) --no-print-directory e2e 2>&1 | tee -a $(TEST_LOG) || rc=1; \
+	if [ $$rc -ne 0 ]; then scripts/failure-digest.sh $(TEST_LOG); fi; \
 	exit $$rc
 
 # baton demo enters the lab namespace itself (through src/lab/launch.ts).

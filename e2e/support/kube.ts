@@ -50,14 +50,24 @@ export async function createNamespace(name: string, labels: Record<string, strin
 /** Deletes a namespace and waits until it is gone (its Services' finalizers handled). */
 export async function deleteNamespace(name: string, timeoutMs = 60_000): Promise<void> {
   await kube().api.delete(`/api/v1/namespaces/${name}`).catch(() => undefined);
-  await waitFor(`namespace ${name} to be deleted`, async () => {
-    try {
-      await kube().api.get(`/api/v1/namespaces/${name}`);
-      return undefined;
-    } catch (err) {
-      return (err as { code?: string }).code === 'K8S_NOT_FOUND' ? true : undefined;
-    }
-  }, { timeoutMs, intervalMs: 250 });
+  let why = 'not yet asked';
+  try {
+    await waitFor(`namespace ${name} to be deleted`, async () => {
+      try {
+        const ns = await kube().api.get<{ status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(`/api/v1/namespaces/${name}`);
+        why = (ns.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`).join('; ') || 'no condition yet (the namespace controller has not acted)';
+        return undefined;
+      } catch (err) {
+        return (err as { code?: string }).code === 'K8S_NOT_FOUND' ? true : undefined;
+      }
+    }, { timeoutMs, intervalMs: 250 });
+  } catch (err) {
+    // Say what holds it: the namespace's own conditions, and which Services still carry finalizers.
+    const held = await kube().api.list<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>(`/api/v1/namespaces/${name}/services`)
+      .then((l) => l.items.filter((s) => (s.metadata.finalizers ?? []).length > 0).map((s) => `${s.metadata.name} [${(s.metadata.finalizers ?? []).join(',')}]`).join(', '))
+      .catch((e: unknown) => `services unreadable: ${String(e)}`);
+    throw new Error(`${(err as Error).message}; namespace says: ${why}; Services with finalizers: ${held || 'none'}`, { cause: err });
+  }
 }
 
 export const EIPS = '/apis/network.kubesphere.io/v1alpha2/eips';

@@ -54,9 +54,9 @@ class CountingMetrics implements ResponderMetrics {
   }
 }
 
-function setup(options: { refreshIntervalMs?: number } = {}) {
+function setup(options: { refreshIntervalMs?: number; fastPath?: boolean } = {}) {
   const clock = new FakeClock();
-  const link = new FakeLink('eth0', OUR_MAC);
+  const link = new FakeLink('eth0', OUR_MAC, { fastPath: options.fastPath });
   const metrics = new CountingMetrics();
   const claims: Array<[string, string]> = [];
   const responder = new ArpResponder({ link, clock, log: silentLogger(), metrics, onForeignClaim: (ip, mac) => claims.push([ip, mac]), ...options });
@@ -64,6 +64,28 @@ function setup(options: { refreshIntervalMs?: number } = {}) {
 }
 
 describe('ArpResponder', () => {
+  it('on a link with a fast path, sends its gratuitous ARP before the link starts answering, and stops it at once on withdraw', () => {
+    const { link, responder } = setup({ fastPath: true });
+    responder.announce('192.0.2.200');
+    assert.deepEqual(link.calls, ['send', 'send', 'answerFor'], 'both gratuitous forms leave before the first reply could');
+    assert.deepEqual(link.fastPathIps, ['192.0.2.200']);
+    responder.withdraw('192.0.2.200');
+    assert.deepEqual(link.fastPathIps, []);
+  });
+
+  it('on a link with a fast path, never replies itself: a request the link left unanswered is dropped as yielded', () => {
+    const { link, metrics, responder } = setup({ fastPath: true });
+    responder.announce('192.0.2.200');
+    link.sent.length = 0;
+    link.inject(whoHas('192.0.2.200'), true);
+    assert.deepEqual(link.sent, [], 'the link answered; nothing more from us');
+    assert.deepEqual(metrics.replies, ['192.0.2.200']);
+    // The link read this request together with another MAC's claim and yielded: a late reply would be a second MAC.
+    link.inject(whoHas('192.0.2.200'), false);
+    assert.deepEqual(link.sent, []);
+    assert.deepEqual(metrics.drops, ['yielded']);
+  });
+
   it('answers a request for a held address, unicast to the asker, with our MAC as Ethernet source and ARP sender', () => {
     const { link, metrics, responder } = setup();
     responder.announce('192.0.2.200');

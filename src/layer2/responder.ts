@@ -67,11 +67,11 @@ export class ArpResponder {
     if (this.held.has(ip)) return;
     const entry: Announced = { timers: [], since: this.o.clock.now() };
     this.held.set(ip, entry);
+    // Announce first, then answer: the old holder yields on our gratuitous ARP, so no client sees a reply
+    // from us while the old holder may still answer too.
+    for (const at of this.schedule) if (at <= 0) this.sendGratuitous(ip);
     this.syncFastPath();
-    for (const at of this.schedule) {
-      if (at <= 0) this.sendGratuitous(ip);
-      else entry.timers.push(this.o.clock.setTimeout(() => this.sendGratuitous(ip), at));
-    }
+    for (const at of this.schedule) if (at > 0) entry.timers.push(this.o.clock.setTimeout(() => this.sendGratuitous(ip), at));
     const refresh = this.o.refreshIntervalMs ?? 0;
     if (refresh > 0) {
       const tick = (): void => {
@@ -130,7 +130,11 @@ export class ArpResponder {
         return;
       }
       this.o.metrics.request(arp.targetIp);
-      if (answeredByLink || this.trySend(encodeArpFrame(arpReplyFor(arp, mac)))) this.o.metrics.reply(arp.targetIp);
+      if (answeredByLink) this.o.metrics.reply(arp.targetIp);
+      // A link with a fast path has already decided: if it did not answer, it had yielded the address to a
+      // claim read with this request. Answering late from here would be a second MAC after the new holder's.
+      else if (this.o.link.answerFor !== undefined) this.o.metrics.dropped('yielded');
+      else if (this.trySend(encodeArpFrame(arpReplyFor(arp, mac)))) this.o.metrics.reply(arp.targetIp);
       else this.o.metrics.dropped('not-ready');
       return;
     }

@@ -7,6 +7,9 @@
 //   reply        an ARP reply that claims no address of ours
 //   gratuitous   another host announcing an address that is not ours
 //   not-ready    a request for an address we hold on a link that cannot send
+//   yielded      a request the link's fast path left unanswered: another MAC
+//                claimed the address in the same read (its gratuitous ARP
+//                arrived with the request), or the link was not yet told
 export const DROP_REASONS = [
   // Ethernet
   'truncated-ethernet',
@@ -24,6 +27,7 @@ export const DROP_REASONS = [
   'reply',
   'gratuitous',
   'not-ready',
+  'yielded',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
