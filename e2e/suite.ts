@@ -1,6 +1,6 @@
 // The end-to-end suite: one process, one ground (control plane + LAN), every
 // scenario file imported below. Run it inside the lab namespace with
-//   node dist/e2e/ground/launch.js -- node --test-reporter=spec dist/e2e/suite.js
+//   node dist/src/lab/launch.js -- node --test-reporter=spec dist/e2e/suite.js
 // (as `make e2e` does). Scenarios run one after another: some restart the
 // API server or cut links, which would disturb a scenario running beside them.
 // Each describe block sets its own timeout.

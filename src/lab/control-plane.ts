@@ -204,6 +204,18 @@ export class ControlPlane {
     await this.startApiServer();
   }
 
+  /**
+   * Restarts kube-controller-manager. After a long API server outage its
+   * informers back off (client-go: up to 30 s, doubled by jitter) and its
+   * namespace controller acts only a minute or more after the server is back;
+   * a test that stopped the server restarts it so the tests after it do not
+   * wait on that. Baton itself never depends on the controller manager.
+   */
+  async restartControllerManager(): Promise<void> {
+    await this.kcm?.stop('SIGTERM', 5_000);
+    await this.startControllerManager();
+  }
+
   /** Stops everything, newest first. Safe to call twice and after a failed start. */
   async stop(): Promise<void> {
     await this.kcm?.stop('SIGTERM', 5_000);
