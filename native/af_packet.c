@@ -141,6 +141,17 @@ static void yield_claimed(packet_socket* s, const unsigned char* f, size_t n) {
   pthread_mutex_unlock(&s->lock);
 }
 
+// Where sendto() puts a frame: out of this socket's interface, to the given MAC.
+static struct sockaddr_ll link_address(const packet_socket* s, const unsigned char* mac) {
+  struct sockaddr_ll to;
+  memset(&to, 0, sizeof to);
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = s->ifindex;
+  to.sll_halen = ETH_ALEN;
+  memcpy(to.sll_addr, mac, ETH_ALEN);
+  return to;
+}
+
 // Answers an ARP request for a held address; returns 1 if it replied.
 static int answer_request(packet_socket* s, const unsigned char* f, size_t n) {
   if (!is_ipv4_arp(f, n)) return 0;
@@ -160,12 +171,7 @@ static int answer_request(packet_socket* s, const unsigned char* f, size_t n) {
     memcpy(r + 28, f + 38, 4);
     memcpy(r + 32, sha, 6);     // target: the asker
     memcpy(r + 38, f + 28, 4);
-    struct sockaddr_ll to;
-    memset(&to, 0, sizeof to);
-    to.sll_family = AF_PACKET;
-    to.sll_ifindex = s->ifindex;
-    to.sll_halen = ETH_ALEN;
-    memcpy(to.sll_addr, sha, 6);
+    struct sockaddr_ll to = link_address(s, sha);
     replied = sendto(s->fd, r, sizeof r, 0, (struct sockaddr*)&to, sizeof to) == (ssize_t)sizeof r;
   }
   pthread_mutex_unlock(&s->lock);
@@ -361,13 +367,9 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "EINVAL", "frame must be a Buffer");
     return NULL;
   }
-  struct sockaddr_ll to;
-  memset(&to, 0, sizeof to);
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = s->ifindex;
-  to.sll_halen = ETH_ALEN;
   // The destination MAC is the frame's first 6 bytes; the kernel sends the frame as given.
-  if (len >= ETH_ALEN) memcpy(to.sll_addr, data, ETH_ALEN);
+  static const unsigned char none[ETH_ALEN] = {0};
+  struct sockaddr_ll to = link_address(s, len >= ETH_ALEN ? (const unsigned char*)data : none);
   ssize_t n = sendto(s->fd, data, len, 0, (struct sockaddr*)&to, sizeof to);
   if (n < 0) return throw_errno(env, "sendto(AF_PACKET)", errno);
   napi_value result;
