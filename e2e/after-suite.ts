@@ -1,11 +1,12 @@
 // Run after the suite process has exited: proves its teardown left nothing
 // behind. A separate process, so it sees the machine as the next run will.
 //   node --test dist/e2e/after-suite.js
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { listOwnedNetworkObjects } from '../src/lab/lan.js';
-import { LOCK_FILE, ownedProcesses, ownedRunDirs } from '../src/lab/run-lock.js';
+import { describe, it } from 'node:test';
+import { listOwnedNetworkObjects } from '../dev/lab/lan.js';
+import { LOCK_FILE, ownedProcesses, ownedRunDirs } from '../dev/lab/run-lock.js';
 
 describe('after the e2e suite', () => {
   it('leaves no network namespace, bridge or veth of ours', async () => {

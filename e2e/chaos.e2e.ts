@@ -2,17 +2,18 @@
 // chart installs it, with the client's view checked from the report: the
 // downtime stays within the speaker's bounds and two MACs never answer at once.
 // Then a soak on a cron schedule with a bounded number of rounds.
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LabEnvironment } from '../dev/chaos/lab-environment.js';
+import { type BatonLab, installBaton } from '../dev/lab/baton-lab.js';
+import { lab } from '../dev/lab/current.js';
+import { applySeed, createLabPool, createLabService, waitForAddresses } from '../dev/lab/workload.js';
 import { EXPERIMENTS, type ExperimentKind } from '../src/chaos/experiments.js';
-import { LabEnvironment } from '../src/chaos/lab-environment.js';
-import { runSession } from '../src/chaos/session.js';
 import type { ChaosReport } from '../src/chaos/runner.js';
-import { installBaton, type BatonLab } from '../src/lab/baton-lab.js';
-import { ground } from '../src/lab/current.js';
-import { applySeed, createLabPool, createLabService, waitForAddresses } from '../src/lab/workload.js';
+import { runSession } from '../src/chaos/session.js';
 
 // Client-visible bounds (ms). A crash or a cut: about the liveness lease duration (1.5 s), the design's
 // p99 target is 2 s; the margin absorbs a loaded CI machine. Graceful kinds: the client must barely notice.
@@ -27,21 +28,21 @@ const BOUND_MS: Record<ExperimentKind, number> = {
 };
 
 describe('baton chaos in the lab', { timeout: 900_000 }, () => {
-  let lab: Omit<BatonLab, 'stop'>;
+  let baton: Omit<BatonLab, 'stop'>;
   let env: LabEnvironment;
-  const outDir = (): string => join(ground().workDir, 'chaos');
+  const outDir = (): string => join(lab().workDir, 'chaos');
 
   before(async () => {
-    lab = await installBaton(ground(), 'baton-chaos', (l) => console.log(l));
-    await applySeed(lab.api, 'chaos-demo', (l) => console.log(l));
-    await createLabPool(lab.api);
-    await createLabService(lab.api, 'chaos-demo', 'second');
-    await waitForAddresses(lab.api, 'chaos-demo', 2);
-    env = new LabEnvironment(lab);
+    baton = await installBaton(lab(), 'baton-chaos', (l) => console.log(l));
+    await applySeed(baton.api, 'chaos-demo', (l) => console.log(l));
+    await createLabPool(baton.api);
+    await createLabService(baton.api, 'chaos-demo', 'second');
+    await waitForAddresses(baton.api, 'chaos-demo', 2);
+    env = new LabEnvironment(baton);
   });
 
   after(async () => {
-    await lab?.release.stopAll();
+    await baton?.release.stopAll();
   });
 
   it('runs every experiment kind; the report shows downtime within bounds and no moment with two MACs', async () => {
@@ -57,21 +58,32 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
       },
     });
     const written = JSON.parse(await readFile(join(outDir(), 'report.json'), 'utf8')) as ChaosReport;
-    assert.deepEqual(written.summary.map((s) => s.kind), kinds, 'every kind ran, in order');
+    assert.deepEqual(
+      written.summary.map((s) => s.kind),
+      kinds,
+      'every kind ran, in order',
+    );
     assert.equal(written.environment, 'lab');
     for (const e of report.experiments) {
       for (const ip of e.ips) {
         assert.deepEqual(ip.twoMacMoments, [], `${e.kind} ${ip.ip}: no two MACs at once`);
-        assert.ok(ip.downtimeMs <= BOUND_MS[e.kind], `${e.kind} ${ip.ip}: client downtime ${ip.downtimeMs} ms (bound ${BOUND_MS[e.kind]} ms)`);
+        assert.ok(
+          ip.downtimeMs <= BOUND_MS[e.kind],
+          `${e.kind} ${ip.ip}: client downtime ${ip.downtimeMs} ms (bound ${BOUND_MS[e.kind]} ms)`,
+        );
         assert.ok(ip.pageLoads.ok > 0, `${e.kind} ${ip.ip}: the probe loaded pages`);
       }
       const target = e.ips.find((i) => i.ip === e.ip);
       if (e.kind === 'kill-node' || e.kind === 'cut-link' || e.kind === 'cut-control-plane') {
         assert.notEqual(e.holderAfter, e.holderBefore, `${e.kind}: the IP moved`);
-        assert.ok(target?.newHolderAfterMs !== undefined && target.newHolderAfterMs <= BOUND_MS[e.kind], `${e.kind}: new holder after ${target?.newHolderAfterMs} ms`);
+        assert.ok(
+          target?.newHolderAfterMs !== undefined && target.newHolderAfterMs <= BOUND_MS[e.kind],
+          `${e.kind}: new holder after ${target?.newHolderAfterMs} ms`,
+        );
         assert.ok((target?.garps.length ?? 0) > 0, `${e.kind}: the client saw the new holder's gratuitous ARP`);
       }
-      if (e.kind === 'stop-api-server' || e.kind === 'delete-lease') assert.equal(e.holderAfter, e.holderBefore, `${e.kind}: nothing moved`);
+      if (e.kind === 'stop-api-server' || e.kind === 'delete-lease')
+        assert.equal(e.holderAfter, e.holderBefore, `${e.kind}: nothing moved`);
       const svg = await readFile(e.picture, 'utf8');
       assert.match(svg, /^<svg /);
       assert.match(svg, new RegExp(e.ip.replaceAll('.', '\\.')));

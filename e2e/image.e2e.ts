@@ -5,13 +5,14 @@
 //
 // Runs outside the lab namespace (`make image-check`): the build's `npm ci`
 // needs the registry, which the lab namespace cannot reach.
-import { after, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { run } from '../src/lab/exec.js';
+import { after, describe, it } from 'node:test';
+import { run } from '../dev/lab/exec.js';
 import { dockerignoreFilter, runDockerfile } from './support/dockerfile.js';
 
 describe('container image build', { timeout: 1_200_000 }, () => {

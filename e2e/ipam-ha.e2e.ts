@@ -1,12 +1,23 @@
 // No address ever has two owners: not after a controller is killed and
 // restarted, and not when the leader of two replicas is killed with -9 in the
 // middle of a burst of new Services.
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { ensureBatonBasics, createEip, createNamespace, createService, deleteEip, deleteNamespace, getEip, ingressOf, kube } from './support/kube.js';
-import { metricValue, startController, type BatonProcess } from './support/baton-process.js';
-import { waitFor } from '../src/lab/exec.js';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../dev/lab/exec.js';
 import type { List, Service } from '../src/k8s/types.js';
+import { type BatonProcess, metricValue, startController } from './support/baton-process.js';
+import {
+  createEip,
+  createNamespace,
+  createService,
+  deleteEip,
+  deleteNamespace,
+  ensureBatonBasics,
+  getEip,
+  ingressOf,
+  kube,
+} from './support/kube.js';
 
 const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': 'ha-pool' };
 const V6 = { ipFamilies: ['IPv6' as const], ipFamilyPolicy: 'SingleStack' as const, annotations: POOL };
@@ -17,10 +28,14 @@ async function addresses(ns: string): Promise<Map<string, string[]>> {
 }
 
 async function waitAllAddressed(ns: string, count: number, timeoutMs: number): Promise<Map<string, string[]>> {
-  return waitFor(`${count} Services in ${ns} to have an address`, async () => {
-    const all = await addresses(ns);
-    return all.size === count && [...all.values()].every((ips) => ips.length === 1) ? all : undefined;
-  }, { timeoutMs, intervalMs: 250 });
+  return waitFor(
+    `${count} Services in ${ns} to have an address`,
+    async () => {
+      const all = await addresses(ns);
+      return all.size === count && [...all.values()].every((ips) => ips.length === 1) ? all : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 function assertDistinct(all: Map<string, string[]>): void {
@@ -78,11 +93,15 @@ describe('IPAM: one owner per address, across crashes', { timeout: 600_000 }, ()
     const b = await startController({ fastElection: true, identity: 'replica-b' });
     const replicas = [a, b];
     try {
-      const leader = await waitFor('one replica to lead', async () => {
-        const leading = [];
-        for (const r of replicas) if ((await metricValue(r, 'baton_leader')) === 1) leading.push(r);
-        return leading.length === 1 ? leading[0] : undefined;
-      }, { timeoutMs: 20_000, intervalMs: 200 });
+      const leader = await waitFor(
+        'one replica to lead',
+        async () => {
+          const leading = [];
+          for (const r of replicas) if ((await metricValue(r, 'baton_leader')) === 1) leading.push(r);
+          return leading.length === 1 ? leading[0] : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
       const standby = replicas.find((r) => r !== leader) as BatonProcess;
 
       const TOTAL = 150;
@@ -92,22 +111,31 @@ describe('IPAM: one owner per address, across crashes', { timeout: 600_000 }, ()
         }
       })();
       // Kill the leader once it has handed out some addresses and is busy with more.
-      const seenBeforeKill = await waitFor('the leader to be mid-burst', async () => {
-        const all = await addresses(ns);
-        const addressed = [...all.values()].filter((ips) => ips.length > 0).length;
-        return addressed >= 30 ? all : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 50 });
+      const seenBeforeKill = await waitFor(
+        'the leader to be mid-burst',
+        async () => {
+          const all = await addresses(ns);
+          const addressed = [...all.values()].filter((ips) => ips.length > 0).length;
+          return addressed >= 30 ? all : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
       await leader.proc.stop('SIGKILL');
       await creating;
 
       const final = await waitAllAddressed(ns, TOTAL, 90_000);
       assertDistinct(final);
-      for (const [name, ips] of seenBeforeKill) if (ips.length > 0) assert.deepEqual(final.get(name), ips, `${name} kept the address the dead leader gave it`);
+      for (const [name, ips] of seenBeforeKill)
+        if (ips.length > 0) assert.deepEqual(final.get(name), ips, `${name} kept the address the dead leader gave it`);
       assert.equal(await metricValue(standby, 'baton_leader'), 1, 'the standby took over');
-      const eip = await waitFor('the pool status to count every Service', async () => {
-        const e = await getEip('ha-pool');
-        return e?.status?.usage === TOTAL ? e : undefined;
-      }, { timeoutMs: 30_000 });
+      const eip = await waitFor(
+        'the pool status to count every Service',
+        async () => {
+          const e = await getEip('ha-pool');
+          return e?.status?.usage === TOTAL ? e : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
       const used = eip.status?.used ?? {};
       for (const [name, ips] of final) assert.equal(used[ips[0] as string], `${ns}/${name}`);
     } finally {

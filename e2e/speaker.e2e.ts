@@ -2,27 +2,47 @@
 // a speaker each, a client namespace watching the wire. Every test looks at
 // what a client sees: who answers ARP, whether its page loads, and whether
 // two MACs ever claim one IP after a new holder has announced itself.
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { announcers, arping, ArpCapture, claimants, claimViolations, firstAnnouncement, neighbours, type CapturedArp } from '../src/lab/arp-client.js';
-import { ground } from '../src/lab/current.js';
-import { waitFor } from '../src/lab/exec.js';
-import type { LanHost } from '../src/lab/lan.js';
-import { udpNudge } from '../src/lab/netns-probe.js';
-import { startController, startSpeaker, type BatonProcess } from './support/baton-process.js';
+import { after, before, describe, it } from 'node:test';
+import {
+  ArpCapture,
+  announcers,
+  arping,
+  type CapturedArp,
+  claimants,
+  claimViolations,
+  firstAnnouncement,
+  neighbours,
+} from '../dev/lab/arp-client.js';
+import { lab } from '../dev/lab/current.js';
+import { startDataPlane } from '../dev/lab/dataplane.js';
+import { waitFor } from '../dev/lab/exec.js';
+import type { LanHost } from '../dev/lab/lan.js';
+import { udpNudge } from '../dev/lab/netns-probe.js';
+import { type BatonProcess, startController, startSpeaker } from './support/baton-process.js';
 import { ClientProbe, longestOutage } from './support/client-probe.js';
 import { ensureNode, ipLeaseHolder, runPod, setNodeLabel, setNodeReady, waitForHolder } from './support/cluster-objects.js';
-import { startDataPlane } from '../src/lab/dataplane.js';
-import { createEip, createNamespace, createService, deleteEip, deleteNamespace, ensureBatonBasics, kube, waitForEvent, waitForIngress } from './support/kube.js';
+import {
+  createEip,
+  createNamespace,
+  createService,
+  deleteEip,
+  deleteNamespace,
+  ensureBatonBasics,
+  kube,
+  waitForEvent,
+  waitForIngress,
+} from './support/kube.js';
 
 const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': 'lan-pool' };
 
 function node(name: string): LanHost {
-  return ground().lan.node(name);
+  return lab().lan.node(name);
 }
 
 function nodeByMac(mac: string): string | undefined {
-  return ground().lan.nodes.find((n) => n.mac === mac)?.name;
+  return lab().lan.nodes.find((n) => n.mac === mac)?.name;
 }
 
 function assertOneMacAfterAnnouncement(frames: CapturedArp[], ip: string): void {
@@ -58,11 +78,11 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   before(async () => {
     await ensureBatonBasics();
-    for (const n of ground().lan.nodes) await ensureNode(n.name);
-    await startDataPlane(ground().lan, ground().workDir);
+    for (const n of lab().lan.nodes) await ensureNode(n.name);
+    await startDataPlane(lab().lan, lab().workDir);
     await ensureController();
     await createEip('lan-pool', { address: '192.0.2.200-192.0.2.250', protocol: 'layer2', interface: 'eth0' });
-    for (const n of ground().lan.nodes) speakers.set(n.name, await startSpeaker(n.name));
+    for (const n of lab().lan.nodes) speakers.set(n.name, await startSpeaker(n.name));
   });
 
   after(async () => {
@@ -75,7 +95,7 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   it('gives a Service an IP that exactly one MAC answers, the holder’s, and serves the client from that node', async () => {
     const { ns, ip, holder } = await newService();
-    const res = await arping(ground().lan.client, ip, { seconds: 2 });
+    const res = await arping(lab().lan.client, ip, { seconds: 2 });
     assert.deepEqual(res.macs, [node(holder).mac]);
     const event = await waitForEvent(ns, 'web', 'Service', 'NodeAssigned');
     assert.match(event.message, new RegExp(`announcing ${ip.replaceAll('.', '\\.')} from node ${holder}`));
@@ -88,18 +108,28 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   it('kill -9 of the holder: another node answers, and the client’s neighbour entry moves by gratuitous ARP without the client asking', async () => {
     const { ns, ip, holder } = await newService();
-    const client = ground().lan.client;
+    const client = lab().lan.client;
     await udpNudge(client, ip);
-    const before = await waitFor('a neighbour entry for the IP', async () => (await neighbours(client)).find((e) => e.ip === ip && e.mac !== undefined), { timeoutMs: 5_000 });
+    const before = await waitFor(
+      'a neighbour entry for the IP',
+      async () => (await neighbours(client)).find((e) => e.ip === ip && e.mac !== undefined),
+      { timeoutMs: 5_000 },
+    );
     assert.equal(before.mac, node(holder).mac);
-    const capture = await ArpCapture.start(ground().lan, client, `kill-${ip}`, ground().workDir);
+    const capture = await ArpCapture.start(lab().lan, client, `kill-${ip}`, lab().workDir);
     const killedAt = Date.now();
     await speakers.get(holder)?.proc.stop('SIGKILL');
     const heir = await waitForHolder(ip, (h) => h !== holder);
-    const moved = await waitFor('the neighbour entry to move', async () => (await neighbours(client)).find((e) => e.ip === ip && e.mac === node(heir).mac), { timeoutMs: 5_000 });
+    const moved = await waitFor(
+      'the neighbour entry to move',
+      async () => (await neighbours(client)).find((e) => e.ip === ip && e.mac === node(heir).mac),
+      { timeoutMs: 5_000 },
+    );
     assert.equal(moved.mac, node(heir).mac);
     const frames = await capture.stop();
-    const asked = frames.filter((f) => f.operation === 'request' && f.targetIp === ip && f.senderMac === client.mac && !f.gratuitous && f.timeMs >= killedAt);
+    const asked = frames.filter(
+      (f) => f.operation === 'request' && f.targetIp === ip && f.senderMac === client.mac && !f.gratuitous && f.timeMs >= killedAt,
+    );
     assert.deepEqual(asked, [], 'the client sent no ARP request: the gratuitous ARP moved its entry');
     assert.deepEqual(announcers(frames, ip, killedAt), [node(heir).mac]);
     assertOneMacAfterAnnouncement(frames, ip);
@@ -110,7 +140,7 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   it('SIGTERM of the holder: hands the IP over with no gap the client notices beyond 1 s', async () => {
     const { ns, ip, holder } = await newService();
-    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `term-${ip}`, ground().workDir);
+    const capture = await ArpCapture.start(lab().lan, lab().lan.client, `term-${ip}`, lab().workDir);
     const probe = new ClientProbe(ip);
     await waitFor('the probe to succeed', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
     const termAt = Date.now();
@@ -135,13 +165,17 @@ describe('speaker', { timeout: 1_200_000 }, () => {
     await createService(ns, 'web', { annotations: POOL, externalTrafficPolicy: 'Local', selector: { app: 'local-web' } });
     const [ip] = (await waitForIngress(ns, 'web')) as [string];
     assert.equal(await waitForHolder(ip, (h) => h === 'node-2'), 'node-2');
-    assert.deepEqual((await arping(ground().lan.client, ip, { seconds: 2 })).macs, [node('node-2').mac]);
-    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `local-${ip}`, ground().workDir);
+    assert.deepEqual((await arping(lab().lan.client, ip, { seconds: 2 })).macs, [node('node-2').mac]);
+    const capture = await ArpCapture.start(lab().lan, lab().lan.client, `local-${ip}`, lab().workDir);
     await runPod(ns, 'web-b', 'node-3', { app: 'local-web' }, '198.51.100.3');
     await new Promise((r) => setTimeout(r, 500));
     await kube().api.delete(`/api/v1/namespaces/${ns}/pods/web-a`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
     assert.equal(await waitForHolder(ip, (h) => h === 'node-3'), 'node-3', 'the IP follows the endpoint');
-    await waitFor('node-3 to answer', async () => ((await arping(ground().lan.client, ip, { seconds: 1 })).macs.join() === node('node-3').mac ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(
+      'node-3 to answer',
+      async () => ((await arping(lab().lan.client, ip, { seconds: 1 })).macs.join() === node('node-3').mac ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
     const frames = await capture.stop();
     assertOneMacAfterAnnouncement(frames, ip);
     // No kubelet confirms a Pod's end: delete with no grace so the namespace can go.
@@ -152,7 +186,7 @@ describe('speaker', { timeout: 1_200_000 }, () => {
   it('never answers from an excluded or NotReady node, and a holder that becomes one hands over', async () => {
     const { ns, ip: earlier, holder: earlierHolder } = await newService();
     const [excluded, notReady] = ['node-1', 'node-2'];
-    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `excluded`, ground().workDir);
+    const capture = await ArpCapture.start(lab().lan, lab().lan.client, `excluded`, lab().workDir);
     const changedAt = Date.now();
     await setNodeLabel(excluded, 'node.kubernetes.io/exclude-from-external-load-balancers', 'true');
     await setNodeReady(notReady, false);
@@ -162,12 +196,14 @@ describe('speaker', { timeout: 1_200_000 }, () => {
         await createService(ns, `svc-${i}`, { annotations: POOL });
         ips.push(((await waitForIngress(ns, `svc-${i}`)) as [string])[0]);
       }
-      for (const ip of [...ips, earlier]) assert.equal(await waitForHolder(ip, (h) => h === 'node-3'), 'node-3', `${ip} held by the only eligible node`);
-      for (const ip of ips) assert.deepEqual((await arping(ground().lan.client, ip, { seconds: 1 })).macs, [node('node-3').mac]);
+      for (const ip of [...ips, earlier])
+        assert.equal(await waitForHolder(ip, (h) => h === 'node-3'), 'node-3', `${ip} held by the only eligible node`);
+      for (const ip of ips) assert.deepEqual((await arping(lab().lan.client, ip, { seconds: 1 })).macs, [node('node-3').mac]);
       const frames = await capture.stop();
       for (const ip of ips) assert.deepEqual([...claimants(frames, ip).keys()], [node('node-3').mac], `${ip}: only node-3 ever claimed it`);
       assertOneMacAfterAnnouncement(frames, earlier);
-      if (earlierHolder !== 'node-3') assert.deepEqual(announcers(frames, earlier, changedAt), [node('node-3').mac], 'the earlier holder handed over');
+      if (earlierHolder !== 'node-3')
+        assert.deepEqual(announcers(frames, earlier, changedAt), [node('node-3').mac], 'the earlier holder handed over');
     } finally {
       await setNodeLabel(excluded, 'node.kubernetes.io/exclude-from-external-load-balancers', null);
       await setNodeReady(notReady, true);
@@ -177,14 +213,14 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   it('keeps answering from one MAC while the API server is stopped for 60 s', async () => {
     const { ns, ip, holder } = await newService();
-    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `outage-${ip}`, ground().workDir);
+    const capture = await ArpCapture.start(lab().lan, lab().lan.client, `outage-${ip}`, lab().workDir);
     const probe = new ClientProbe(ip);
     await waitFor('the probe to succeed', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
     const from = Date.now();
-    await ground().controlPlane.stopApiServer();
+    await lab().controlPlane.stopApiServer();
     await new Promise((r) => setTimeout(r, 60_000));
-    const arpDuring = await arping(ground().lan.client, ip, { seconds: 2 });
-    await ground().controlPlane.startApiServer();
+    const arpDuring = await arping(lab().lan.client, ip, { seconds: 2 });
+    await lab().controlPlane.startApiServer();
     await new Promise((r) => setTimeout(r, 5_000));
     const samples = await probe.stop();
     const frames = await capture.stop();
@@ -197,23 +233,23 @@ describe('speaker', { timeout: 1_200_000 }, () => {
     await ensureController();
     // kube-controller-manager's informers may back off for a minute or more after the outage: start it afresh, as an
     // operator would, so its namespace controller serves this test's clean-up and the tests after it.
-    await ground().controlPlane.restartControllerManager();
+    await lab().controlPlane.restartControllerManager();
     await deleteNamespace(ns);
   });
 
   it('lets the others take over from a holder cut off from the control plane; it yields, never two MACs', async () => {
     const { ns, ip, holder } = await newService();
-    const capture = await ArpCapture.start(ground().lan, ground().lan.client, `partition-${ip}`, ground().workDir);
+    const capture = await ArpCapture.start(lab().lan, lab().lan.client, `partition-${ip}`, lab().workDir);
     const probe = new ClientProbe(ip);
     await waitFor('the probe to succeed', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
     const cutAt = Date.now();
-    await ground().lan.cutControlPlane(node(holder));
+    await lab().lan.cutControlPlane(node(holder));
     let heir: string;
     try {
       heir = await waitForHolder(ip, (h) => h !== holder);
       await new Promise((r) => setTimeout(r, 2_000));
     } finally {
-      await ground().lan.restoreControlPlane(node(holder));
+      await lab().lan.restoreControlPlane(node(holder));
     }
     await new Promise((r) => setTimeout(r, 3_000));
     const samples = await probe.stop();
@@ -230,8 +266,8 @@ describe('speaker', { timeout: 1_200_000 }, () => {
 
   it('a restarted speaker takes nothing it should not: not the IP its successor holds, and its own IP only by confirming it', async () => {
     const { ns, ip, holder } = await newService();
-    const client = ground().lan.client;
-    const capture = await ArpCapture.start(ground().lan, client, `restart-${ip}`, ground().workDir);
+    const client = lab().lan.client;
+    const capture = await ArpCapture.start(lab().lan, client, `restart-${ip}`, lab().workDir);
     await speakers.get(holder)?.proc.stop('SIGKILL');
     const heir = await waitForHolder(ip, (h) => h !== holder);
     await restartSpeaker(holder);

@@ -1,12 +1,12 @@
-// The end-to-end suite: one process, one ground (control plane + LAN), every
+// The end-to-end suite: one process, one lab (control plane + LAN), every
 // scenario file imported below. Run it inside the lab namespace with
-//   node dist/src/lab/launch.js -- node --test-reporter=spec dist/e2e/suite.js
+//   node dist/dev/lab/launch.js -- node --test-reporter=spec dist/e2e/suite.js
 // (as `make e2e` does). Scenarios run one after another: some restart the
 // API server or cut links, which would disturb a scenario running beside them.
 // Each describe block sets its own timeout.
 import { after, before } from 'node:test';
-import { startGround, stopGround } from '../src/lab/current.js';
-import './ground.e2e.js';
+import { startLab, stopLab } from '../dev/lab/current.js';
+import './lab.e2e.js';
 import './ipam.e2e.js';
 import './ipam-ha.e2e.js';
 import './speaker.e2e.js';
@@ -14,12 +14,15 @@ import './chart.e2e.js';
 import './chaos.e2e.js';
 
 // A cold first run builds Kubernetes from source (about 15 min on 2 cores); the build step before the suite normally did it already.
-const GROUND_START_TIMEOUT_MS = 60 * 60_000;
+const LAB_START_TIMEOUT_MS = 60 * 60_000;
 
-before(async () => {
-  await startGround();
-}, { timeout: GROUND_START_TIMEOUT_MS });
+before(
+  async () => {
+    await startLab();
+  },
+  { timeout: LAB_START_TIMEOUT_MS },
+);
 
 after(async () => {
-  await stopGround();
+  await stopLab();
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Makes a fresh Debian machine ready to build and test Baton: the system tools
-# the test ground drives (iproute2, nftables, arping, tcpdump, openssl,
-# setpriv), then the npm dependencies. Idempotent and quick when all is there.
-# Go (for building the control plane) and Node.js come with the machine.
+# Makes a fresh Debian machine ready for the lab: the system tools it drives
+# (iproute2, nftables, arping, tcpdump, openssl, setpriv, rsvg-convert).
+# Idempotent and quick when all is there. Needs root only to install what is
+# missing. Go (for building the control plane) and Node.js come with the
+# machine. The npm dependencies are scripts/npm-deps.sh's job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,19 +15,13 @@ done
 if ((${#missing[@]} > 0)); then
   echo "[setup] installing system packages: ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then
-    echo "[setup] need root to install ${missing[*]} (the test ground also needs root for namespaces)" >&2
+    echo "[setup] need root to install ${missing[*]} (the test lab also needs root for namespaces)" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
 fi
 
-for tool in go node npm; do
+for tool in go node; do
   command -v "$tool" >/dev/null || { echo "[setup] $tool is required and not on PATH" >&2; exit 1; }
 done
-
-# npm ci only when the lock file changed since the last install.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "[setup] npm ci"
-  npm ci --no-audit --no-fund
-fi

@@ -1,6 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, SystemClock } from './clock.js';
+import { describe, it } from 'node:test';
+import { SystemClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 
 describe('FakeClock', () => {
   it('fires timers in due order, each seeing its own due time', async () => {
@@ -10,7 +11,10 @@ describe('FakeClock', () => {
     clock.setTimeout(() => seen.push(['a', clock.now()]), 100);
     clock.setTimeout(() => seen.push(['c', clock.now()]), 300);
     await clock.advance(250);
-    assert.deepEqual(seen, [['a', 1100], ['b', 1200]]);
+    assert.deepEqual(seen, [
+      ['a', 1100],
+      ['b', 1200],
+    ]);
     assert.equal(clock.now(), 1250);
     assert.equal(clock.pendingTimers(), 1);
   });
@@ -30,7 +34,9 @@ describe('FakeClock', () => {
   it('does not fire a cleared timer', async () => {
     const clock = new FakeClock();
     let fired = false;
-    const h = clock.setTimeout(() => { fired = true; }, 5);
+    const h = clock.setTimeout(() => {
+      fired = true;
+    }, 5);
     clock.clearTimeout(h);
     await clock.advance(10);
     assert.equal(fired, false);
@@ -68,25 +74,35 @@ describe('SystemClock', () => {
     assert.ok(elapsed >= 19, `slept only ${elapsed} ms`);
   });
 
-  it('never runs a timer before its time on now()\'s scale, fractional delays included', async () => {
+  it("never runs a timer before its time on now()'s scale, fractional delays included", async () => {
     const clock = new SystemClock();
     const early: number[] = [];
     // Many short timers with fractional delays: the case where Node's whole-millisecond loop time fires early.
-    await Promise.all(Array.from({ length: 200 }, (_, i) => new Promise<void>((resolve) => {
-      const ms = 0.3 + (i % 7) * 0.7;
-      const due = clock.now() + ms;
-      clock.setTimeout(() => {
-        if (clock.now() < due) early.push(due - clock.now());
-        resolve();
-      }, ms);
-    })));
+    await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const ms = 0.3 + (i % 7) * 0.7;
+            const due = clock.now() + ms;
+            clock.setTimeout(() => {
+              if (clock.now() < due) early.push(due - clock.now());
+              resolve();
+            }, ms);
+          }),
+      ),
+    );
     assert.deepEqual(early, []);
   });
 
   it('cancels a timer', async () => {
     const clock = new SystemClock();
     let fired = false;
-    clock.clearTimeout(clock.setTimeout(() => { fired = true; }, 5));
+    clock.clearTimeout(
+      clock.setTimeout(() => {
+        fired = true;
+      }, 5),
+    );
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(fired, false);
   });

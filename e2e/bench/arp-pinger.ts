@@ -14,15 +14,17 @@ const interval = Number(intervalText);
 let sent = 0;
 const timer = setInterval(() => {
   const target = targets[sent % targets.length] as string;
-  link.send(encodeArpFrame({
-    operation: 'request',
-    ethernetSource: link.mac,
-    ethernetDestination: 'ff:ff:ff:ff:ff:ff',
-    senderMac: link.mac,
-    senderIp,
-    targetMac: '00:00:00:00:00:00',
-    targetIp: target,
-  }));
+  link.send(
+    encodeArpFrame({
+      operation: 'request',
+      ethernetSource: link.mac,
+      ethernetDestination: 'ff:ff:ff:ff:ff:ff',
+      senderMac: link.mac,
+      senderIp,
+      targetMac: '00:00:00:00:00:00',
+      targetIp: target,
+    }),
+  );
   sent++;
   if (sent >= count * targets.length) {
     clearInterval(timer);

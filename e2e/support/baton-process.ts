@@ -1,10 +1,10 @@
 // Baton's own processes (controller today; speakers later), started from the
-// built CLI as an operator would run them, with their logs in the ground's
+// built CLI as an operator would run them, with their logs in the lab's
 // work folder and their metrics endpoint reachable from the test.
 import { join, resolve } from 'node:path';
-import { ground } from '../../src/lab/current.js';
-import { waitFor } from '../../src/lab/exec.js';
-import { ManagedProcess } from '../../src/lab/managed-process.js';
+import { lab } from '../../dev/lab/current.js';
+import { waitFor } from '../../dev/lab/exec.js';
+import { ManagedProcess } from '../../dev/lab/managed-process.js';
 
 export const CLI = resolve('dist/src/cli/main.js');
 
@@ -31,7 +31,7 @@ export async function startController(options: ControllerOptions = {}): Promise<
     '--enable-source-maps',
     CLI,
     'controller',
-    `--kubeconfig=${options.kubeconfig ?? ground().controlPlane.adminKubeconfig}`,
+    `--kubeconfig=${options.kubeconfig ?? lab().controlPlane.adminKubeconfig}`,
     `--metrics-address=127.0.0.1:${port}`,
     `--identity=${identity}`,
     '--namespace=baton-system',
@@ -39,13 +39,17 @@ export async function startController(options: ControllerOptions = {}): Promise<
     ...(options.fastElection === true ? ['--lease-duration=4s', '--renew-deadline=3s', '--retry-period=500ms'] : []),
     ...(options.extraArgs ?? []),
   ];
-  const proc = ManagedProcess.spawn(identity, process.execPath, args, { logFile: join(ground().workDir, `${identity}.log`) });
+  const proc = ManagedProcess.spawn(identity, process.execPath, args, { logFile: join(lab().workDir, `${identity}.log`) });
   const metricsUrl = `http://127.0.0.1:${port}`;
-  await waitFor(`${identity} to be ready`, async () => {
-    proc.assertRunning();
-    const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
-    return res?.status === 200 ? true : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 200 });
+  await waitFor(
+    `${identity} to be ready`,
+    async () => {
+      proc.assertRunning();
+      const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
+      return res?.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
   return { proc, metricsUrl, identity };
 }
 
@@ -70,25 +74,35 @@ export interface SpeakerOptions {
 
 /** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
 export async function startSpeaker(nodeName: string, options: SpeakerOptions = {}): Promise<BatonProcess> {
-  const { lan, controlPlane } = ground();
+  const { lan, controlPlane } = lab();
   const node = lan.node(nodeName);
   const port = 7473;
-  const proc = lan.spawn(node, `speaker-${Date.now()}`, process.execPath, [
-    '--enable-source-maps',
-    CLI,
-    'speaker',
-    `--node-name=${nodeName}`,
-    `--kubeconfig=${options.kubeconfig ?? controlPlane.adminKubeconfig}`,
-    `--metrics-address=${node.ip}:${port}`,
-    '--namespace=baton-system',
-    '--log-level=debug',
-    ...(options.extraArgs ?? []),
-  ], { logFile: join(ground().workDir, `speaker-${nodeName}.log`) });
+  const proc = lan.spawn(
+    node,
+    `speaker-${Date.now()}`,
+    process.execPath,
+    [
+      '--enable-source-maps',
+      CLI,
+      'speaker',
+      `--node-name=${nodeName}`,
+      `--kubeconfig=${options.kubeconfig ?? controlPlane.adminKubeconfig}`,
+      `--metrics-address=${node.ip}:${port}`,
+      '--namespace=baton-system',
+      '--log-level=debug',
+      ...(options.extraArgs ?? []),
+    ],
+    { logFile: join(lab().workDir, `speaker-${nodeName}.log`) },
+  );
   const metricsUrl = `http://${node.ip}:${port}`;
-  await waitFor(`speaker on ${nodeName} to be ready`, async () => {
-    proc.assertRunning();
-    const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
-    return res?.status === 200 ? true : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 200 });
+  await waitFor(
+    `speaker on ${nodeName} to be ready`,
+    async () => {
+      proc.assertRunning();
+      const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
+      return res?.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
   return { proc, metricsUrl, identity: nodeName };
 }

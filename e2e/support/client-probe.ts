@@ -2,8 +2,8 @@
 // would: every interval a new TCP connection (so every lost ARP answer
 // shows), a short timeout, and a record of who answered. Runs inside the
 // client namespace with this same Node.js binary.
-import { ground } from '../../src/lab/current.js';
-import type { ManagedProcess } from '../../src/lab/managed-process.js';
+import { lab } from '../../dev/lab/current.js';
+import type { ManagedProcess } from '../../dev/lab/managed-process.js';
 
 export interface ProbeSample {
   /** Epoch ms the request started. */
@@ -39,22 +39,27 @@ export class ClientProbe {
 
   /** intervalMs 20 and timeoutMs 150: a gap is measured to within a few tens of ms. */
   constructor(ip: string, port = 80, intervalMs = 20, timeoutMs = 150) {
-    const { lan } = ground();
-    this.proc = lan.spawn(lan.client, `probe-${ip}-${Date.now()}`, process.execPath, ['-e', PROBE, ip, String(port), String(intervalMs), String(timeoutMs)], {
-      onOutput: (chunk) => {
-        this.buffer += chunk;
-        let nl: number;
-        while ((nl = this.buffer.indexOf('\n')) !== -1) {
-          const line = this.buffer.slice(0, nl);
-          this.buffer = this.buffer.slice(nl + 1);
-          try {
-            this.samples.push(JSON.parse(line) as ProbeSample);
-          } catch {
-            // not a sample line
+    const { lan } = lab();
+    this.proc = lan.spawn(
+      lan.client,
+      `probe-${ip}-${Date.now()}`,
+      process.execPath,
+      ['-e', PROBE, ip, String(port), String(intervalMs), String(timeoutMs)],
+      {
+        onOutput: (chunk) => {
+          this.buffer += chunk;
+          for (let nl = this.buffer.indexOf('\n'); nl !== -1; nl = this.buffer.indexOf('\n')) {
+            const line = this.buffer.slice(0, nl);
+            this.buffer = this.buffer.slice(nl + 1);
+            try {
+              this.samples.push(JSON.parse(line) as ProbeSample);
+            } catch {
+              // not a sample line
+            }
           }
-        }
+        },
       },
-    });
+    );
   }
 
   snapshot(): ProbeSample[] {

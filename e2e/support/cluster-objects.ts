@@ -1,10 +1,11 @@
-// Nodes, Pods (through the lab's kubelet stand-in, src/lab/nodes.ts) and
+// Nodes, Pods (through the lab's kubelet stand-in, dev/lab/nodes.ts) and
 // IP Leases as the speaker tests need them.
-import { ipLeaseName } from '../../src/election/lease-names.js';
+
+import { waitFor } from '../../dev/lab/exec.js';
+import * as nodes from '../../dev/lab/nodes.js';
+import { ipLeaseName } from '../../src/k8s/lease-names.js';
 import type { Lease } from '../../src/k8s/types.js';
-import { waitFor } from '../../src/lab/exec.js';
 import { kube } from './kube.js';
-import * as nodes from '../../src/lab/nodes.js';
 
 export async function ensureNode(name: string): Promise<void> {
   await nodes.ensureNode(kube().api, name);
@@ -33,11 +34,20 @@ export async function ipLeaseHolderIn(namespace: string, ip: string, reportAbsen
   }
 }
 
-export async function waitForHolderIn(namespace: string, ip: string, accept: (holder: string) => boolean = () => true, timeoutMs = 20_000): Promise<string> {
-  return waitFor(`a holder for ${ip}`, async () => {
-    const h = await ipLeaseHolderIn(namespace, ip);
-    return h !== undefined && accept(h) ? h : undefined;
-  }, { timeoutMs, intervalMs: 50 });
+export async function waitForHolderIn(
+  namespace: string,
+  ip: string,
+  accept: (holder: string) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<string> {
+  return waitFor(
+    `a holder for ${ip}`,
+    async () => {
+      const h = await ipLeaseHolderIn(namespace, ip);
+      return h !== undefined && accept(h) ? h : undefined;
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
 }
 
 export async function ipLeaseHolder(ip: string): Promise<string | undefined> {

@@ -4,9 +4,9 @@
 // stage, RUN runs in the stage's WORKDIR with the stage's ENV. What cannot be
 // checked this way is reported, not skipped silently: the base image itself
 // and the packages its package manager installs.
-import { cp, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { run } from '../../src/lab/exec.js';
+import { run } from '../../dev/lab/exec.js';
 
 export interface DockerfileRun {
   stages: Map<string, string>;
@@ -47,7 +47,17 @@ export function dockerignoreFilter(text: string): (path: string) => boolean {
     .map((l) => {
       const negate = l.startsWith('!');
       const pattern = (negate ? l.slice(1) : l).replace(/\/$/, '');
-      const re = new RegExp(`^${pattern.split('**').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*')}(/.*)?$`);
+      const re = new RegExp(
+        `^${pattern
+          .split('**')
+          .map((part) =>
+            part
+              .split('*')
+              .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+              .join('[^/]*'),
+          )
+          .join('.*')}(/.*)?$`,
+      );
       return { negate, re };
     });
   return (path: string) => {
@@ -70,7 +80,9 @@ async function walk(dir: string, base = dir): Promise<string[]> {
 export async function runDockerfile(contextDir: string, workDir: string, log: (line: string) => void): Promise<DockerfileRun> {
   const instructions = parseDockerfile(await readFile(join(contextDir, 'Dockerfile'), 'utf8'));
   const included = dockerignoreFilter(await readFile(join(contextDir, '.dockerignore'), 'utf8').catch(() => ''));
-  const contextFiles = (await walk(contextDir)).filter((f) => !f.startsWith('node_modules/') && !f.startsWith('.git/') && !f.startsWith('dist/') && included(f));
+  const contextFiles = (await walk(contextDir)).filter(
+    (f) => !f.startsWith('node_modules/') && !f.startsWith('.git/') && !f.startsWith('dist/') && included(f),
+  );
   const stages = new Map<string, string>();
   const notChecked: string[] = [];
   let root = '';
@@ -115,12 +127,20 @@ export async function runDockerfile(contextDir: string, workDir: string, log: (l
             const srcPath = join(stages.get(from) as string, src.startsWith('/') ? src : join(workdir, src));
             const isDir = (await stat(srcPath)).isDirectory();
             await mkdir(isDir ? destPath : dirname(destPath), { recursive: true });
-            await cp(srcPath, isDir || dest.endsWith('/') ? (isDir ? destPath : join(destPath, src.split('/').pop() as string)) : destPath, { recursive: true });
+            await cp(
+              srcPath,
+              isDir || dest.endsWith('/') ? (isDir ? destPath : join(destPath, src.split('/').pop() as string)) : destPath,
+              { recursive: true },
+            );
           } else {
             const matches = contextFiles.filter((f) => f === src.replace(/\/$/, '') || f.startsWith(src.endsWith('/') ? src : `${src}/`));
             if (matches.length === 0) throw new Error(`COPY ${src}: nothing in the build context (after .dockerignore)`);
             for (const f of matches) {
-              const target = src.endsWith('/') ? join(destPath, relative(src, f)) : dest.endsWith('/') ? join(destPath, f.split('/').pop() as string) : destPath;
+              const target = src.endsWith('/')
+                ? join(destPath, relative(src, f))
+                : dest.endsWith('/')
+                  ? join(destPath, f.split('/').pop() as string)
+                  : destPath;
               await mkdir(dirname(target), { recursive: true });
               await cp(join(contextDir, f), target);
             }

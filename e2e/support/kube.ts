@@ -3,11 +3,11 @@
 // waiting for what users would look at (a Service's address, an Eip's
 // condition, the Events on an object).
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type KubernetesObject, KubernetesObjectApi, loadAllYaml } from '@kubernetes/client-node';
+import { lab } from '../../dev/lab/current.js';
+import { waitFor } from '../../dev/lab/exec.js';
 import { ApiClient, loadKubeConfig } from '../../src/k8s/api-client.js';
 import type { Eip, Service } from '../../src/k8s/types.js';
-import { ground } from '../../src/lab/current.js';
-import { waitFor } from '../../src/lab/exec.js';
 
 export interface Kube {
   kc: KubeConfig;
@@ -20,10 +20,15 @@ let admin: Kube | undefined;
 
 export function kube(): Kube {
   if (admin === undefined) {
-    const path = ground().controlPlane.adminKubeconfig;
+    const path = lab().controlPlane.adminKubeconfig;
     const kc = new KubeConfig();
     kc.loadFromFile(path);
-    admin = { kc, core: kc.makeApiClient(CoreV1Api), objects: KubernetesObjectApi.makeApiClient(kc), api: new ApiClient(loadKubeConfig(path)) };
+    admin = {
+      kc,
+      core: kc.makeApiClient(CoreV1Api),
+      objects: KubernetesObjectApi.makeApiClient(kc),
+      api: new ApiClient(loadKubeConfig(path)),
+    };
   }
   return admin;
 }
@@ -35,7 +40,12 @@ export async function applyFile(path: string, namespace?: string): Promise<Kuber
   for (const doc of docs) {
     if (doc === null || doc === undefined) continue;
     const body = { ...doc, metadata: { ...doc.metadata } };
-    if (namespace !== undefined && body.kind !== 'Eip' && body.kind !== 'CustomResourceDefinition' && body.metadata.namespace === undefined) {
+    if (
+      namespace !== undefined &&
+      body.kind !== 'Eip' &&
+      body.kind !== 'CustomResourceDefinition' &&
+      body.metadata.namespace === undefined
+    ) {
       body.metadata.namespace = namespace;
     }
     created.push(await kube().objects.create(body));
@@ -49,22 +59,40 @@ export async function createNamespace(name: string, labels: Record<string, strin
 
 /** Deletes a namespace and waits until it is gone (its Services' finalizers handled). */
 export async function deleteNamespace(name: string, timeoutMs = 60_000): Promise<void> {
-  await kube().api.delete(`/api/v1/namespaces/${name}`).catch(() => undefined);
+  await kube()
+    .api.delete(`/api/v1/namespaces/${name}`)
+    .catch(() => undefined);
   let why = 'not yet asked';
   try {
-    await waitFor(`namespace ${name} to be deleted`, async () => {
-      try {
-        const ns = await kube().api.get<{ status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(`/api/v1/namespaces/${name}`);
-        why = (ns.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`).join('; ') || 'no condition yet (the namespace controller has not acted)';
-        return undefined;
-      } catch (err) {
-        return (err as { code?: string }).code === 'K8S_NOT_FOUND' ? true : undefined;
-      }
-    }, { timeoutMs, intervalMs: 250 });
+    await waitFor(
+      `namespace ${name} to be deleted`,
+      async () => {
+        try {
+          const ns = await kube().api.get<{ status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(
+            `/api/v1/namespaces/${name}`,
+          );
+          why =
+            (ns.status?.conditions ?? [])
+              .filter((c) => c.status === 'True')
+              .map((c) => `${c.type}: ${c.message ?? ''}`)
+              .join('; ') || 'no condition yet (the namespace controller has not acted)';
+          return undefined;
+        } catch (err) {
+          return (err as { code?: string }).code === 'K8S_NOT_FOUND' ? true : undefined;
+        }
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
   } catch (err) {
     // Say what holds it: the namespace's own conditions, and which Services still carry finalizers.
-    const held = await kube().api.list<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>(`/api/v1/namespaces/${name}/services`)
-      .then((l) => l.items.filter((s) => (s.metadata.finalizers ?? []).length > 0).map((s) => `${s.metadata.name} [${(s.metadata.finalizers ?? []).join(',')}]`).join(', '))
+    const held = await kube()
+      .api.list<{ items: Array<{ metadata: { name: string; finalizers?: string[] } }> }>(`/api/v1/namespaces/${name}/services`)
+      .then((l) =>
+        l.items
+          .filter((s) => (s.metadata.finalizers ?? []).length > 0)
+          .map((s) => `${s.metadata.name} [${(s.metadata.finalizers ?? []).join(',')}]`)
+          .join(', '),
+      )
       .catch((e: unknown) => `services unreadable: ${String(e)}`);
     throw new Error(`${(err as Error).message}; namespace says: ${why}; Services with finalizers: ${held || 'none'}`, { cause: err });
   }
@@ -87,16 +115,25 @@ export async function getEip(name: string): Promise<Eip | undefined> {
 
 /** Deletes an Eip and waits until it is gone (its finalizer waits for its users). */
 export async function deleteEip(name: string, timeoutMs = 60_000): Promise<void> {
-  await kube().api.delete(`${EIPS}/${name}`).catch(() => undefined);
-  await waitFor(`Eip ${name} to be deleted`, async () => ((await getEip(name)) === undefined ? true : undefined), { timeoutMs, intervalMs: 250 });
+  await kube()
+    .api.delete(`${EIPS}/${name}`)
+    .catch(() => undefined);
+  await waitFor(`Eip ${name} to be deleted`, async () => ((await getEip(name)) === undefined ? true : undefined), {
+    timeoutMs,
+    intervalMs: 250,
+  });
 }
 
 export async function waitForEipCondition(name: string, type: string, status: string, reason?: string, timeoutMs = 20_000): Promise<Eip> {
-  return waitFor(`Eip ${name} condition ${type}=${status}${reason !== undefined ? ` (${reason})` : ''}`, async () => {
-    const eip = await getEip(name);
-    const c = eip?.status?.conditions?.find((x) => x.type === type);
-    return c !== undefined && c.status === status && (reason === undefined || c.reason === reason) ? eip : undefined;
-  }, { timeoutMs, intervalMs: 200 });
+  return waitFor(
+    `Eip ${name} condition ${type}=${status}${reason !== undefined ? ` (${reason})` : ''}`,
+    async () => {
+      const eip = await getEip(name);
+      const c = eip?.status?.conditions?.find((x) => x.type === type);
+      return c !== undefined && c.status === status && (reason === undefined || c.reason === reason) ? eip : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 export interface ServiceOptions {
@@ -143,10 +180,14 @@ export function ingressOf(svc: Service): string[] {
 
 /** Waits until the Service has exactly `count` external addresses and returns them. */
 export async function waitForIngress(namespace: string, name: string, count = 1, timeoutMs = 20_000): Promise<string[]> {
-  return waitFor(`${namespace}/${name} to get ${count} address(es)`, async () => {
-    const ips = ingressOf(await getService(namespace, name));
-    return ips.length === count ? ips : undefined;
-  }, { timeoutMs, intervalMs: 100 });
+  return waitFor(
+    `${namespace}/${name} to get ${count} address(es)`,
+    async () => {
+      const ips = ingressOf(await getService(namespace, name));
+      return ips.length === count ? ips : undefined;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 export interface EventView {
@@ -164,10 +205,14 @@ export async function eventsFor(namespace: string, name: string, kind: string): 
 }
 
 export async function waitForEvent(namespace: string, name: string, kind: string, reason: string, timeoutMs = 20_000): Promise<EventView> {
-  return waitFor(`a ${reason} Event on ${kind} ${name}`, async () => (await eventsFor(namespace, name, kind)).find((e) => e.reason === reason), {
-    timeoutMs,
-    intervalMs: 200,
-  });
+  return waitFor(
+    `a ${reason} Event on ${kind} ${name}`,
+    async () => (await eventsFor(namespace, name, kind)).find((e) => e.reason === reason),
+    {
+      timeoutMs,
+      intervalMs: 200,
+    },
+  );
 }
 
 /** Asserts that something stays true for a while (used sparingly: "the controller leaves this alone"). */
@@ -190,9 +235,18 @@ export async function ensureBatonBasics(): Promise<void> {
   } catch (err) {
     if ((err as { code?: number }).code !== 409) throw err;
   }
-  await waitFor('the Eip CRD to be served', async () => ((await kube().api.list(EIPS).catch(() => undefined)) !== undefined ? true : undefined), {
-    timeoutMs: 30_000,
-  });
+  await waitFor(
+    'the Eip CRD to be served',
+    async () =>
+      (await kube()
+        .api.list(EIPS)
+        .catch(() => undefined)) !== undefined
+        ? true
+        : undefined,
+    {
+      timeoutMs: 30_000,
+    },
+  );
   await createNamespace('baton-system').catch((err: unknown) => {
     if ((err as { code?: string }).code !== 'K8S_ALREADY_EXISTS') throw err;
   });

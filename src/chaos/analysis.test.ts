@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { analyseIp } from './analysis.js';
 import type { ProbeEvent } from './probe-events.js';
 
@@ -16,10 +16,16 @@ function rounds(from: number, to: number, every: number, make: (t: number) => Pr
 describe('analyseIp', () => {
   it('measures a failover: downtime, time to the new holder, its announcement, no two MACs', () => {
     const events: ProbeEvent[] = [
-      ...rounds(0, 1_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: A }, { t, kind: 'http', ip: IP, ok: true, from: 'node-1', ms: 2 }]),
+      ...rounds(0, 1_000, 20, (t) => [
+        { t: t + 1, kind: 'arp-reply', ip: IP, mac: A },
+        { t, kind: 'http', ip: IP, ok: true, from: 'node-1', ms: 2 },
+      ]),
       ...rounds(1_000, 2_300, 20, (t) => [{ t, kind: 'http', ip: IP, ok: false, from: 'ECONNREFUSED', ms: 1 }]),
       { t: 2_290, kind: 'garp', ip: IP, mac: B },
-      ...rounds(2_300, 3_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: B }, { t, kind: 'http', ip: IP, ok: true, from: 'node-2', ms: 2 }]),
+      ...rounds(2_300, 3_000, 20, (t) => [
+        { t: t + 1, kind: 'arp-reply', ip: IP, mac: B },
+        { t, kind: 'http', ip: IP, ok: true, from: 'node-2', ms: 2 },
+      ]),
     ];
     const r = analyseIp(events, IP, 1_000, 3_000);
     assert.equal(r.downtimeMs, 1_300);
@@ -27,7 +33,10 @@ describe('analyseIp', () => {
     assert.deepEqual([r.macBefore, r.macAfter], [A, B]);
     assert.deepEqual(r.garps, [{ t: 2_290, mac: B }]);
     assert.deepEqual(r.twoMacMoments, []);
-    assert.deepEqual(r.holders.map((h) => h.mac), [A, B]);
+    assert.deepEqual(
+      r.holders.map((h) => h.mac),
+      [A, B],
+    );
     assert.equal(r.outages.length, 1);
     assert.deepEqual(r.pageLoads, { ok: 85, failed: 65 });
   });
@@ -51,7 +60,10 @@ describe('analyseIp', () => {
   });
 
   it('reports zero downtime and no new holder when nothing changed', () => {
-    const events = rounds(0, 1_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent, { t, kind: 'http', ip: IP, ok: true, from: 'node-1', ms: 1 } as ProbeEvent]);
+    const events = rounds(0, 1_000, 20, (t) => [
+      { t: t + 1, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent,
+      { t, kind: 'http', ip: IP, ok: true, from: 'node-1', ms: 1 } as ProbeEvent,
+    ]);
     const r = analyseIp(events, IP, 500, 1_000);
     assert.equal(r.downtimeMs, 0);
     assert.equal(r.newHolderAfterMs, undefined);

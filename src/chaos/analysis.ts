@@ -68,7 +68,8 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
       continue;
     }
     if (announcer !== undefined && a.mac !== announcer) twoMacMoments.push({ t: a.t, macs: [announcer, a.mac] });
-    else if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS) twoMacMoments.push({ t: a.t, macs: [prevReply.mac, a.mac] });
+    else if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS)
+      twoMacMoments.push({ t: a.t, macs: [prevReply.mac, a.mac] });
     prevReply = { t: a.t, mac: a.mac };
   }
 

@@ -4,9 +4,9 @@
 // machine, which must sit on the LAN of the external IPs.
 import { networkInterfaces } from 'node:os';
 import type { ApiClient } from '../k8s/api-client.js';
+import { ipLeaseName, LEASE_SELECTOR } from '../k8s/lease-names.js';
 import type { Lease, List } from '../k8s/types.js';
-import { ipLeaseName, LEASE_SELECTOR } from '../election/lease-names.js';
-import { EXPERIMENTS, type ChaosEnvironment, type ExperimentKind } from './experiments.js';
+import { type ChaosEnvironment, EXPERIMENTS, type ExperimentKind } from './experiments.js';
 import { ClientProbe } from './probe.js';
 import type { ProbeEvent } from './probe-events.js';
 
@@ -40,7 +40,11 @@ export class ClusterEnvironment implements ChaosEnvironment {
         if (node !== undefined && node !== '' && mac !== undefined) this.macs.set(mac, node);
       }
     }
-    return list.items.flatMap((l) => (l.metadata.annotations?.['baton.dev/ip'] !== undefined && l.spec?.holderIdentity ? [l.metadata.annotations['baton.dev/ip']] : [])).sort();
+    return list.items
+      .flatMap((l) =>
+        l.metadata.annotations?.['baton.dev/ip'] !== undefined && l.spec?.holderIdentity ? [l.metadata.annotations['baton.dev/ip']] : [],
+      )
+      .sort();
   }
 
   async holderOf(ip: string): Promise<string | undefined> {
@@ -62,7 +66,10 @@ export class ClusterEnvironment implements ChaosEnvironment {
   async inject(kind: ExperimentKind, ip: string, holder: string): Promise<void> {
     switch (kind) {
       case 'delete-speaker-pod': {
-        const pods = await this.api.list<List<PodMeta>>(`/api/v1/namespaces/${this.namespace}/pods`, { labelSelector: 'app.kubernetes.io/component=speaker', fieldSelector: `spec.nodeName=${holder}` });
+        const pods = await this.api.list<List<PodMeta>>(`/api/v1/namespaces/${this.namespace}/pods`, {
+          labelSelector: 'app.kubernetes.io/component=speaker',
+          fieldSelector: `spec.nodeName=${holder}`,
+        });
         const pod = pods.items[0];
         if (pod === undefined) throw new Error(`no speaker pod on ${holder} in ${this.namespace}`);
         await this.api.delete(`/api/v1/namespaces/${this.namespace}/pods/${pod.metadata.name}`);
@@ -75,7 +82,11 @@ export class ClusterEnvironment implements ChaosEnvironment {
           if (p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet') === true) continue;
           const ns = p.metadata.namespace ?? 'default';
           await this.api
-            .create(`/api/v1/namespaces/${ns}/pods/${p.metadata.name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata.name, namespace: ns } })
+            .create(`/api/v1/namespaces/${ns}/pods/${p.metadata.name}/eviction`, {
+              apiVersion: 'policy/v1',
+              kind: 'Eviction',
+              metadata: { name: p.metadata.name, namespace: ns },
+            })
             .catch(() => undefined);
         }
         return;
@@ -95,7 +106,15 @@ export class ClusterEnvironment implements ChaosEnvironment {
   async startProbe(ips: readonly string[], onEvent: (e: ProbeEvent) => void): Promise<{ stop(): Promise<void> }> {
     const source = networkInterfaces()[this.iface]?.find((a) => a.family === 'IPv4')?.address;
     if (source === undefined) throw new Error(`interface ${this.iface} has no IPv4 address`);
-    const probe = new ClientProbe({ interface: this.iface, sourceIp: source, ips, httpPort: 80, intervalMs: 20, timeoutMs: 150, emit: onEvent });
+    const probe = new ClientProbe({
+      interface: this.iface,
+      sourceIp: source,
+      ips,
+      httpPort: 80,
+      intervalMs: 20,
+      timeoutMs: 150,
+      emit: onEvent,
+    });
     probe.start();
     return { stop: async () => probe.stop() };
   }

@@ -36,7 +36,8 @@ export class ClientProbe {
       if (!d.ok || !this.targets.has(d.value.senderIp)) return;
       const a = d.value;
       if (isGratuitous(a)) o.emit({ t: now(), kind: 'garp', ip: a.senderIp, mac: a.senderMac });
-      else if (a.operation === 'reply' && a.targetMac === this.link.mac) o.emit({ t: now(), kind: 'arp-reply', ip: a.senderIp, mac: a.senderMac });
+      else if (a.operation === 'reply' && a.targetMac === this.link.mac)
+        o.emit({ t: now(), kind: 'arp-reply', ip: a.senderIp, mac: a.senderMac });
     });
   }
 
@@ -58,15 +59,17 @@ export class ClientProbe {
 
   private askArp(ip: string): void {
     try {
-      this.link.send(encodeArpFrame({
-        operation: 'request',
-        ethernetSource: this.link.mac,
-        ethernetDestination: 'ff:ff:ff:ff:ff:ff',
-        senderMac: this.link.mac,
-        senderIp: this.o.sourceIp,
-        targetMac: '00:00:00:00:00:00',
-        targetIp: ip,
-      }));
+      this.link.send(
+        encodeArpFrame({
+          operation: 'request',
+          ethernetSource: this.link.mac,
+          ethernetDestination: 'ff:ff:ff:ff:ff:ff',
+          senderMac: this.link.mac,
+          senderIp: this.o.sourceIp,
+          targetMac: '00:00:00:00:00:00',
+          targetIp: ip,
+        }),
+      );
     } catch {
       // the link is down: the page load below fails and says so
     }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyseIp, type IpAnalysis } from './analysis.js';
-import { EXPERIMENTS, type ChaosEnvironment, type ExperimentKind } from './experiments.js';
+import { type ChaosEnvironment, EXPERIMENTS, type ExperimentKind } from './experiments.js';
 import type { ProbeEvent } from './probe-events.js';
 import { renderTimeline } from './timeline-svg.js';
 
@@ -21,11 +21,13 @@ export interface ExperimentReport {
   injectedAtMs: number;
   recoveredAtMs: number;
   endedAtMs: number;
-  ips: Array<Omit<IpAnalysis, 'holders' | 'outages' | 'garps'> & {
-    holders: Array<{ fromMs: number; toMs: number; node: string | undefined; mac: string }>;
-    outages: Array<{ fromMs: number; toMs: number }>;
-    garps: Array<{ atMs: number; node: string | undefined; mac: string }>;
-  }>;
+  ips: Array<
+    Omit<IpAnalysis, 'holders' | 'outages' | 'garps'> & {
+      holders: Array<{ fromMs: number; toMs: number; node: string | undefined; mac: string }>;
+      outages: Array<{ fromMs: number; toMs: number }>;
+      garps: Array<{ atMs: number; node: string | undefined; mac: string }>;
+    }
+  >;
   picture: string;
 }
 
@@ -75,16 +77,19 @@ export async function runExperiment(env: ChaosEnvironment, kind: ExperimentKind,
   await mkdir(o.outDir, { recursive: true });
   const target = analyses.find((a) => a.ip === ip);
   const moments = analyses.reduce((n, a) => n + a.twoMacMoments.length, 0);
-  await writeFile(picture, renderTimeline({
-    title: `${kind} on ${ip} (held by ${holder}): client outage ${target?.downtimeMs ?? 0} ms, new holder after ${target?.newHolderAfterMs ?? '-'} ms, two MACs ${moments === 0 ? 'never' : `${moments}×`}`,
-    subtitle: EXPERIMENTS[kind].what,
-    startedAt: start,
-    injectedAt,
-    recoveredAt,
-    endedAt,
-    ips: analyses,
-    nodeOfMac: (m) => env.nodeOfMac(m),
-  }));
+  await writeFile(
+    picture,
+    renderTimeline({
+      title: `${kind} on ${ip} (held by ${holder}): client outage ${target?.downtimeMs ?? 0} ms, new holder after ${target?.newHolderAfterMs ?? '-'} ms, two MACs ${moments === 0 ? 'never' : `${moments}×`}`,
+      subtitle: EXPERIMENTS[kind].what,
+      startedAt: start,
+      injectedAt,
+      recoveredAt,
+      endedAt,
+      ips: analyses,
+      nodeOfMac: (m) => env.nodeOfMac(m),
+    }),
+  );
   await renderPng(picture);
   const rel = (t: number): number => Math.round(t - start);
   return {
@@ -108,9 +113,18 @@ export async function runExperiment(env: ChaosEnvironment, kind: ExperimentKind,
   };
 }
 
-function progressLine(kind: ExperimentKind, ip: string, holder: string, events: readonly ProbeEvent[], start: number, env: ChaosEnvironment): string {
+function progressLine(
+  kind: ExperimentKind,
+  ip: string,
+  holder: string,
+  events: readonly ProbeEvent[],
+  start: number,
+  env: ChaosEnvironment,
+): string {
   const mine = events.filter((e) => e.ip === ip);
-  const lastAnswer = [...mine].reverse().find((e) => e.kind === 'arp-reply' || e.kind === 'garp') as Extract<ProbeEvent, { mac: string }> | undefined;
+  const lastAnswer = [...mine].reverse().find((e) => e.kind === 'arp-reply' || e.kind === 'garp') as
+    | Extract<ProbeEvent, { mac: string }>
+    | undefined;
   const failed = mine.filter((e) => e.kind === 'http' && !e.ok).length;
   const lastPage = [...mine].reverse().find((e) => e.kind === 'http') as Extract<ProbeEvent, { kind: 'http' }> | undefined;
   const answering = lastAnswer === undefined ? 'nobody' : (env.nodeOfMac(lastAnswer.mac) ?? lastAnswer.mac);
@@ -132,7 +146,15 @@ export interface ChaosReport {
   environment: 'lab' | 'cluster';
   startedAt: string;
   experiments: ExperimentReport[];
-  summary: Array<{ kind: ExperimentKind; ip: string; holderBefore: string; holderAfter: string | undefined; downtimeMs: number; newHolderAfterMs: number | undefined; twoMacMoments: number }>;
+  summary: Array<{
+    kind: ExperimentKind;
+    ip: string;
+    holderBefore: string;
+    holderAfter: string | undefined;
+    downtimeMs: number;
+    newHolderAfterMs: number | undefined;
+    twoMacMoments: number;
+  }>;
 }
 
 /** Writes report.json and index.html (every picture, with a summary table) into outDir. */
@@ -156,16 +178,22 @@ export async function writeReport(env: ChaosEnvironment, experiments: Experiment
   };
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'report.json'), JSON.stringify(report, null, 2));
-  const rows = report.summary.map((s) => `<tr><td>${s.kind}</td><td>${s.ip}</td><td>${s.holderBefore} → ${s.holderAfter ?? '—'}</td><td>${s.downtimeMs} ms</td><td>${s.newHolderAfterMs ?? '—'}</td><td>${s.twoMacMoments}</td></tr>`);
+  const rows = report.summary.map(
+    (s) =>
+      `<tr><td>${s.kind}</td><td>${s.ip}</td><td>${s.holderBefore} → ${s.holderAfter ?? '—'}</td><td>${s.downtimeMs} ms</td><td>${s.newHolderAfterMs ?? '—'}</td><td>${s.twoMacMoments}</td></tr>`,
+  );
   const pictures = experiments.map((e) => `<h2>${e.kind}</h2><img src="${e.picture.split('/').pop()}" alt="${e.kind} timeline">`);
-  await writeFile(join(outDir, 'index.html'), [
-    '<!doctype html><meta charset="utf-8"><title>Baton chaos report</title>',
-    '<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}img{max-width:100%}</style>',
-    `<h1>Baton chaos report (${report.environment}, ${report.startedAt})</h1>`,
-    '<table><tr><th>experiment</th><th>IP</th><th>holder</th><th>client downtime</th><th>new holder after (ms)</th><th>two-MAC moments</th></tr>',
-    ...rows,
-    '</table>',
-    ...pictures,
-  ].join('\n'));
+  await writeFile(
+    join(outDir, 'index.html'),
+    [
+      '<!doctype html><meta charset="utf-8"><title>Baton chaos report</title>',
+      '<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}img{max-width:100%}</style>',
+      `<h1>Baton chaos report (${report.environment}, ${report.startedAt})</h1>`,
+      '<table><tr><th>experiment</th><th>IP</th><th>holder</th><th>client downtime</th><th>new holder after (ms)</th><th>two-MAC moments</th></tr>',
+      ...rows,
+      '</table>',
+      ...pictures,
+    ].join('\n'),
+  );
   return report;
 }

@@ -2,8 +2,8 @@
 // a bounded number of rounds (node-cron), into one report.
 import cron from 'node-cron';
 import { BatonError } from '../errors.js';
-import { type ChaosEnvironment, type ExperimentKind } from './experiments.js';
-import { runExperiment, writeReport, type ChaosReport, type ExperimentReport } from './runner.js';
+import type { ChaosEnvironment, ExperimentKind } from './experiments.js';
+import { type ChaosReport, type ExperimentReport, runExperiment, writeReport } from './runner.js';
 
 export interface SessionOptions {
   experiments: ExperimentKind[];
@@ -27,7 +27,9 @@ export async function runSession(env: ChaosEnvironment, o: SessionOptions): Prom
       const r = await runExperiment(env, kind, reports.length + 1, { ip: o.ip, holdMs: o.holdMs, outDir: o.outDir, progress: o.progress });
       reports.push(r);
       const target = r.ips.find((i) => i.ip === r.ip);
-      o.progress(`[chaos] ${kind} ${r.ip}: ${r.holderBefore} -> ${r.holderAfter ?? 'nobody'}, client downtime ${target?.downtimeMs ?? 0} ms, new holder after ${target?.newHolderAfterMs ?? '-'} ms, two-MAC moments ${r.ips.reduce((n, i) => n + i.twoMacMoments.length, 0)}\n`);
+      o.progress(
+        `[chaos] ${kind} ${r.ip}: ${r.holderBefore} -> ${r.holderAfter ?? 'nobody'}, client downtime ${target?.downtimeMs ?? 0} ms, new holder after ${target?.newHolderAfterMs ?? '-'} ms, two-MAC moments ${r.ips.reduce((n, i) => n + i.twoMacMoments.length, 0)}\n`,
+      );
     }
   };
   if (o.schedule === undefined) {
@@ -36,19 +38,23 @@ export async function runSession(env: ChaosEnvironment, o: SessionOptions): Prom
     if (!cron.validate(o.schedule)) throw new BatonError('CONFIG_INVALID', `--schedule: "${o.schedule}" is not a cron expression`);
     await new Promise<void>((resolve, reject) => {
       let done = 0;
-      const task = cron.schedule(o.schedule as string, async () => {
-        try {
-          await round();
-        } catch (err) {
-          void task.stop();
-          reject(err);
-          return;
-        }
-        if (++done >= o.rounds) {
-          void task.stop();
-          resolve();
-        }
-      }, { noOverlap: true, maxExecutions: o.rounds, name: 'baton-chaos-soak' });
+      const task = cron.schedule(
+        o.schedule as string,
+        async () => {
+          try {
+            await round();
+          } catch (err) {
+            void task.stop();
+            reject(err);
+            return;
+          }
+          if (++done >= o.rounds) {
+            void task.stop();
+            resolve();
+          }
+        },
+        { noOverlap: true, maxExecutions: o.rounds, name: 'baton-chaos-soak' },
+      );
       o.progress(`[chaos] soak: ${o.rounds} round(s) on "${o.schedule}", next at ${task.getNextRun()?.toISOString() ?? '?'}\n`);
     });
   }

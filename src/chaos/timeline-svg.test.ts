@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { analyseIp } from './analysis.js';
 import type { ProbeEvent } from './probe-events.js';
 import { renderTimeline } from './timeline-svg.js';

@@ -45,7 +45,9 @@ export function renderTimeline(input: TimelineInput): string {
   };
   const height = TOP + input.ips.length * ROW + 70;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(`<text x="8" y="22" font-size="15" font-weight="bold">${esc(input.title)}</text>`);
   if (input.subtitle !== undefined) parts.push(`<text x="8" y="40" fill="#555">${esc(input.subtitle)}</text>`);
@@ -74,13 +76,23 @@ export function renderTimeline(input: TimelineInput): string {
     for (const h of ip.holders) {
       const w = Math.max(2, x(h.to) - x(h.from));
       const node = input.nodeOfMac(h.mac) ?? h.mac;
-      parts.push(`<rect x="${x(h.from)}" y="${y + 4}" width="${w}" height="18" fill="${colour(h.mac)}"><title>${esc(`${node} (${h.mac}) answered ARP`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x(h.from)}" y="${y + 4}" width="${w}" height="18" fill="${colour(h.mac)}"><title>${esc(`${node} (${h.mac}) answered ARP`)}</title></rect>`,
+      );
     }
     for (const o of ip.outages) {
-      parts.push(`<rect x="${x(o.from)}" y="${y + 25}" width="${Math.max(2, x(o.to) - x(o.from))}" height="8" fill="#d00"><title>${esc(`page loads failed for ${Math.round(o.to - o.from)} ms`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x(o.from)}" y="${y + 25}" width="${Math.max(2, x(o.to) - x(o.from))}" height="8" fill="#d00"><title>${esc(`page loads failed for ${Math.round(o.to - o.from)} ms`)}</title></rect>`,
+      );
     }
-    for (const g of ip.garps) parts.push(`<path d="M ${x(g.t)} ${y} l -4 -6 h 8 z" fill="${colour(g.mac)}" stroke="#000" stroke-width="0.5"><title>gratuitous ARP from ${esc(input.nodeOfMac(g.mac) ?? g.mac)}</title></path>`);
-    for (const m of ip.twoMacMoments) parts.push(`<rect x="${x(m.t) - 3}" y="${y + 2}" width="6" height="32" fill="black"><title>two MACs answered: ${esc(m.macs.join(', '))}</title></rect>`);
+    for (const g of ip.garps)
+      parts.push(
+        `<path d="M ${x(g.t)} ${y} l -4 -6 h 8 z" fill="${colour(g.mac)}" stroke="#000" stroke-width="0.5"><title>gratuitous ARP from ${esc(input.nodeOfMac(g.mac) ?? g.mac)}</title></path>`,
+      );
+    for (const m of ip.twoMacMoments)
+      parts.push(
+        `<rect x="${x(m.t) - 3}" y="${y + 2}" width="6" height="32" fill="black"><title>two MACs answered: ${esc(m.macs.join(', '))}</title></rect>`,
+      );
   });
 
   // Legend.
@@ -91,7 +103,9 @@ export function renderTimeline(input: TimelineInput): string {
     parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${c}"/><text x="${lx + 16}" y="${ly}">${esc(label)}</text>`);
     lx += 20 + label.length * 7;
   }
-  parts.push(`<rect x="${lx}" y="${ly - 6}" width="12" height="6" fill="#d00"/><text x="${lx + 16}" y="${ly}">client page loads failing</text>`);
+  parts.push(
+    `<rect x="${lx}" y="${ly - 6}" width="12" height="6" fill="#d00"/><text x="${lx + 16}" y="${ly}">client page loads failing</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -1,12 +1,12 @@
 // `baton cleanup`, run by the chart's post-delete hook: wiring only.
-import { EIP_FINALIZER, SERVICE_FINALIZER } from '../ipam/annotations.js';
-import { LEASE_SELECTOR } from '../election/lease-names.js';
-import { LEADER_LEASE_NAME } from '../controller/config.js';
+
+import type { LevelWithSilent } from 'pino';
 import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
 import { deleteLeases, removeFinalizers } from '../k8s/finalizer-cleanup.js';
+import { LEADER_LEASE_NAME, LEASE_SELECTOR } from '../k8s/lease-names.js';
 import { EIPS_PATH, servicePath } from '../k8s/resource-writers.js';
 import { createLogger } from '../observability/logger.js';
-import type { LevelWithSilent } from 'pino';
+import { EIP_FINALIZER, SERVICE_FINALIZER } from '../pools/names.js';
 
 export interface CleanupConfig {
   kubeconfig: string | undefined;
@@ -18,7 +18,9 @@ export async function runCleanup(config: CleanupConfig): Promise<void> {
   const log = createLogger('cleanup', config.logLevel);
   const client = new ApiClient(loadKubeConfig(config.kubeconfig));
   try {
-    const services = await removeFinalizers(client, '/api/v1/services', (m) => servicePath(m.namespace ?? 'default', m.name), [SERVICE_FINALIZER]);
+    const services = await removeFinalizers(client, '/api/v1/services', (m) => servicePath(m.namespace ?? 'default', m.name), [
+      SERVICE_FINALIZER,
+    ]);
     let eips = 0;
     try {
       eips = await removeFinalizers(client, EIPS_PATH, (m) => `${EIPS_PATH}/${m.name}`, [EIP_FINALIZER]);

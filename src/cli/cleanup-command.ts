@@ -5,8 +5,12 @@ import { COMMON_FLAGS, logLevelFlag, namespaceFlag, stringFlag } from './flags.j
 
 export const cleanupCommand: Command<CleanupConfig> = {
   name: 'cleanup',
-  summary: 'Removes what Baton leaves after an uninstall: its finalizers on Services and Eips, and its Leases (the chart runs it as a post-delete hook).',
-  flags: [...COMMON_FLAGS, { name: 'namespace', type: 'string', help: 'namespace of Baton’s Leases ($POD_NAMESPACE when set)', default: 'baton-system' }],
+  summary:
+    'Removes what Baton leaves after an uninstall: its finalizers on Services and Eips, and its Leases (the chart runs it as a post-delete hook).',
+  flags: [
+    ...COMMON_FLAGS,
+    { name: 'namespace', type: 'string', help: 'namespace of Baton’s Leases ($POD_NAMESPACE when set)', default: 'baton-system' },
+  ],
   config(v) {
     return { kubeconfig: stringFlag(v, 'kubeconfig'), namespace: namespaceFlag(v, 'baton-system'), logLevel: logLevelFlag(v) };
   },

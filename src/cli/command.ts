@@ -1,7 +1,7 @@
 // One subcommand of `baton`: its flags, how they become a config, and the
 // entry point it calls (imported only when the command runs, so `baton
-// --help` loads nothing heavy and the image need not carry the lab).
-import { usage, type FlagSpec, type FlagValues } from './flags.js';
+// --help` loads nothing heavy).
+import { type FlagSpec, type FlagValues, usage } from './flags.js';
 
 export interface Command<C> {
   name: string;
@@ -12,6 +12,10 @@ export interface Command<C> {
   run(config: C): Promise<void>;
 }
 
-export function helpOf(c: Command<unknown>): string {
-  return usage(c.name, c.summary, c.flags);
+/** A command of any config type, as a list of commands holds them (config and run agree per command). */
+// biome-ignore lint/suspicious/noExplicitAny: each command pairs its own config type with its own run; a list cannot name them all.
+export type AnyCommand = Command<any>;
+
+export function helpOf(c: Command<unknown>, program = 'baton'): string {
+  return usage(`${program} ${c.name}`, c.summary, c.flags);
 }

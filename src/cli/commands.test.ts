@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { BatonError } from '../errors.js';
 import { chaosCommand } from './chaos-command.js';
 import { helpOf } from './command.js';
@@ -8,7 +8,10 @@ import { durationFlag, intFlag, namespaceFlag, parseFlags } from './flags.js';
 import { probeCommand } from './probe-command.js';
 import { speakerCommand } from './speaker-command.js';
 
-function configOf<C>(command: { flags: Parameters<typeof parseFlags>[1]; config: (v: ReturnType<typeof parseFlags>) => C }, argv: string[]): C {
+function configOf<C>(
+  command: { flags: Parameters<typeof parseFlags>[1]; config: (v: ReturnType<typeof parseFlags>) => C },
+  argv: string[],
+): C {
   return command.config(parseFlags(argv, command.flags));
 }
 
@@ -58,8 +61,14 @@ describe('commands', () => {
 
   it('controller: defaults as the chart uses them, and refuses election timings out of order', () => {
     const c = configOf(controllerCommand, ['--identity=a']);
-    assert.deepEqual([c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs, c.workers, c.loadBalancerClass], [15_000, 10_000, 2_000, 4, 'baton.dev/layer2']);
-    refused(() => configOf(controllerCommand, ['--lease-duration=5s', '--renew-deadline=5s']), /renew-deadline must be shorter than --lease-duration/);
+    assert.deepEqual(
+      [c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs, c.workers, c.loadBalancerClass],
+      [15_000, 10_000, 2_000, 4, 'baton.dev/layer2'],
+    );
+    refused(
+      () => configOf(controllerCommand, ['--lease-duration=5s', '--renew-deadline=5s']),
+      /renew-deadline must be shorter than --lease-duration/,
+    );
     refused(() => configOf(controllerCommand, ['--retry-period=10s']), /retry-period must be shorter/);
   });
 
@@ -71,17 +80,21 @@ describe('commands', () => {
     refused(() => configOf(speakerCommand, ['--node-name=n1', '--outage-mode=maybe']), /not true or false/);
   });
 
-  it('chaos: cluster experiments by default, lab ones only with --lab, unknown ones refused', () => {
-    assert.deepEqual(configOf(chaosCommand, []).experiments, ['delete-speaker-pod', 'cordon-drain', 'delete-lease']);
-    assert.equal(configOf(chaosCommand, ['--lab']).experiments.length, 7);
-    refused(() => configOf(chaosCommand, ['--experiments=kill-node']), /kill-node needs the local lab/);
-    refused(() => configOf(chaosCommand, ['--experiments=meteor']), /"meteor" is not one of/);
-    assert.equal(configOf(chaosCommand, ['--lab', '--schedule=*/5 * * * * *', '--rounds=2']).rounds, 2);
+  it('chaos: needs the probe’s interface, runs cluster experiments only, unknown ones refused', () => {
+    refused(() => configOf(chaosCommand, []), /--interface is required/);
+    assert.deepEqual(configOf(chaosCommand, ['--interface=eth0']).experiments, ['delete-speaker-pod', 'cordon-drain', 'delete-lease']);
+    refused(() => configOf(chaosCommand, ['--interface=eth0', '--experiments=kill-node']), /kill-node needs the local lab/);
+    refused(() => configOf(chaosCommand, ['--interface=eth0', '--experiments=meteor']), /"meteor" is not one of/);
+    refused(() => configOf(chaosCommand, ['--interface=eth0', '--lab']), /Unknown option '--lab'/);
+    assert.equal(configOf(chaosCommand, ['--interface=eth0', '--schedule=*/5 * * * * *', '--rounds=2']).rounds, 2);
   });
 
   it('probe: needs an interface, its address and IPv4 targets', () => {
     refused(() => configOf(probeCommand, ['--interface=eth0']), /required/);
     refused(() => configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=2001:db8::1']), /not an IPv4 address/);
-    assert.deepEqual(configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=192.0.2.200,192.0.2.201']).ips, ['192.0.2.200', '192.0.2.201']);
+    assert.deepEqual(configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=192.0.2.200,192.0.2.201']).ips, [
+      '192.0.2.200',
+      '192.0.2.201',
+    ]);
   });
 });

@@ -1,11 +1,12 @@
 // Flag parsing shared by every subcommand: node:util parseArgs plus typed
 // readers that turn a bad value into one clear message (CONFIG_INVALID).
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { hostname } from 'node:os';
+
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { LevelWithSilent } from 'pino';
 import { BatonError } from '../errors.js';
 import { LOG_LEVELS } from '../observability/logger.js';
-import type { LevelWithSilent } from 'pino';
 
 export interface FlagSpec {
   name: string;
@@ -35,10 +36,11 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): FlagValues {
   }
 }
 
+/** Help text; `command` is the whole invocation, e.g. "baton speaker". */
 export function usage(command: string, summary: string, specs: FlagSpec[]): string {
   const width = Math.max(...specs.map((s) => s.name.length)) + 4;
   const lines = specs.map((s) => `  --${s.name.padEnd(width)}${s.help}${s.default !== undefined ? ` (default ${s.default})` : ''}`);
-  return `Usage: baton ${command} [flags]\n\n${summary}\n\nFlags:\n${lines.join('\n')}\n`;
+  return `Usage: ${command} [flags]\n\n${summary}\n\nFlags:\n${lines.join('\n')}\n`;
 }
 
 export function stringFlag(values: FlagValues, name: string): string | undefined {
@@ -59,13 +61,15 @@ export function intFlag(values: FlagValues, name: string, fallback: number, min:
   const v = stringFlag(values, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" must be an integer from ${min} to ${max}`);
   return n;
 }
 
 export function logLevelFlag(values: FlagValues): LevelWithSilent {
   const v = stringFlag(values, 'log-level') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new BatonError('CONFIG_INVALID', `--log-level: "${v}" is not one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(v))
+    throw new BatonError('CONFIG_INVALID', `--log-level: "${v}" is not one of ${LOG_LEVELS.join(', ')}`);
   return v as LevelWithSilent;
 }
 

@@ -16,7 +16,8 @@ export interface ProbeConfig {
 
 export const probeCommand: Command<ProbeConfig> = {
   name: 'probe',
-  summary: 'Probes external IPs from a client on the LAN (ARP and page loads) and prints what it sees as JSON lines; used by `baton chaos`.',
+  summary:
+    'Probes external IPs from a client on the LAN (ARP and page loads) and prints what it sees as JSON lines; used by `baton chaos`.',
   flags: [
     { name: 'interface', type: 'string', help: 'this host’s interface on the LAN (required)' },
     { name: 'source-ip', type: 'string', help: 'this host’s IPv4 address on that interface (required)' },
@@ -30,7 +31,8 @@ export const probeCommand: Command<ProbeConfig> = {
     const iface = stringFlag(v, 'interface');
     const sourceIp = stringFlag(v, 'source-ip');
     const ips = (stringFlag(v, 'ips') ?? '').split(',').filter((s) => s !== '');
-    if (iface === undefined || sourceIp === undefined || ips.length === 0) throw new BatonError('CONFIG_INVALID', '--interface, --source-ip and --ips are required');
+    if (iface === undefined || sourceIp === undefined || ips.length === 0)
+      throw new BatonError('CONFIG_INVALID', '--interface, --source-ip and --ips are required');
     for (const ip of [sourceIp, ...ips]) if (!isIpv4(ip)) throw new BatonError('CONFIG_INVALID', `"${ip}" is not an IPv4 address`);
     return {
       interface: iface,

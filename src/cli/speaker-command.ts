@@ -1,8 +1,9 @@
 // `baton speaker`.
-import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../speaker/config.js';
+
 import { BatonError } from '../errors.js';
+import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../speaker/config.js';
 import type { Command } from './command.js';
-import { namespaceFlag, COMMON_FLAGS, durationFlag, logLevelFlag, stringFlag } from './flags.js';
+import { COMMON_FLAGS, durationFlag, logLevelFlag, namespaceFlag, stringFlag } from './flags.js';
 
 export const speakerCommand: Command<SpeakerConfig> = {
   name: 'speaker',
@@ -10,15 +11,45 @@ export const speakerCommand: Command<SpeakerConfig> = {
   flags: [
     ...COMMON_FLAGS,
     { name: 'node-name', type: 'string', help: 'this Kubernetes node’s name ($NODE_NAME when set; required)' },
-    { name: 'namespace', type: 'string', help: 'namespace of the speaker and IP Leases ($POD_NAMESPACE when set)', default: SPEAKER_DEFAULTS.namespace },
-    { name: 'load-balancer-class', type: 'string', help: 'spec.loadBalancerClass that marks Services as Baton’s', default: SPEAKER_DEFAULTS.loadBalancerClass },
-    { name: 'metrics-address', type: 'string', help: 'host:port for /metrics, /healthz, /readyz', default: SPEAKER_DEFAULTS.metricsAddress },
-    { name: 'lease-duration', type: 'string', help: 'a speaker is dead to the others this long after its lease last changed', default: '1500ms' },
+    {
+      name: 'namespace',
+      type: 'string',
+      help: 'namespace of the speaker and IP Leases ($POD_NAMESPACE when set)',
+      default: SPEAKER_DEFAULTS.namespace,
+    },
+    {
+      name: 'load-balancer-class',
+      type: 'string',
+      help: 'spec.loadBalancerClass that marks Services as Baton’s',
+      default: SPEAKER_DEFAULTS.loadBalancerClass,
+    },
+    {
+      name: 'metrics-address',
+      type: 'string',
+      help: 'host:port for /metrics, /healthz, /readyz',
+      default: SPEAKER_DEFAULTS.metricsAddress,
+    },
+    {
+      name: 'lease-duration',
+      type: 'string',
+      help: 'a speaker is dead to the others this long after its lease last changed',
+      default: '1500ms',
+    },
     { name: 'renew-interval', type: 'string', help: 'how often this speaker renews its liveness lease', default: '500ms' },
-    { name: 'renew-deadline', type: 'string', help: 'a holder that cannot renew this long stops answering (unless --outage-mode)', default: '1s' },
+    {
+      name: 'renew-deadline',
+      type: 'string',
+      help: 'a holder that cannot renew this long stops answering (unless --outage-mode)',
+      default: '1s',
+    },
     { name: 'rank-delay', type: 'string', help: 'extra wait per rank before trying to take a free IP', default: '200ms' },
     { name: 'handover-timeout', type: 'string', help: 'how long a releasing holder waits for its successor to announce', default: '3s' },
-    { name: 'outage-mode', type: 'string', help: 'true: keep answering while the API server is unreachable, until another MAC announces the IP', default: 'true' },
+    {
+      name: 'outage-mode',
+      type: 'string',
+      help: 'true: keep answering while the API server is unreachable, until another MAC announces the IP',
+      default: 'true',
+    },
     { name: 'garp-refresh', type: 'string', help: 're-announce held IPs this often (0: only the burst after taking one)', default: '0' },
   ],
   config(v) {
@@ -42,7 +73,10 @@ export const speakerCommand: Command<SpeakerConfig> = {
       garpRefreshMs: durationFlag(v, 'garp-refresh', SPEAKER_DEFAULTS.garpRefreshMs),
     };
     if (!(config.renewIntervalMs < config.renewDeadlineMs && config.renewDeadlineMs < config.leaseDurationMs)) {
-      throw new BatonError('CONFIG_INVALID', 'need renew-interval < renew-deadline < lease-duration (a holder must stop before others may start)');
+      throw new BatonError(
+        'CONFIG_INVALID',
+        'need renew-interval < renew-deadline < lease-duration (a holder must stop before others may start)',
+      );
     }
     return config;
   },

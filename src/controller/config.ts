@@ -1,6 +1,7 @@
 // Settings of the controller, with the defaults a Helm install uses.
-import { DEFAULT_LOAD_BALANCER_CLASS } from '../ipam/annotations.js';
+
 import type { LevelWithSilent } from 'pino';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../pools/names.js';
 
 export interface ControllerConfig {
   kubeconfig: string | undefined;
@@ -29,5 +30,3 @@ export const CONTROLLER_DEFAULTS = {
   retryPeriodMs: 2_000,
   workers: 4,
 };
-
-export const LEADER_LEASE_NAME = 'baton-controller';

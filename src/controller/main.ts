@@ -4,7 +4,6 @@
 // ends the process: a fresh start is the only state that is surely right.
 import { SystemClock } from '../clock.js';
 import { BatonError } from '../errors.js';
-import { LeaderElector } from '../election/leader-elector.js';
 import { EipReconciler } from '../ipam/eip-reconciler.js';
 import { IpamMetrics } from '../ipam/ipam-metrics.js';
 import { IpamState } from '../ipam/ipam-state.js';
@@ -12,15 +11,17 @@ import { ServiceReconciler } from '../ipam/service-reconciler.js';
 import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
 import { EventRecorder } from '../k8s/event-recorder.js';
 import { Informer } from '../k8s/informer.js';
+import { LeaderElector } from '../k8s/leader-elector.js';
+import { LEADER_LEASE_NAME } from '../k8s/lease-names.js';
 import { KubeLeaseStore } from '../k8s/lease-store.js';
 import { runReconcileLoop } from '../k8s/reconcile-loop.js';
 import { EIPS_PATH, EipWriter, ServiceWriter } from '../k8s/resource-writers.js';
-import { objectKey, type Eip, type List, type Namespace, type Service } from '../k8s/types.js';
+import { type Eip, type List, type Namespace, objectKey, type Service } from '../k8s/types.js';
 import { WorkQueue } from '../k8s/work-queue.js';
 import { serveObservability } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
-import { LEADER_LEASE_NAME, type ControllerConfig } from './config.js';
+import type { ControllerConfig } from './config.js';
 
 // A burst of allocations updates a pool's status once per this interval instead of once per Service;
 // short enough that `kubectl get eip` looks current to a person.
@@ -39,11 +40,21 @@ export async function runController(config: ControllerConfig): Promise<void> {
   const serviceQueue = new WorkQueue({ clock });
   const eipQueue = new WorkQueue({ clock });
 
-  const state = new IpamState(() => eips.list(), {
-    services: (keys) => keys.forEach((k) => serviceQueue.add(k)),
-    pools: (names) => names.forEach((n) => eipQueue.add(n)),
-    poolUsage: (names) => names.forEach((n) => eipQueue.addAfter(n, EIP_STATUS_COALESCE_MS)),
-  }, log);
+  const state = new IpamState(
+    () => eips.list(),
+    {
+      services: (keys) => {
+        for (const k of keys) serviceQueue.add(k);
+      },
+      pools: (names) => {
+        for (const n of names) eipQueue.add(n);
+      },
+      poolUsage: (names) => {
+        for (const n of names) eipQueue.addAfter(n, EIP_STATUS_COALESCE_MS);
+      },
+    },
+    log,
+  );
 
   let elector: LeaderElector | undefined;
   const fence = (): void => {
@@ -72,9 +83,14 @@ export async function runController(config: ControllerConfig): Promise<void> {
   eips.on({ add: poolsChanged, update: poolsChanged, delete: poolsChanged });
   namespaces.on({ update: poolsChanged });
 
-  const server = await serveObservability(config.metricsAddress, metrics, {
-    ready: () => ([services, eips, namespaces].every((i) => i.synced) ? undefined : 'caches not synced'),
-  }, log);
+  const server = await serveObservability(
+    config.metricsAddress,
+    metrics,
+    {
+      ready: () => ([services, eips, namespaces].every((i) => i.synced) ? undefined : 'caches not synced'),
+    },
+    log,
+  );
   await Promise.all([services.start(), eips.start(), namespaces.start()]);
   log.info({ services: services.list().length, eips: eips.list().length }, 'caches synced');
 
@@ -90,7 +106,14 @@ export async function runController(config: ControllerConfig): Promise<void> {
     for (const s of services.list()) serviceQueue.add(objectKey(s));
     const observer = { onReconciled: metrics.onReconciled };
     loops = Promise.all([
-      runReconcileLoop({ name: 'services', queue: serviceQueue, workers: config.workers, reconcile: serviceReconciler.reconcile, log, observer }),
+      runReconcileLoop({
+        name: 'services',
+        queue: serviceQueue,
+        workers: config.workers,
+        reconcile: serviceReconciler.reconcile,
+        log,
+        observer,
+      }),
       runReconcileLoop({ name: 'eips', queue: eipQueue, workers: 1, reconcile: eipReconciler.reconcile, log, observer }),
     ]).then(() => undefined);
   };
@@ -129,7 +152,7 @@ export async function runController(config: ControllerConfig): Promise<void> {
       void (async () => {
         await loops;
         await elector?.stop();
-        for (const i of [services, eips, namespaces]) i.stop();
+        await Promise.all([services, eips, namespaces].map((i) => i.stop()));
         server.close();
         client.close();
         resolve();

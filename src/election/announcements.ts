@@ -1,11 +1,13 @@
 // The external IPs there are to announce, read from the caches: every
-// address in the status of a Service Baton manages that lies in a ready
-// layer2/vip pool, with that pool's interface and, for Local Services, the
-// nodes that have ready endpoints.
-import { canonicalIp, parseIp } from '../net/ip.js';
-import { objectKey, SERVICE_NAME_LABEL, type EndpointSlice, type Service } from '../k8s/types.js';
-import type { PoolSet } from '../ipam/pool-set.js';
-import { isManaged } from '../ipam/service-request.js';
+// address in the status of a Service Baton manages that lies in a pool the
+// controller has published as ready (pools/published-pools.ts), with that
+// pool's interface and, for Local Services, the nodes that have ready
+// endpoints.
+
+import { type EndpointSlice, objectKey, SERVICE_NAME_LABEL, type Service } from '../k8s/types.js';
+import { canonicalIp, type IpAddress, parseIp } from '../net/ip.js';
+import type { Pool } from '../pools/pool.js';
+import { isManaged } from '../pools/service-class.js';
 
 export interface Announcement {
   ip: string;
@@ -17,7 +19,17 @@ export interface Announcement {
   endpointNodes: ReadonlySet<string> | undefined;
 }
 
-export function announcements(services: readonly Service[], pools: PoolSet, slices: readonly EndpointSlice[], loadBalancerClass: string): Map<string, Announcement> {
+/** Finds the ready pool of an address (PublishedPools in the speaker). */
+export interface PoolLookup {
+  poolFor(ip: IpAddress): Pool | undefined;
+}
+
+export function announcements(
+  services: readonly Service[],
+  pools: PoolLookup,
+  slices: readonly EndpointSlice[],
+  loadBalancerClass: string,
+): Map<string, Announcement> {
   const readyNodes = readyEndpointNodes(slices);
   const out = new Map<string, Announcement>();
   for (const svc of services) {
@@ -27,11 +39,11 @@ export function announcements(services: readonly Service[], pools: PoolSet, slic
       // IPv6 addresses need NDP, which this speaker does not send yet; they are left to the IPAM status alone.
       if (ip === undefined || ip.family !== 4) continue;
       const pool = pools.poolFor(ip);
-      if (pool === undefined || pool.pool.interface === undefined) continue;
+      if (pool === undefined || pool.interface === undefined) continue;
       const text = canonicalIp(ingress.ip as string) as string;
       let a = out.get(text);
       if (a === undefined) {
-        a = { ip: text, pool: pool.pool.name, interfaceSpec: pool.pool.interface, services: [], endpointNodes: undefined };
+        a = { ip: text, pool: pool.name, interfaceSpec: pool.interface, services: [], endpointNodes: undefined };
         out.set(text, a);
       }
       a.services.push(svc);

@@ -1,9 +1,9 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FakeClock } from '../clock.js';
-import { MemoryLeaseStore } from '../k8s/memory-lease-store.js';
-import { Simulation, TIMING } from './simulation.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { MemoryLeaseStore } from '../testing/memory-lease-store.js';
+import { Simulation, TIMING } from '../testing/speaker-simulation.js';
 
 const IP = '192.0.2.200';
 
@@ -17,7 +17,13 @@ async function cluster(outageMode = true, names = ['node-1', 'node-2', 'node-3']
 }
 
 /** Advances time in small steps, asking who has ip at each; fails on any step where two MACs answer. */
-async function watchOneMac(sim: Simulation, clock: FakeClock, ms: number, ip = IP, stepMs = 10): Promise<Array<{ t: number; macs: string[] }>> {
+async function watchOneMac(
+  sim: Simulation,
+  clock: FakeClock,
+  ms: number,
+  ip = IP,
+  stepMs = 10,
+): Promise<Array<{ t: number; macs: string[] }>> {
   const seen: Array<{ t: number; macs: string[] }> = [];
   for (let t = 0; t < ms; t += stepMs) {
     const macs = await sim.ask(ip);
@@ -80,7 +86,10 @@ describe('IpAnnouncer (simulated LAN, fake clock)', () => {
     const seen = await watchOneMac(sim, clock, 3_000);
     const heir = sim.holderOf(IP) as string;
     assert.notEqual(heir, holder);
-    assert.ok(seen.every((s) => s.macs.length === 1), 'no moment without an answer');
+    assert.ok(
+      seen.every((s) => s.macs.length === 1),
+      'no moment without an answer',
+    );
     assert.deepEqual(sim.answering(IP), [heir]);
     sim.speaker(holder).partition(false);
     await watchOneMac(sim, clock, 2_000);
@@ -121,7 +130,10 @@ describe('IpAnnouncer (simulated LAN, fake clock)', () => {
     })();
     const seen = await watchOneMac(sim, clock, 1_000, IP, 5);
     await done;
-    assert.ok(seen.every((s) => s.macs.length === 1), 'every request answered during the hand-over');
+    assert.ok(
+      seen.every((s) => s.macs.length === 1),
+      'every request answered during the hand-over',
+    );
     const heir = sim.holderOf(IP) as string;
     assert.notEqual(heir, holder);
     const switchedAt = seen.find((s) => s.macs[0] === macOf(sim, heir))?.t as number;
@@ -135,14 +147,24 @@ describe('IpAnnouncer (simulated LAN, fake clock)', () => {
     const lease = sim.store.all().find((l) => l.annotations?.['baton.dev/ip'] === IP);
     await sim.store.delete(lease!);
     const seen = await watchOneMac(sim, clock, 2_000);
-    assert.ok(seen.every((s) => s.macs.length === 1 && s.macs[0] === macOf(sim, holder)), 'answered throughout, by the same node');
+    assert.ok(
+      seen.every((s) => s.macs.length === 1 && s.macs[0] === macOf(sim, holder)),
+      'answered throughout, by the same node',
+    );
     assert.equal(sim.holderOf(IP), holder, 'the lease names the holder again');
   });
 
   it('never lets two MACs answer one request, whatever crashes and partitions happen (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ node: fc.constantFrom('node-1', 'node-2', 'node-3'), what: fc.constantFrom('crash', 'cut', 'heal'), afterMs: fc.integer({ min: 0, max: 2_500 }) }), { maxLength: 6 }),
+        fc.array(
+          fc.record({
+            node: fc.constantFrom('node-1', 'node-2', 'node-3'),
+            what: fc.constantFrom('crash', 'cut', 'heal'),
+            afterMs: fc.integer({ min: 0, max: 2_500 }),
+          }),
+          { maxLength: 6 },
+        ),
         async (events) => {
           const { clock, sim } = await cluster(true);
           for (const e of events) {

@@ -15,14 +15,14 @@
 //   gratuitous ARP arrives, so clients see no gap.
 import type { Clock } from '../clock.js';
 import type { EventSink } from '../k8s/event-recorder.js';
-import { microTime, type LeaseRecord, type LeaseStore } from '../k8s/lease-store.js';
+import { ipLeaseName, LEASE_IP_ANNOTATION, leaseLabels } from '../k8s/lease-names.js';
+import { type LeaseRecord, type LeaseStore, microTime } from '../k8s/lease-store.js';
 import type { Node } from '../k8s/types.js';
 import type { ArpResponder } from '../layer2/responder.js';
 import type { Logger } from '../observability/logger.js';
 import type { Announcement } from './announcements.js';
 import { ineligibility } from './eligibility.js';
 import { decide } from './ip-decision.js';
-import { IP_ANNOTATION, ipLeaseName, leaseLabels } from './lease-names.js';
 import type { LivenessTracker } from './liveness-tracker.js';
 import type { SpeakerMetrics } from './speaker-metrics.js';
 
@@ -164,7 +164,8 @@ export class IpAnnouncer {
         // answering, and the others give it a rank's head start. Otherwise nobody answers for a lease not ours.
         const stillAnswering = current !== undefined && lease === undefined && mem.lastHolder === d.me;
         if (current !== undefined && !stillAnswering) this.withdraw(ip, current, 'its lease is not ours');
-        const headStart = lease === undefined && mem.lastHolder !== undefined && mem.lastHolder !== d.me && d.liveness.live(mem.lastHolder) ? 1 : 0;
+        const headStart =
+          lease === undefined && mem.lastHolder !== undefined && mem.lastHolder !== d.me && d.liveness.live(mem.lastHolder) ? 1 : 0;
         const now = d.clock.now();
         mem.freeSince ??= now;
         const due = stillAnswering ? now : mem.freeSince + (decision.rank + headStart) * d.rankDelayMs;
@@ -177,9 +178,18 @@ export class IpAnnouncer {
           this.wrote(mem, lease);
           mem.confirmed = true;
           mem.releasingSince = undefined;
-          d.metrics.handoverSeconds.observe({ kind: decision.previousHolder === undefined ? 'acquire' : 'takeover' }, (d.clock.now() - mem.freeSince) / 1000);
+          d.metrics.handoverSeconds.observe(
+            { kind: decision.previousHolder === undefined ? 'acquire' : 'takeover' },
+            (d.clock.now() - mem.freeSince) / 1000,
+          );
           mem.freeSince = undefined;
-          if (!stillAnswering) this.announce(ip, a, responder, decision.previousHolder === undefined ? 'acquired' : `took over from ${decision.previousHolder}`);
+          if (!stillAnswering)
+            this.announce(
+              ip,
+              a,
+              responder,
+              decision.previousHolder === undefined ? 'acquired' : `took over from ${decision.previousHolder}`,
+            );
         } else if (stillAnswering) {
           this.withdraw(ip, current, 'another speaker re-created the deleted lease first');
         }
@@ -248,13 +258,15 @@ export class IpAnnouncer {
     const candidates = new Set([...d.liveness.liveNodes(), d.me]);
     return [...candidates].filter((n) => {
       const self = n === d.me;
-      return ineligibility(n, {
-        node: d.node(n),
-        live: self ? !this.leaving : d.liveness.live(n),
-        pools: self ? d.selfPools() : d.liveness.pools(n),
-        pool: a.pool,
-        endpointNodes: a.endpointNodes,
-      }) === undefined;
+      return (
+        ineligibility(n, {
+          node: d.node(n),
+          live: self ? !this.leaving : d.liveness.live(n),
+          pools: self ? d.selfPools() : d.liveness.pools(n),
+          pool: a.pool,
+          endpointNodes: a.endpointNodes,
+        }) === undefined
+      );
     });
   }
 
@@ -272,7 +284,7 @@ export class IpAnnouncer {
           transitions: 0,
           resourceVersion: undefined,
           labels: leaseLabels('ip'),
-          annotations: { [IP_ANNOTATION]: ip },
+          annotations: { [LEASE_IP_ANNOTATION]: ip },
         });
       } else {
         await d.store.update({ ...lease, holder: d.me, acquireTime: wall, renewTime: wall, transitions: lease.transitions + 1 });
@@ -296,13 +308,18 @@ export class IpAnnouncer {
       await this.d.store.update({ ...lease, renewTime: microTime(this.d.clock.wallNow()) });
       return true;
     } catch (err) {
-      this.d.log.info({ ip: lease.annotations?.[IP_ANNOTATION], code: (err as { code?: unknown }).code }, 'lease no longer ours as seen; not answering');
+      this.d.log.info(
+        { ip: lease.annotations?.[LEASE_IP_ANNOTATION], code: (err as { code?: unknown }).code },
+        'lease no longer ours as seen; not answering',
+      );
       return false;
     }
   }
 
   private async deleteLease(lease: LeaseRecord): Promise<void> {
-    await this.d.store.delete?.(lease).catch((err: unknown) => this.d.log.debug({ err, lease: lease.name }, 'could not delete an orphaned IP lease'));
+    await this.d.store
+      .delete?.(lease)
+      .catch((err: unknown) => this.d.log.debug({ err, lease: lease.name }, 'could not delete an orphaned IP lease'));
   }
 
   private announce(ip: string, a: Announcement, responder: ArpResponder, how: string): void {
@@ -310,7 +327,8 @@ export class IpAnnouncer {
     this.d.metrics.ipsHeld.set(this.heldCount());
     const msg = `announcing ${ip} from node ${this.d.me} (${responder.link.name}, ${responder.link.mac})`;
     this.d.log.info({ ip, eip: a.pool, interface: responder.link.name, how }, 'announcing');
-    for (const svc of a.services) this.d.events.record({ apiVersion: 'v1', kind: 'Service', metadata: svc.metadata }, 'Normal', 'NodeAssigned', msg);
+    for (const svc of a.services)
+      this.d.events.record({ apiVersion: 'v1', kind: 'Service', metadata: svc.metadata }, 'Normal', 'NodeAssigned', msg);
   }
 
   private withdraw(ip: string, responder: ArpResponder, why: string): void {

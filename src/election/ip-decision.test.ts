@@ -1,20 +1,38 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 import { decide, type IpSituation } from './ip-decision.js';
 import { rank } from './rendezvous.js';
 
 function lease(holder: string): LeaseRecord {
-  return { name: 'baton-ip-192-0-2-200', holder, durationSeconds: 0, acquireTime: undefined, renewTime: undefined, transitions: 0, resourceVersion: '7' };
+  return {
+    name: 'baton-ip-192-0-2-200',
+    holder,
+    durationSeconds: 0,
+    acquireTime: undefined,
+    renewTime: undefined,
+    transitions: 0,
+    resourceVersion: '7',
+  };
 }
 
-const base: IpSituation = { ip: '192.0.2.200', me: 'node-1', lease: undefined, holderLive: false, eligible: ['node-1', 'node-2', 'node-3'], selfHealthy: true };
+const base: IpSituation = {
+  ip: '192.0.2.200',
+  me: 'node-1',
+  lease: undefined,
+  holderLive: false,
+  eligible: ['node-1', 'node-2', 'node-3'],
+  selfHealthy: true,
+};
 
 describe('decide', () => {
   it('holds what the lease gives it, and hands it over when no longer eligible', () => {
     assert.deepEqual(decide({ ...base, lease: lease('node-1'), holderLive: true }), { action: 'hold' });
-    assert.deepEqual(decide({ ...base, lease: lease('node-1'), holderLive: true, eligible: ['node-2'] }), { action: 'release', reason: 'not-eligible' });
+    assert.deepEqual(decide({ ...base, lease: lease('node-1'), holderLive: true, eligible: ['node-2'] }), {
+      action: 'release',
+      reason: 'not-eligible',
+    });
   });
 
   it('holds even while unhealthy: fencing an unhealthy holder is the speaker’s job (outage mode decides)', () => {
@@ -23,7 +41,10 @@ describe('decide', () => {
 
   it('follows a live holder, even one that is no longer eligible', () => {
     assert.deepEqual(decide({ ...base, lease: lease('node-2'), holderLive: true }), { action: 'follow', holder: 'node-2' });
-    assert.deepEqual(decide({ ...base, lease: lease('node-2'), holderLive: true, eligible: ['node-1'] }), { action: 'follow', holder: 'node-2' });
+    assert.deepEqual(decide({ ...base, lease: lease('node-2'), holderLive: true, eligible: ['node-1'] }), {
+      action: 'follow',
+      holder: 'node-2',
+    });
   });
 
   it('tries to take a free IP or one whose holder died, at its rank among the eligible', () => {
@@ -31,7 +52,11 @@ describe('decide', () => {
     assert.equal(free.action, 'acquire');
     assert.equal(free.action === 'acquire' && free.rank, rank('192.0.2.200', base.eligible).indexOf('node-1'));
     const dead = decide({ ...base, lease: lease('node-3'), holderLive: false, eligible: ['node-1', 'node-2'] });
-    assert.deepEqual(dead, { action: 'acquire', rank: rank('192.0.2.200', ['node-1', 'node-2']).indexOf('node-1'), previousHolder: 'node-3' });
+    assert.deepEqual(dead, {
+      action: 'acquire',
+      rank: rank('192.0.2.200', ['node-1', 'node-2']).indexOf('node-1'),
+      previousHolder: 'node-3',
+    });
     const released = decide({ ...base, lease: lease('') });
     assert.equal(released.action === 'acquire' && released.previousHolder, undefined);
   });
@@ -51,18 +76,28 @@ describe('decide', () => {
           assert.equal(d.action, 'acquire');
           return d.action === 'acquire' ? d.rank : -1;
         });
-        assert.deepEqual([...ranks].sort((a, b) => a - b), eligible.map((_, i) => i));
+        assert.deepEqual(
+          [...ranks].sort((a, b) => a - b),
+          eligible.map((_, i) => i),
+        );
       }),
     );
   });
 
   it('never lets two nodes both decide to hold (property): only the lease holder holds', () => {
     fc.assert(
-      fc.property(fc.constantFrom('', 'node-1', 'node-2', 'node-3'), fc.boolean(), fc.subarray(['node-1', 'node-2', 'node-3']), (holder, live, eligible) => {
-        const holding = ['node-1', 'node-2', 'node-3'].filter((me) => decide({ ...base, me, lease: lease(holder), holderLive: live, eligible }).action === 'hold');
-        assert.ok(holding.length <= 1);
-        if (holding.length === 1) assert.equal(holding[0], holder);
-      }),
+      fc.property(
+        fc.constantFrom('', 'node-1', 'node-2', 'node-3'),
+        fc.boolean(),
+        fc.subarray(['node-1', 'node-2', 'node-3']),
+        (holder, live, eligible) => {
+          const holding = ['node-1', 'node-2', 'node-3'].filter(
+            (me) => decide({ ...base, me, lease: lease(holder), holderLive: live, eligible }).action === 'hold',
+          );
+          assert.ok(holding.length <= 1);
+          if (holding.length === 1) assert.equal(holding[0], holder);
+        },
+      ),
     );
   });
 });

@@ -37,6 +37,9 @@ export function decide(s: IpSituation): IpDecision {
   if (holder !== '' && s.holderLive) return { action: 'follow', holder };
   if (!s.selfHealthy) return { action: 'idle', reason: 'unhealthy' };
   if (!iAmEligible) return { action: 'idle', reason: 'not-eligible' };
-  const order = rank(s.ip, s.eligible.filter((n) => n !== holder));
+  const order = rank(
+    s.ip,
+    s.eligible.filter((n) => n !== holder),
+  );
   return { action: 'acquire', rank: order.indexOf(s.me), previousHolder: holder === '' ? undefined : holder };
 }

@@ -4,9 +4,9 @@
 // judged us dead yet: renewDeadline is shorter than the lease duration, and
 // the difference is the safety margin between "we stop" and "they start".
 import type { Clock, TimerHandle } from '../clock.js';
-import { microTime, type LeaseRecord, type LeaseStore } from '../k8s/lease-store.js';
+import { DURATION_ANNOTATION, leaseLabels, speakerLeaseName } from '../k8s/lease-names.js';
+import { type LeaseRecord, type LeaseStore, microTime } from '../k8s/lease-store.js';
 import type { Logger } from '../observability/logger.js';
-import { DURATION_ANNOTATION, leaseLabels, speakerLeaseName } from './lease-names.js';
 
 export interface LivenessRenewerOptions {
   node: string;
@@ -66,9 +66,14 @@ export class LivenessRenewer {
     try {
       if (this.record === undefined) {
         const current = await this.o.store.get(this.leaseName);
-        this.record = current === undefined
-          ? await this.o.store.create({ name: this.leaseName, acquireTime: wall, transitions: 0, resourceVersion: undefined, ...desired })
-          : await this.o.store.update({ ...current, ...desired, acquireTime: current.holder === this.o.node ? current.acquireTime : wall });
+        this.record =
+          current === undefined
+            ? await this.o.store.create({ name: this.leaseName, acquireTime: wall, transitions: 0, resourceVersion: undefined, ...desired })
+            : await this.o.store.update({
+                ...current,
+                ...desired,
+                acquireTime: current.holder === this.o.node ? current.acquireTime : wall,
+              });
       } else {
         this.record = await this.o.store.update({ ...this.record, ...desired });
       }

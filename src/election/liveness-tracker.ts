@@ -4,8 +4,8 @@
 // renewTime is never compared with the local wall clock (clocks of two
 // machines disagree; observation time cannot).
 import type { Clock } from '../clock.js';
+import { DURATION_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
-import { DURATION_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from './lease-names.js';
 
 interface Observation {
   resourceVersion: string | undefined;
@@ -39,11 +39,17 @@ export class LivenessTracker {
       resourceVersion: lease.resourceVersion,
       holder: lease.holder,
       observedAt: this.clock.now(),
-      durationMs: Number.isFinite(declared) && declared > 0 ? declared : lease.durationSeconds > 0 ? lease.durationSeconds * 1000 : this.defaultDurationMs,
+      durationMs:
+        Number.isFinite(declared) && declared > 0
+          ? declared
+          : lease.durationSeconds > 0
+            ? lease.durationSeconds * 1000
+            : this.defaultDurationMs,
       pools: new Set((lease.annotations?.[POOLS_ANNOTATION] ?? '').split(',').filter((p) => p !== '')),
     });
     const after = this.seen.get(node) as Observation;
-    const changed = before === undefined || before.holder !== after.holder || [...after.pools].sort().join() !== [...before.pools].sort().join();
+    const changed =
+      before === undefined || before.holder !== after.holder || [...after.pools].sort().join() !== [...before.pools].sort().join();
     return { node, changed };
   }
 

@@ -1,15 +1,29 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../clock.js';
+import { describe, it } from 'node:test';
+import { DURATION_ANNOTATION, POOLS_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
-import { MemoryLeaseStore } from '../k8s/memory-lease-store.js';
 import { silentLogger } from '../observability/logger.js';
-import { DURATION_ANNOTATION, POOLS_ANNOTATION } from './lease-names.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { MemoryLeaseStore } from '../testing/memory-lease-store.js';
 import { LivenessRenewer } from './liveness-renewer.js';
 import { LivenessTracker } from './liveness-tracker.js';
 
-function speakerLease(node: string, rv: string, holder = node, annotations: Record<string, string> = { [DURATION_ANNOTATION]: '1500' }): LeaseRecord {
-  return { name: `baton-speaker-${node}`, holder, durationSeconds: 2, acquireTime: undefined, renewTime: '2099-01-01T00:00:00.000000Z', transitions: 0, resourceVersion: rv, annotations };
+function speakerLease(
+  node: string,
+  rv: string,
+  holder = node,
+  annotations: Record<string, string> = { [DURATION_ANNOTATION]: '1500' },
+): LeaseRecord {
+  return {
+    name: `baton-speaker-${node}`,
+    holder,
+    durationSeconds: 2,
+    acquireTime: undefined,
+    renewTime: '2099-01-01T00:00:00.000000Z',
+    transitions: 0,
+    resourceVersion: rv,
+    annotations,
+  };
 }
 
 describe('LivenessTracker', () => {
@@ -120,6 +134,19 @@ describe('LivenessRenewer', () => {
   });
 
   it('refuses timings where the holder could still answer after others may take over', () => {
-    assert.throws(() => new LivenessRenewer({ node: 'n', store: new MemoryLeaseStore(), clock: new FakeClock(), log: silentLogger(), durationMs: 1_000, renewIntervalMs: 500, renewDeadlineMs: 1_000, annotations: () => ({}) }), RangeError);
+    assert.throws(
+      () =>
+        new LivenessRenewer({
+          node: 'n',
+          store: new MemoryLeaseStore(),
+          clock: new FakeClock(),
+          log: silentLogger(),
+          durationMs: 1_000,
+          renewIntervalMs: 500,
+          renewDeadlineMs: 1_000,
+          annotations: () => ({}),
+        }),
+      RangeError,
+    );
   });
 });

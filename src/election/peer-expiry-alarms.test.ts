@@ -1,8 +1,9 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, type Clock, type TimerHandle } from '../clock.js';
+import { describe, it } from 'node:test';
+import type { Clock, TimerHandle } from '../clock.js';
+import { DURATION_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
-import { DURATION_ANNOTATION } from './lease-names.js';
+import { FakeClock } from '../testing/fake-clock.js';
 import { LivenessTracker } from './liveness-tracker.js';
 import { PeerExpiryAlarms } from './peer-expiry-alarms.js';
 
@@ -11,20 +12,39 @@ const DURATION_MS = 1_500;
 
 function speakerLease(node: string, rv: string, holder = node): LeaseRecord {
   return {
-    name: `baton-speaker-${node}`, holder, durationSeconds: 2, acquireTime: undefined, renewTime: undefined, transitions: 0,
-    resourceVersion: rv, annotations: { [DURATION_ANNOTATION]: String(DURATION_MS) },
+    name: `baton-speaker-${node}`,
+    holder,
+    durationSeconds: 2,
+    acquireTime: undefined,
+    renewTime: undefined,
+    transitions: 0,
+    resourceVersion: rv,
+    annotations: { [DURATION_ANNOTATION]: String(DURATION_MS) },
   };
 }
 
 /** A clock whose timers fire `earlyMs` before their time, as Node's whole-millisecond loop time can. */
 class EarlyClock implements Clock {
-  constructor(readonly inner: FakeClock, private readonly earlyMs: number) {}
-  now(): number { return this.inner.now(); }
-  wallNow(): Date { return this.inner.wallNow(); }
+  constructor(
+    readonly inner: FakeClock,
+    private readonly earlyMs: number,
+  ) {}
+  now(): number {
+    return this.inner.now();
+  }
+  wallNow(): Date {
+    return this.inner.wallNow();
+  }
   // Early, but time still moves: a timer never fires at the very moment it was set.
-  setTimeout(fn: () => void, ms: number): TimerHandle { return this.inner.setTimeout(fn, Math.max(1, ms - this.earlyMs)); }
-  clearTimeout(h: TimerHandle): void { this.inner.clearTimeout(h); }
-  sleep(ms: number): Promise<void> { return this.inner.sleep(ms); }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.inner.setTimeout(fn, Math.max(1, ms - this.earlyMs));
+  }
+  clearTimeout(h: TimerHandle): void {
+    this.inner.clearTimeout(h);
+  }
+  sleep(ms: number): Promise<void> {
+    return this.inner.sleep(ms);
+  }
 }
 
 function setup(clock: Clock): { tracker: LivenessTracker; alarms: PeerExpiryAlarms; expired: Array<[string, number]> } {
@@ -112,6 +132,9 @@ describe('PeerExpiryAlarms', () => {
     await clock.advance(300);
     observe(tracker, alarms, speakerLease('n2', '1'));
     await clock.advance(5_000);
-    assert.deepEqual(expired, [['n1', DURATION_MS + 1], ['n2', 300 + DURATION_MS + 1]]);
+    assert.deepEqual(expired, [
+      ['n1', DURATION_MS + 1],
+      ['n2', 300 + DURATION_MS + 1],
+    ]);
   });
 });

@@ -31,7 +31,10 @@ export class PeerExpiryAlarms {
     // Blind: live() is true but the expiry lies in the past; resume() re-arms. Without this, ring-and-re-arm would spin.
     if (at <= now && this.liveness.live(node)) return;
     // +1 ms: ring just after the expiry instant, when live() has certainly turned false.
-    this.alarms.set(node, this.clock.setTimeout(() => this.ring(node), Math.max(0, at - now) + 1));
+    this.alarms.set(
+      node,
+      this.clock.setTimeout(() => this.ring(node), Math.max(0, at - now) + 1),
+    );
   }
 
   /** After a time of not watching: every known speaker gets its alarm again. */

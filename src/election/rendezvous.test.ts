@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { rank } from './rendezvous.js';
 
@@ -20,7 +20,13 @@ describe('rendezvous ranking', () => {
       fc.property(ipText, fc.uniqueArray(nodeName, { minLength: 2, maxLength: 8 }), fc.nat(), (ip, nodes, pick) => {
         const gone = nodes[pick % nodes.length] as string;
         const before = rank(ip, nodes).filter((n) => n !== gone);
-        assert.deepEqual(rank(ip, nodes.filter((n) => n !== gone)), before);
+        assert.deepEqual(
+          rank(
+            ip,
+            nodes.filter((n) => n !== gone),
+          ),
+          before,
+        );
       }),
     );
   });
@@ -31,7 +37,10 @@ describe('rendezvous ranking', () => {
     const owned = ips.filter((ip) => rank(ip, nodes)[0] === 'node-1');
     const inherit = new Map<string, number>();
     for (const ip of owned) {
-      const heir = rank(ip, nodes.filter((n) => n !== 'node-1'))[0] as string;
+      const heir = rank(
+        ip,
+        nodes.filter((n) => n !== 'node-1'),
+      )[0] as string;
       inherit.set(heir, (inherit.get(heir) ?? 0) + 1);
     }
     assert.equal(inherit.size, 3, 'every survivor inherits some');

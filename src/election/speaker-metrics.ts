@@ -28,8 +28,17 @@ export class SpeakerMetrics {
     this.sendFailures = m.counter('baton_speaker_send_failures_total', 'Frames the link refused to send, by errno', ['code']);
     this.elections = m.counter('baton_speaker_elections_total', 'Attempts to take an IP: won, or lost to another speaker', ['result']);
     // 10 ms to 10 s: a graceful hand-over is tens of ms, a crash takeover about the liveness lease duration.
-    this.handoverSeconds = m.histogram('baton_speaker_handover_seconds', 'From an IP becoming free (as this speaker saw it) to this speaker announcing it', ['kind'], [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10]);
-    this.foreignClaims = m.counter('baton_speaker_foreign_claims_total', 'Another MAC announced an IP this node announced; this node yielded', ['ip']);
+    this.handoverSeconds = m.histogram(
+      'baton_speaker_handover_seconds',
+      'From an IP becoming free (as this speaker saw it) to this speaker announcing it',
+      ['kind'],
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10],
+    );
+    this.foreignClaims = m.counter(
+      'baton_speaker_foreign_claims_total',
+      'Another MAC announced an IP this node announced; this node yielded',
+      ['ip'],
+    );
     this.renewals = m.counter('baton_speaker_liveness_renewals_total', 'Liveness lease renewals by result', ['result']);
   }
 

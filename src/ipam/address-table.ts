@@ -3,7 +3,7 @@
 // address written by an earlier leader is never handed out twice), then
 // updated synchronously before every status write.
 import { formatIp, type IpAddress } from '../net/ip.js';
-import type { AddressRange } from './address-range.js';
+import type { AddressRange } from '../pools/address-range.js';
 import type { Holder } from './sharing.js';
 
 export interface Allocation {

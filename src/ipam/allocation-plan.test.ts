@@ -1,15 +1,15 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatIp, parseIp } from '../net/ip.js';
-import { AddressTable } from './address-table.js';
-import { holderOf, planAddresses, type Plan } from './allocation-plan.js';
-import { poolFromEip } from './pool.js';
-import { PoolSet } from './pool-set.js';
-import { loadBalancerRequest, type LoadBalancerRequest } from './service-request.js';
-import { sharingConflict } from './sharing.js';
-import { eip, service } from './test-fixtures.js';
 import type { Eip, Service } from '../k8s/types.js';
+import { formatIp, parseIp } from '../net/ip.js';
+import { poolFromEip } from '../pools/pool.js';
+import { PoolSet } from '../pools/pool-set.js';
+import { eip, service } from '../testing/ipam-fixtures.js';
+import { AddressTable } from './address-table.js';
+import { holderOf, type Plan, planAddresses } from './allocation-plan.js';
+import { type LoadBalancerRequest, loadBalancerRequest } from './service-request.js';
+import { sharingConflict } from './sharing.js';
 
 function request(svc: Service): LoadBalancerRequest {
   const r = loadBalancerRequest(svc);
@@ -98,7 +98,11 @@ describe('planAddresses', () => {
     assert.deepEqual(w.apply(service('a', { annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.15' } })), ['192.0.2.15']);
     assert.equal(w.failure(service('b', { loadBalancerIP: '192.0.2.99' })), 'IPOutsidePool');
     assert.equal(
-      w.failure(service('c', { annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.16', 'eip.openelb.kubesphere.io/v1alpha2': 'other' } })),
+      w.failure(
+        service('c', {
+          annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.16', 'eip.openelb.kubesphere.io/v1alpha2': 'other' },
+        }),
+      ),
       'IPOutsidePool',
       'the address must be in the named pool',
     );
@@ -109,7 +113,11 @@ describe('planAddresses', () => {
     w.eips.push(eip('pool', { address: '192.0.2.10-192.0.2.20' }));
     const ip = { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.12' };
     w.apply(service('web', { annotations: ip, ports: [{ port: 80 }] }));
-    assert.deepEqual(w.apply(service('dns', { annotations: ip, ports: [{ port: 53, protocol: 'UDP' }] })), ['192.0.2.12'], 'different ports share');
+    assert.deepEqual(
+      w.apply(service('dns', { annotations: ip, ports: [{ port: 53, protocol: 'UDP' }] })),
+      ['192.0.2.12'],
+      'different ports share',
+    );
     assert.equal(w.failure(service('clash', { annotations: ip, ports: [{ port: 80 }] })), 'IPInUse');
     assert.equal(w.failure(service('local', { annotations: ip, ports: [{ port: 8443 }], etp: 'Local' })), 'IPInUse');
     assert.equal(w.table.usedIn('pool')['192.0.2.12'], 'default/dns;default/web');
@@ -139,7 +147,10 @@ describe('planAddresses', () => {
     const prefer = service('p', { families: ['IPv4', 'IPv6'], policy: 'PreferDualStack' });
     const plan = w.plan(prefer);
     assert.ok(plan.ok);
-    assert.deepEqual(plan.addresses.map((a) => formatIp(a.ip)), ['192.0.2.10']);
+    assert.deepEqual(
+      plan.addresses.map((a) => formatIp(a.ip)),
+      ['192.0.2.10'],
+    );
     assert.equal(plan.skipped[0]?.reason, 'NoEligiblePool', 'the IPv6 half is reported');
     const require = service('r', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
     assert.equal(w.failure(require), 'NoEligiblePool');
@@ -162,18 +173,34 @@ describe('planAddresses', () => {
     w.eips.push(eip('two', { address: '192.0.2.20-192.0.2.29' }));
     const a = service('a');
     w.apply(a);
-    const moved = { ...a, metadata: { ...a.metadata, annotations: { ...a.metadata.annotations, 'eip.openelb.kubesphere.io/v1alpha2': 'two' } } };
+    const moved = {
+      ...a,
+      metadata: { ...a.metadata, annotations: { ...a.metadata.annotations, 'eip.openelb.kubesphere.io/v1alpha2': 'two' } },
+    };
     assert.deepEqual(w.apply(moved), ['192.0.2.20']);
     assert.equal(w.table.countIn('one'), 0, 'the old address is free');
-    const broken = { ...a, metadata: { ...a.metadata, annotations: { ...a.metadata.annotations, 'eip.openelb.kubesphere.io/v1alpha2': 'three' } } };
+    const broken = {
+      ...a,
+      metadata: { ...a.metadata, annotations: { ...a.metadata.annotations, 'eip.openelb.kubesphere.io/v1alpha2': 'three' } },
+    };
     assert.equal(w.failure(broken), 'PoolNotFound');
-    assert.deepEqual(w.table.allocationsOf('default/a').map((x) => x.text), ['192.0.2.20'], 'nothing lost while the request is wrong');
+    assert.deepEqual(
+      w.table.allocationsOf('default/a').map((x) => x.text),
+      ['192.0.2.20'],
+      'nothing lost while the request is wrong',
+    );
   });
 
   it('never gives one address to two Services that may not share it (property)', () => {
     type Op = { kind: 'create'; svc: number; ip: number | undefined; port: number; local: boolean } | { kind: 'delete'; svc: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('create' as const), svc: fc.nat(15), ip: fc.option(fc.nat(5), { nil: undefined }), port: fc.constantFrom(80, 443, 53), local: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('create' as const),
+        svc: fc.nat(15),
+        ip: fc.option(fc.nat(5), { nil: undefined }),
+        port: fc.constantFrom(80, 443, 53),
+        local: fc.boolean(),
+      }),
       fc.record({ kind: fc.constant('delete' as const), svc: fc.nat(15) }),
     );
     fc.assert(
@@ -202,7 +229,11 @@ describe('planAddresses', () => {
           const holders = w.table.holdersOf(parseIp(`192.0.2.${i}`)!);
           for (let x = 0; x < holders.length; x++) {
             for (let y = x + 1; y < holders.length; y++) {
-              assert.equal(sharingConflict(holders[x]!, holders[y]!), undefined, `192.0.2.${i} shared by incompatible ${holders[x]!.key} and ${holders[y]!.key}`);
+              assert.equal(
+                sharingConflict(holders[x]!, holders[y]!),
+                undefined,
+                `192.0.2.${i} shared by incompatible ${holders[x]!.key} and ${holders[y]!.key}`,
+              );
             }
           }
         }

@@ -5,11 +5,11 @@
 // a newer default pool), so no client ever loses a working address to a
 // change it did not ask for.
 import { formatIp, type IpAddress, type IpFamily } from '../net/ip.js';
-import { rangeContains } from './address-range.js';
+import { rangeContains } from '../pools/address-range.js';
+import type { PoolSet, PoolState } from '../pools/pool-set.js';
 import type { AddressTable, Allocation } from './address-table.js';
-import type { PoolSet, PoolState } from './pool-set.js';
 import { familyName, type LoadBalancerRequest, type RequestRefusalReason } from './service-request.js';
-import { sharingConflict, type Holder } from './sharing.js';
+import { type Holder, sharingConflict } from './sharing.js';
 
 export type AllocationFailureReason =
   | RequestRefusalReason
@@ -70,7 +70,12 @@ export function planAddresses(request: LoadBalancerRequest, ctx: PlanContext): P
   return { ok: true, addresses, skipped: failures };
 }
 
-function planFamily(request: LoadBalancerRequest, family: IpFamily, current: Allocation[], ctx: PlanContext): PlannedAddress | FamilyFailure {
+function planFamily(
+  request: LoadBalancerRequest,
+  family: IpFamily,
+  current: Allocation[],
+  ctx: PlanContext,
+): PlannedAddress | FamilyFailure {
   const fail = (reason: AllocationFailureReason, message: string): FamilyFailure => ({ family, reason, message });
   const held = current.find((a) => a.ip.family === family);
   const wantedIp = request.ips.find((ip) => ip.family === family);
@@ -125,7 +130,12 @@ function planFamily(request: LoadBalancerRequest, family: IpFamily, current: All
   return takeFirstFree(candidates, request, family, ctx);
 }
 
-function takeFirstFree(pools: PoolState[], request: LoadBalancerRequest, family: IpFamily, ctx: PlanContext): PlannedAddress | FamilyFailure {
+function takeFirstFree(
+  pools: PoolState[],
+  request: LoadBalancerRequest,
+  family: IpFamily,
+  ctx: PlanContext,
+): PlannedAddress | FamilyFailure {
   let firstBlock: FamilyFailure | undefined;
   for (const state of pools) {
     const blocked = notAllocatable(state);
@@ -153,7 +163,11 @@ function notAllocatable(state: PoolState): ((family: IpFamily) => FamilyFailure)
     case 'Allocatable':
       return undefined;
     case 'Disabled':
-      return (family) => ({ family, reason: 'PoolDisabled', message: `Eip ${name} is disabled (spec.disable: true); it hands out no new addresses` });
+      return (family) => ({
+        family,
+        reason: 'PoolDisabled',
+        message: `Eip ${name} is disabled (spec.disable: true); it hands out no new addresses`,
+      });
     case 'Deleting':
       return (family) => ({ family, reason: 'PoolDeleting', message: `Eip ${name} is being deleted; it hands out no new addresses` });
     case 'NotReady':

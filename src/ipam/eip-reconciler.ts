@@ -2,17 +2,18 @@
 // (OpenELB's fields plus conditions), tells the user with an Event when the
 // pool's standing changes, and lets a deleted pool go only once no Service
 // holds one of its addresses.
+
+import type { Clock } from '../clock.js';
 import type { EventTarget } from '../k8s/event-recorder.js';
 import type { ReconcileResult } from '../k8s/reconcile-loop.js';
 import type { Condition, Eip } from '../k8s/types.js';
-import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
-import { rangeSize } from './address-range.js';
-import { EIP_FINALIZER } from './annotations.js';
+import { rangeSize } from '../pools/address-range.js';
+import { EIP_FINALIZER } from '../pools/names.js';
+import type { EipWrites, EventSink, Fence, ReadCache } from './boundaries.js';
 import { desiredEipStatus, sameStatus } from './eip-status.js';
 import type { IpamMetrics } from './ipam-metrics.js';
 import type { IpamState } from './ipam-state.js';
-import type { EipWrites, EventSink, Fence, ReadCache } from './ports.js';
 
 export interface EipReconcilerDeps {
   eips: ReadCache<Eip>;
@@ -45,7 +46,10 @@ export class EipReconciler {
     if (deleting && users.length === 0) {
       if (finalizers.includes(EIP_FINALIZER)) {
         this.d.fence();
-        await this.d.writes.setFinalizers(eip, finalizers.filter((f) => f !== EIP_FINALIZER));
+        await this.d.writes.setFinalizers(
+          eip,
+          finalizers.filter((f) => f !== EIP_FINALIZER),
+        );
         this.d.log.info({ eip: name }, 'pool released for deletion');
       }
       return {};

@@ -3,14 +3,20 @@
 // reading them, plus conditions that say in words what is wrong.
 import type { Condition, EipStatus } from '../k8s/types.js';
 import { formatIp } from '../net/ip.js';
-import { rangeSize } from './address-range.js';
+import { rangeSize } from '../pools/address-range.js';
+import type { PoolState } from '../pools/pool-set.js';
 import type { AddressTable } from './address-table.js';
-import type { PoolState } from './pool-set.js';
 
 // poolSize is a JSON integer read as int64 by Go tools; larger IPv6 pools are reported at this ceiling (2^53 - 1, exact in JSON).
 const MAX_REPORTED_POOL_SIZE = Number.MAX_SAFE_INTEGER;
 
-export function desiredEipStatus(state: PoolState, table: AddressTable, previous: EipStatus | undefined, now: Date, generation: number | undefined): EipStatus {
+export function desiredEipStatus(
+  state: PoolState,
+  table: AddressTable,
+  previous: EipStatus | undefined,
+  now: Date,
+  generation: number | undefined,
+): EipStatus {
   const pool = state.pool;
   const usable = pool.address?.usable;
   const size = rangeSize(usable);
@@ -27,7 +33,12 @@ export function desiredEipStatus(state: PoolState, table: AddressTable, previous
       state.isDefault
         ? { type: 'Default', status: 'True', reason: 'DefaultPool', message: 'Services that name no pool get addresses from this one' }
         : state.defaultLostTo !== undefined
-          ? { type: 'Default', status: 'False', reason: 'SecondDefault', message: `Eip ${state.defaultLostTo} is already the default; this pool serves only Services that name it or its namespaces` }
+          ? {
+              type: 'Default',
+              status: 'False',
+              reason: 'SecondDefault',
+              message: `Eip ${state.defaultLostTo} is already the default; this pool serves only Services that name it or its namespaces`,
+            }
           : { type: 'Default', status: 'False', reason: 'NotReady', message: 'a pool that is not ready cannot be the default' },
     );
   }
@@ -35,7 +46,12 @@ export function desiredEipStatus(state: PoolState, table: AddressTable, previous
     const users = table.usersOf(pool.name);
     conditions.push(
       users.length > 0
-        ? { type: 'Deleting', status: 'True', reason: 'InUse', message: `deletion waits until no Service uses this pool; in use by ${users.join(', ')}` }
+        ? {
+            type: 'Deleting',
+            status: 'True',
+            reason: 'InUse',
+            message: `deletion waits until no Service uses this pool; in use by ${users.join(', ')}`,
+          }
         : { type: 'Deleting', status: 'True', reason: 'Released', message: 'no Service uses this pool any more' },
     );
   }
@@ -62,7 +78,12 @@ function allocatableCondition(state: PoolState): Omit<Condition, 'lastTransition
     case 'Allocatable':
       return { type: 'Allocatable', status: 'True', reason: 'Allocatable', message: 'new Services can get addresses from this pool' };
     case 'Disabled':
-      return { type: 'Allocatable', status: 'False', reason: 'Disabled', message: 'spec.disable is true: no new addresses; Services keep the ones they have' };
+      return {
+        type: 'Allocatable',
+        status: 'False',
+        reason: 'Disabled',
+        message: 'spec.disable is true: no new addresses; Services keep the ones they have',
+      };
     case 'Deleting':
       return { type: 'Allocatable', status: 'False', reason: 'Deleting', message: 'the pool is being deleted: no new addresses' };
     case 'NotReady':
@@ -79,7 +100,8 @@ export function withTransitionTimes(
 ): Condition[] {
   return conditions.map((c) => {
     const before = previous.find((p) => p.type === c.type);
-    const lastTransitionTime = before !== undefined && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const lastTransitionTime =
+      before !== undefined && before.status === c.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
     return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   });
 }

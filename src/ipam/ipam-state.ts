@@ -3,14 +3,15 @@
 // looked at again when something changes (a freed address wakes the oldest
 // waiting Services first; a pool change wakes every waiting Service and
 // every pool status).
+
+import { type Eip, objectKey, type Service } from '../k8s/types.js';
 import { canonicalIp, parseIp } from '../net/ip.js';
-import { objectKey, type Eip, type Service } from '../k8s/types.js';
 import type { Logger } from '../observability/logger.js';
+import { poolFromEip } from '../pools/pool.js';
+import { PoolSet } from '../pools/pool-set.js';
+import { isManaged } from '../pools/service-class.js';
 import { AddressTable } from './address-table.js';
 import { holderFromService, ingressIps } from './holder.js';
-import { poolFromEip } from './pool.js';
-import { PoolSet } from './pool-set.js';
-import { isManaged } from './service-request.js';
 import { sharingConflict } from './sharing.js';
 
 /** Pool name recorded for an adopted address that lies in no ready pool (kept, never handed out again). */
@@ -93,7 +94,10 @@ export class IpamState {
         const clash = this.table.holdersOf(ip).find((h) => sharingConflict(holder, h) !== undefined);
         if (clash !== undefined) {
           conflicts++;
-          this.log.warn({ service: objectKey(svc), ip: canonicalIp(text), heldBy: clash.key }, 'two Services claim one address; the older keeps it');
+          this.log.warn(
+            { service: objectKey(svc), ip: canonicalIp(text), heldBy: clash.key },
+            'two Services claim one address; the older keeps it',
+          );
           continue;
         }
         this.table.assign(ip, pools.poolFor(ip)?.pool.name ?? NO_POOL, holder);

@@ -1,11 +1,11 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../clock.js';
+import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { FakeCluster } from '../testing/fake-cluster.js';
+import { eip, service } from '../testing/ipam-fixtures.js';
 import { EipReconciler } from './eip-reconciler.js';
-import { FakeCluster } from './fake-cluster.js';
 import { ServiceReconciler } from './service-reconciler.js';
-import { eip, service } from './test-fixtures.js';
 
 function setup() {
   const c = new FakeCluster();
@@ -20,7 +20,16 @@ function setup() {
     log: silentLogger(),
     loadBalancerClass: 'baton.dev/layer2',
   });
-  const eips = new EipReconciler({ eips: c.eipCache(), state: c.state, writes: c.eipWrites(), events: c.eventSink(), fence: c.fence, metrics: c.metrics, clock: new FakeClock(), log: silentLogger() });
+  const eips = new EipReconciler({
+    eips: c.eipCache(),
+    state: c.state,
+    writes: c.eipWrites(),
+    events: c.eventSink(),
+    fence: c.fence,
+    metrics: c.metrics,
+    clock: new FakeClock(),
+    log: silentLogger(),
+  });
   return { c, services, eips };
 }
 
@@ -34,7 +43,10 @@ describe('ServiceReconciler', () => {
     assert.deepEqual(svc.status?.loadBalancer?.ingress, [{ ip: '192.0.2.10', ipMode: 'VIP' }]);
     assert.deepEqual(svc.metadata.finalizers, ['finalizer.lb.kubesphere.io/v1alpha1']);
     assert.deepEqual(c.writes, ['service default/web finalizers', 'service default/web status']);
-    assert.deepEqual(c.events.map((e) => `${e.type} ${e.reason} ${e.message}`), ['Normal IPAllocated allocated 192.0.2.10 from Eip pool']);
+    assert.deepEqual(
+      c.events.map((e) => `${e.type} ${e.reason} ${e.message}`),
+      ['Normal IPAllocated allocated 192.0.2.10 from Eip pool'],
+    );
     assert.deepEqual(c.woken.poolUsage, ['pool']);
   });
 
@@ -74,7 +86,10 @@ describe('ServiceReconciler', () => {
     await assert.rejects(services.reconcile('default/a'), { code: 'K8S_CONNECTION_FAILED' });
     assert.equal(c.state.table.countIn('pool'), 0, 'reservation undone');
     await services.reconcile('default/b');
-    assert.deepEqual(c.service('default/b').status?.loadBalancer?.ingress?.map((i) => i.ip), ['192.0.2.10']);
+    assert.deepEqual(
+      c.service('default/b').status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ['192.0.2.10'],
+    );
   });
 
   it('refuses to write when not the leader, and reserves nothing', async () => {
@@ -105,7 +120,10 @@ describe('ServiceReconciler', () => {
     assert.deepEqual(c.woken.services, ['default/second'], 'the waiting Service is woken');
     assert.deepEqual(c.service('default/first').metadata.finalizers, [], 'finalizer removed once released');
     await services.reconcile('default/second');
-    assert.deepEqual(c.service('default/second').status?.loadBalancer?.ingress?.map((i) => i.ip), ['192.0.2.10']);
+    assert.deepEqual(
+      c.service('default/second').status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ['192.0.2.10'],
+    );
   });
 
   it('wakes waiting Services oldest first', async () => {
@@ -125,10 +143,20 @@ describe('ServiceReconciler', () => {
     const svc = c.addService(service('web'));
     await services.reconcile('default/web');
     const now = c.service('default/web');
-    c.services.set('default/web', { ...now, metadata: { ...now.metadata, resourceVersion: c.nextRv(), annotations: { ...svc.metadata.annotations, 'protocol.openelb.kubesphere.io/v1alpha1': 'bgp' } } });
+    c.services.set('default/web', {
+      ...now,
+      metadata: {
+        ...now.metadata,
+        resourceVersion: c.nextRv(),
+        annotations: { ...svc.metadata.annotations, 'protocol.openelb.kubesphere.io/v1alpha1': 'bgp' },
+      },
+    });
     await services.reconcile('default/web');
     assert.equal(c.events.at(-1)?.reason, 'UnsupportedProtocol');
-    assert.deepEqual(c.service('default/web').status?.loadBalancer?.ingress?.map((i) => i.ip), ['192.0.2.10']);
+    assert.deepEqual(
+      c.service('default/web').status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ['192.0.2.10'],
+    );
     assert.equal(c.state.table.countIn('pool'), 1);
   });
 
@@ -138,7 +166,11 @@ describe('ServiceReconciler', () => {
     c.addService(service('web'));
     await services.reconcile('default/web');
     const now = c.service('default/web');
-    c.services.set('default/web', { ...now, metadata: { ...now.metadata, resourceVersion: c.nextRv() }, spec: { ...now.spec, type: 'ClusterIP' } });
+    c.services.set('default/web', {
+      ...now,
+      metadata: { ...now.metadata, resourceVersion: c.nextRv() },
+      spec: { ...now.spec, type: 'ClusterIP' },
+    });
     await services.reconcile('default/web');
     const after = c.service('default/web');
     assert.equal(after.status?.loadBalancer?.ingress, undefined);
@@ -170,9 +202,17 @@ describe('IpamState.rebuild', () => {
     assert.deepEqual(c.state.table.usedIn('pool'), { '192.0.2.15': 'default/old', '192.0.2.16': 'default/shared;default/sharer' });
     void old;
     await services.reconcile(`default/${young.metadata.name}`);
-    assert.deepEqual(c.service('default/young').status?.loadBalancer?.ingress?.map((i) => i.ip), ['192.0.2.10'], 'the younger claimant gets a free address');
+    assert.deepEqual(
+      c.service('default/young').status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ['192.0.2.10'],
+      'the younger claimant gets a free address',
+    );
     await services.reconcile('default/old');
-    assert.deepEqual(c.service('default/old').status?.loadBalancer?.ingress?.map((i) => i.ip), ['192.0.2.15'], 'the older keeps its own');
+    assert.deepEqual(
+      c.service('default/old').status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ['192.0.2.15'],
+      'the older keeps its own',
+    );
   });
 
   it('adopts an address in no pool (e.g. from OpenELB) and never hands it out again', async () => {
@@ -181,7 +221,10 @@ describe('IpamState.rebuild', () => {
     c.addService(service('legacy', { ingress: ['203.0.113.77'] }));
     c.state.rebuild([...c.services.values()], 'baton.dev/layer2');
     await services.reconcile('default/legacy');
-    assert.deepEqual(c.service('default/legacy').status?.loadBalancer?.ingress?.map((i) => i.ip), ['203.0.113.77']);
+    assert.deepEqual(
+      c.service('default/legacy').status?.loadBalancer?.ingress?.map((i) => i.ip),
+      ['203.0.113.77'],
+    );
     assert.equal(c.writes.filter((w) => w.endsWith('status')).length, 0, 'the address is not changed');
   });
 });
@@ -240,7 +283,10 @@ describe('EipReconciler', () => {
     await eips.reconcile('bgp');
     await eips.reconcile('bgp');
     const warnings = c.events.filter((e) => e.type === 'Warning');
-    assert.deepEqual(warnings.map((w) => w.reason), ['UnsupportedProtocol']);
+    assert.deepEqual(
+      warnings.map((w) => w.reason),
+      ['UnsupportedProtocol'],
+    );
     assert.equal(c.eips.get('bgp')?.status?.ready, false);
   });
 });

@@ -8,18 +8,20 @@
 // with two owners: reserve in the table (synchronously, right after
 // planning) -> finalizer -> status (the commit point a restarted
 // controller rebuilds from) -> release what the Service no longer holds.
-import { formatIp } from '../net/ip.js';
+
 import type { EventTarget } from '../k8s/event-recorder.js';
 import type { ReconcileResult } from '../k8s/reconcile-loop.js';
-import { splitKey, type Service } from '../k8s/types.js';
+import { type Service, splitKey } from '../k8s/types.js';
+import { formatIp } from '../net/ip.js';
 import type { Logger } from '../observability/logger.js';
+import { SERVICE_FINALIZER } from '../pools/names.js';
+import { isManaged } from '../pools/service-class.js';
 import { holderOf, planAddresses } from './allocation-plan.js';
-import { SERVICE_FINALIZER } from './annotations.js';
+import type { EventSink, Fence, ReadCache, ServiceWrites } from './boundaries.js';
 import { ingressIps } from './holder.js';
 import type { IpamMetrics } from './ipam-metrics.js';
 import type { IpamState } from './ipam-state.js';
-import type { EventSink, Fence, ReadCache, ServiceWrites } from './ports.js';
-import { isManaged, loadBalancerRequest } from './service-request.js';
+import { loadBalancerRequest } from './service-request.js';
 
 // Waiting Services are woken by pool and release events; this slow re-check only guards against a missed wake-up.
 const PENDING_RECHECK_MS = 60_000;
@@ -79,7 +81,11 @@ export class ServiceReconciler {
       return {};
     }
     const request = parsed.request;
-    const plan = planAddresses(request, { pools: state.pools(), table: state.table, namespaceLabels: this.d.namespaceLabels(request.namespace) });
+    const plan = planAddresses(request, {
+      pools: state.pools(),
+      table: state.table,
+      namespaceLabels: this.d.namespaceLabels(request.namespace),
+    });
     if (!plan.ok) {
       this.warn(svc, plan.reason, plan.message);
       state.markPending(key, request.createdAt);
@@ -129,7 +135,11 @@ export class ServiceReconciler {
       this.d.events.record(target(svc), 'Normal', 'IPReleased', `released ${d.text} of Eip ${d.pool}`);
       this.d.log.info({ service: key, ip: d.text, eip: d.pool }, 'address released');
     }
-    if (added.length + dropped.length > 0) state.allocationsChanged([...added, ...dropped].map((x) => x.pool), dropped.length > 0);
+    if (added.length + dropped.length > 0)
+      state.allocationsChanged(
+        [...added, ...dropped].map((x) => x.pool),
+        dropped.length > 0,
+      );
     return plan.skipped.length > 0 ? { requeueAfterMs: PENDING_RECHECK_MS } : {};
   }
 
@@ -148,7 +158,10 @@ export class ServiceReconciler {
     const finalizers = obj.metadata.finalizers ?? [];
     if (finalizers.includes(SERVICE_FINALIZER)) {
       this.d.fence();
-      await this.d.writes.setFinalizers(obj, finalizers.filter((f) => f !== SERVICE_FINALIZER));
+      await this.d.writes.setFinalizers(
+        obj,
+        finalizers.filter((f) => f !== SERVICE_FINALIZER),
+      );
     }
     this.release(key, deleting ? undefined : svc);
   }
@@ -161,7 +174,10 @@ export class ServiceReconciler {
       this.d.log.info({ service: key, ip: h.text, eip: h.pool }, 'address released');
       if (svc !== undefined) this.d.events.record(target(svc), 'Normal', 'IPReleased', `released ${h.text} of Eip ${h.pool}`);
     }
-    this.d.state.allocationsChanged(held.map((h) => h.pool), true);
+    this.d.state.allocationsChanged(
+      held.map((h) => h.pool),
+      true,
+    );
   }
 
   private warn(svc: Service, reason: string, message: string): void {

@@ -1,31 +1,9 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { formatIp } from '../net/ip.js';
-import { isManaged, loadBalancerRequest } from './service-request.js';
-import { sharingConflict, type Holder } from './sharing.js';
-import { service } from './test-fixtures.js';
-
-const CLASS = 'baton.dev/layer2';
-
-describe('isManaged', () => {
-  it('takes LoadBalancer Services with the OpenELB annotation and no class', () => {
-    assert.equal(isManaged(service('a'), CLASS), true);
-  });
-
-  it('takes Services with Baton’s class, annotation or not', () => {
-    assert.equal(isManaged(service('b', { openelb: false, loadBalancerClass: CLASS }), CLASS), true);
-  });
-
-  it('never touches a Service of another class, even annotated', () => {
-    assert.equal(isManaged(service('c', { loadBalancerClass: 'metallb.io/metallb' }), CLASS), false);
-  });
-
-  it('ignores Services with neither, and non-LoadBalancer Services', () => {
-    assert.equal(isManaged(service('d', { openelb: false }), CLASS), false);
-    assert.equal(isManaged(service('e', { type: 'ClusterIP' }), CLASS), false);
-    assert.equal(isManaged(service('f', { annotations: { 'lb.kubesphere.io/v1alpha1': 'porter' } }), CLASS), false, 'the value must be openelb');
-  });
-});
+import { service } from '../testing/ipam-fixtures.js';
+import { loadBalancerRequest } from './service-request.js';
+import { type Holder, sharingConflict } from './sharing.js';
 
 describe('loadBalancerRequest', () => {
   it('reads the seed Service: pool layer2-eip, protocol layer2, one IPv4 address, port 80', () => {
@@ -52,9 +30,13 @@ describe('loadBalancerRequest', () => {
   });
 
   it('accepts the same address given both ways, refuses two different ones', () => {
-    const same = loadBalancerRequest(service('a', { loadBalancerIP: '192.0.2.7', annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.7' } }));
+    const same = loadBalancerRequest(
+      service('a', { loadBalancerIP: '192.0.2.7', annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.7' } }),
+    );
     assert.ok(same.ok);
-    const differ = loadBalancerRequest(service('b', { loadBalancerIP: '192.0.2.8', annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.7' } }));
+    const differ = loadBalancerRequest(
+      service('b', { loadBalancerIP: '192.0.2.8', annotations: { 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.7' } }),
+    );
     assert.ok(!differ.ok);
     assert.equal(differ.reason, 'ConflictingRequestedIPs');
   });
@@ -116,8 +98,17 @@ describe('sharingConflict', () => {
 
   it('refuses Local policy with different selectors, allows it with the same one', () => {
     const local = holder('a', { externalTrafficPolicyLocal: true, selector: { app: 'x' } });
-    assert.match(sharingConflict(local, holder('b', { ports: [{ port: 81, protocol: 'TCP' }], selector: { app: 'y' } })) ?? '', /same pods/);
-    assert.equal(sharingConflict(local, holder('b', { ports: [{ port: 81, protocol: 'TCP' }], selector: { app: 'x' }, externalTrafficPolicyLocal: true })), undefined);
+    assert.match(
+      sharingConflict(local, holder('b', { ports: [{ port: 81, protocol: 'TCP' }], selector: { app: 'y' } })) ?? '',
+      /same pods/,
+    );
+    assert.equal(
+      sharingConflict(
+        local,
+        holder('b', { ports: [{ port: 81, protocol: 'TCP' }], selector: { app: 'x' }, externalTrafficPolicyLocal: true }),
+      ),
+      undefined,
+    );
   });
 
   it('refuses Local policy without selectors (nothing tells which pods)', () => {

@@ -2,9 +2,10 @@
 // whether it is Baton's at all, which pools, which specific addresses, which
 // families, and what matters for sharing an address (ports, traffic policy,
 // selector). Pure: a Service in, a request or a named refusal out.
-import { formatIp, parseIp, type IpAddress, type IpFamily } from '../net/ip.js';
+
 import { objectKey, type Service } from '../k8s/types.js';
-import { IP_ANNOTATION, LB_ANNOTATION, LB_ANNOTATION_VALUE, POOL_ANNOTATION, PROTOCOL_ANNOTATION } from './annotations.js';
+import { formatIp, type IpAddress, type IpFamily, parseIp } from '../net/ip.js';
+import { POOL_ANNOTATION, PROTOCOL_ANNOTATION, REQUESTED_IP_ANNOTATION } from '../pools/names.js';
 
 export interface PortKey {
   port: number;
@@ -32,18 +33,6 @@ export type RequestRefusalReason = 'UnsupportedProtocol' | 'InvalidRequestedIP' 
 
 export type RequestResult = { ok: true; request: LoadBalancerRequest } | { ok: false; reason: RequestRefusalReason; message: string };
 
-/**
- * Baton manages a Service of type LoadBalancer that names Baton's class, or
- * that names no class and carries OpenELB's annotation. A Service naming
- * another class is never touched, annotation or not.
- */
-export function isManaged(svc: Service, loadBalancerClass: string): boolean {
-  if (svc.spec.type !== 'LoadBalancer') return false;
-  const cls = svc.spec.loadBalancerClass;
-  if (cls !== undefined && cls !== '') return cls === loadBalancerClass;
-  return svc.metadata.annotations?.[LB_ANNOTATION] === LB_ANNOTATION_VALUE;
-}
-
 function list(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
@@ -65,7 +54,7 @@ export function loadBalancerRequest(svc: Service): RequestResult {
     };
   }
 
-  const fromAnnotation = list(annotations[IP_ANNOTATION]);
+  const fromAnnotation = list(annotations[REQUESTED_IP_ANNOTATION]);
   const fromSpec = list(svc.spec.loadBalancerIP);
   const ips: IpAddress[] = [];
   for (const text of fromAnnotation.length > 0 ? fromAnnotation : fromSpec) {
@@ -74,18 +63,28 @@ export function loadBalancerRequest(svc: Service): RequestResult {
       return { ok: false, reason: 'InvalidRequestedIP', message: `requested address "${text}" is not an IP address` };
     }
     if (ips.some((other) => other.family === ip.family)) {
-      return { ok: false, reason: 'InvalidRequestedIP', message: `requested addresses name two ${familyName(ip.family)} addresses; a Service gets one per family` };
+      return {
+        ok: false,
+        reason: 'InvalidRequestedIP',
+        message: `requested addresses name two ${familyName(ip.family)} addresses; a Service gets one per family`,
+      };
     }
     ips.push(ip);
   }
   if (fromAnnotation.length > 0 && fromSpec.length > 0) {
-    const spec = fromSpec.map((t) => (parseIp(t) === undefined ? t : formatIp(parseIp(t)!))).sort().join(',');
+    const spec = fromSpec
+      .map((t) => {
+        const parsed = parseIp(t);
+        return parsed === undefined ? t : formatIp(parsed);
+      })
+      .sort()
+      .join(',');
     const annotated = ips.map(formatIp).sort().join(',');
     if (spec !== annotated) {
       return {
         ok: false,
         reason: 'ConflictingRequestedIPs',
-        message: `${IP_ANNOTATION} asks for ${annotated} but spec.loadBalancerIP asks for ${spec}; remove one`,
+        message: `${REQUESTED_IP_ANNOTATION} asks for ${annotated} but spec.loadBalancerIP asks for ${spec}; remove one`,
       };
     }
   }

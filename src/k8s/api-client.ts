@@ -4,7 +4,7 @@
 // shape the watch stream delivers, so an informer's cache never mixes
 // parsed Dates with strings. Every request is counted by verb for metrics
 // and benchmarks.
-import { Agent, request, type RequestOptions } from 'node:https';
+import { Agent, type RequestOptions, request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, codeForStatus } from './api-error.js';
 
@@ -121,11 +121,17 @@ function send(url: URL, opts: RequestOptions, payload: string | undefined, timeo
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (err) => reject(new ApiError('K8S_CONNECTION_FAILED', 0, `${opts.method} ${url.pathname}: ${err.message}`, undefined, { cause: err })));
+      res.on('error', (err) =>
+        reject(new ApiError('K8S_CONNECTION_FAILED', 0, `${opts.method} ${url.pathname}: ${err.message}`, undefined, { cause: err })),
+      );
     });
     req.on('timeout', () => req.destroy(new ApiError('K8S_TIMEOUT', 0, `${opts.method} ${url.pathname}: no answer in ${timeoutMs} ms`)));
     req.on('error', (err) => {
-      reject(err instanceof ApiError ? err : new ApiError('K8S_CONNECTION_FAILED', 0, `${opts.method} ${url.pathname}: ${err.message}`, undefined, { cause: err }));
+      reject(
+        err instanceof ApiError
+          ? err
+          : new ApiError('K8S_CONNECTION_FAILED', 0, `${opts.method} ${url.pathname}: ${err.message}`, undefined, { cause: err }),
+      );
     });
     if (payload !== undefined) req.write(payload);
     req.end();

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApiClient } from './api-client.js';
-import type { ObjectMeta } from './types.js';
 import { microTime } from './lease-store.js';
+import type { ObjectMeta } from './types.js';
 
 export interface EventTarget {
   apiVersion: string;

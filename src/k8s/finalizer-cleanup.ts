@@ -12,7 +12,12 @@ export interface CleanupReport {
 }
 
 /** Removes `finalizers` from every object of the collection that has one; retries an object that changed meanwhile. */
-export async function removeFinalizers(client: ApiClient, collectionPath: string, itemPath: (meta: ObjectMeta) => string, finalizers: readonly string[]): Promise<number> {
+export async function removeFinalizers(
+  client: ApiClient,
+  collectionPath: string,
+  itemPath: (meta: ObjectMeta) => string,
+  finalizers: readonly string[],
+): Promise<number> {
   let removed = 0;
   const list = await client.list<List<{ metadata: ObjectMeta }>>(collectionPath);
   for (const item of list.items) {
@@ -22,7 +27,9 @@ export async function removeFinalizers(client: ApiClient, collectionPath: string
       const kept = current.filter((f) => !finalizers.includes(f));
       if (kept.length === current.length) break;
       try {
-        await client.patch(itemPath(meta), { metadata: { resourceVersion: meta.resourceVersion, finalizers: kept.length === 0 ? null : kept } });
+        await client.patch(itemPath(meta), {
+          metadata: { resourceVersion: meta.resourceVersion, finalizers: kept.length === 0 ? null : kept },
+        });
         removed++;
         break;
       } catch (err) {

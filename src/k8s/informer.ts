@@ -15,7 +15,7 @@
 // Cached objects are frozen: they are shared by every reader, and a
 // reconciler that mutated one would corrupt what the others see.
 import type { ClientRequest } from 'node:http';
-import { request, type RequestOptions } from 'node:https';
+import { type RequestOptions, request } from 'node:https';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApiClient } from './api-client.js';
@@ -94,9 +94,11 @@ export class Informer<T extends WireObject> {
     return this.waitForSync();
   }
 
-  stop(): void {
+  /** Stops watching; resolves once the list/watch loop has ended (callers may ignore it). */
+  stop(): Promise<void> {
     this.stopped = true;
     this.current?.destroy();
+    return this.loop ?? Promise.resolve();
   }
 
   get synced(): boolean {
@@ -240,8 +242,7 @@ export class Informer<T extends WireObject> {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           buffer += chunk;
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) !== -1) {
+          for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
             const line = buffer.slice(0, nl);
             buffer = buffer.slice(nl + 1);
             if (line.trim() === '') continue;

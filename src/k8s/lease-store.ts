@@ -80,7 +80,9 @@ export class KubeLeaseStore implements LeaseStore {
 
   async get(name: string): Promise<LeaseRecord | undefined> {
     try {
-      return leaseToRecord(await this.client.request<Lease>({ verb: 'get', path: `${this.collectionPath()}/${name}`, timeoutMs: this.timeoutMs }));
+      return leaseToRecord(
+        await this.client.request<Lease>({ verb: 'get', path: `${this.collectionPath()}/${name}`, timeoutMs: this.timeoutMs }),
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'K8S_NOT_FOUND') return undefined;
       throw err;
@@ -90,13 +92,23 @@ export class KubeLeaseStore implements LeaseStore {
   async create(record: LeaseRecord): Promise<LeaseRecord> {
     const { resourceVersion: _ignored, ...fresh } = record;
     return leaseToRecord(
-      await this.client.request<Lease>({ verb: 'create', path: this.collectionPath(), body: recordToLease(this.namespace, { ...fresh, resourceVersion: undefined }), timeoutMs: this.timeoutMs }),
+      await this.client.request<Lease>({
+        verb: 'create',
+        path: this.collectionPath(),
+        body: recordToLease(this.namespace, { ...fresh, resourceVersion: undefined }),
+        timeoutMs: this.timeoutMs,
+      }),
     );
   }
 
   async update(record: LeaseRecord): Promise<LeaseRecord> {
     return leaseToRecord(
-      await this.client.request<Lease>({ verb: 'update', path: `${this.collectionPath()}/${record.name}`, body: recordToLease(this.namespace, record), timeoutMs: this.timeoutMs }),
+      await this.client.request<Lease>({
+        verb: 'update',
+        path: `${this.collectionPath()}/${record.name}`,
+        body: recordToLease(this.namespace, record),
+        timeoutMs: this.timeoutMs,
+      }),
     );
   }
 
@@ -104,7 +116,11 @@ export class KubeLeaseStore implements LeaseStore {
     await this.client.request({
       verb: 'delete',
       path: `${this.collectionPath()}/${record.name}`,
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', ...(record.resourceVersion !== undefined ? { preconditions: { resourceVersion: record.resourceVersion } } : {}) },
+      body: {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        ...(record.resourceVersion !== undefined ? { preconditions: { resourceVersion: record.resourceVersion } } : {}),
+      },
       timeoutMs: this.timeoutMs,
     });
   }

@@ -10,6 +10,7 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: most reconcilers are async functions that return nothing (Promise<void>).
 export type Reconcile = (key: string) => Promise<ReconcileResult | void>;
 
 export interface LoopObserver {

@@ -38,7 +38,11 @@ export class EipWriter {
 
   /** Replaces the whole status (a JSON patch "add" replaces it, so removed map entries go too). */
   setStatus(eip: Eip, status: EipStatus): Promise<Eip> {
-    return this.client.patch<Eip>(`${EIPS_PATH}/${eip.metadata.name}/status`, [{ op: 'add', path: '/status', value: status }], 'application/json-patch+json');
+    return this.client.patch<Eip>(
+      `${EIPS_PATH}/${eip.metadata.name}/status`,
+      [{ op: 'add', path: '/status', value: status }],
+      'application/json-patch+json',
+    );
   }
 
   setFinalizers(eip: Eip, finalizers: readonly string[]): Promise<Eip> {

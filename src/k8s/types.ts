@@ -121,7 +121,9 @@ export interface List<T> {
 
 /** "namespace/name" for namespaced objects, "name" for cluster-scoped ones: the work-queue key. */
 export function objectKey(obj: { metadata: { name: string; namespace?: string } }): string {
-  return obj.metadata.namespace !== undefined && obj.metadata.namespace !== '' ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+  return obj.metadata.namespace !== undefined && obj.metadata.namespace !== ''
+    ? `${obj.metadata.namespace}/${obj.metadata.name}`
+    : obj.metadata.name;
 }
 
 export function splitKey(key: string): { namespace: string | undefined; name: string } {

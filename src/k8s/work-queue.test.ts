@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../clock.js';
+import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
+import { FakeClock } from '../testing/fake-clock.js';
 import { runReconcileLoop } from './reconcile-loop.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -37,7 +37,10 @@ describe('WorkQueue', () => {
   it('backs off exponentially per key, capped, and forgets on success', async () => {
     const clock = new FakeClock();
     const q = new WorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 1_000 });
-    assert.deepEqual([q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k')], [100, 200, 400, 800, 1000]);
+    assert.deepEqual(
+      [q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k')],
+      [100, 200, 400, 800, 1000],
+    );
     q.forget('k');
     assert.equal(q.addRateLimited('k'), 100);
   });

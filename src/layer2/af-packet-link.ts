@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { ipv4ToNumber } from '../net/ipv4.js';
-import { macToBytes, normalizeMac, type MacString } from '../net/mac.js';
+import { type MacString, macToBytes, normalizeMac } from '../net/mac.js';
 import type { FrameLink, LinkFactory } from './link.js';
 
 interface AfPacketAddon {
@@ -63,7 +63,11 @@ export class AfPacketLink implements FrameLink {
   }
 
   answerFor(ips: readonly string[]): void {
-    loadAddon().answer(this.handle, macToBytes(this.mac), Uint32Array.from(ips, (ip) => ipv4ToNumber(ip)));
+    loadAddon().answer(
+      this.handle,
+      macToBytes(this.mac),
+      Uint32Array.from(ips, (ip) => ipv4ToNumber(ip)),
+    );
   }
 
   close(): void {

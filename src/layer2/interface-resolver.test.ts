@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRouteTable, resolveInterface, routeInterface, type InterfaceProbe } from './interface-resolver.js';
+import { describe, it } from 'node:test';
+import { type InterfaceProbe, parseRouteTable, resolveInterface, routeInterface } from './interface-resolver.js';
 
 // As /proc/net/route shows a node with eth0 on 192.0.2.0/24, eth1 on 198.51.100.0/24 and a default route via eth0.
 const ROUTES = `Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT

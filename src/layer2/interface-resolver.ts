@@ -43,7 +43,7 @@ export function routeInterface(routes: readonly RouteEntry[], ip: string): strin
   const target = ipv4ToNumber(ip);
   let best: RouteEntry | undefined;
   for (const r of routes) {
-    if (((target & r.mask) >>> 0) !== r.destination) continue;
+    if ((target & r.mask) >>> 0 !== r.destination) continue;
     if (best === undefined || prefixLength(r.mask) > prefixLength(best.mask) || (r.mask === best.mask && r.metric < best.metric)) best = r;
   }
   return best?.iface;

@@ -1,9 +1,9 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../clock.js';
+import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
-import { FakeLink } from './fake-link.js';
-import { decodeArpFrame, encodeArpFrame, gratuitousArp, type ArpFrame } from './packet/arp.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { FakeLink } from '../testing/fake-link.js';
+import { type ArpFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from './packet/arp.js';
 import type { DropReason } from './packet/drop-reason.js';
 import { ArpResponder, type ResponderMetrics } from './responder.js';
 
@@ -59,7 +59,14 @@ function setup(options: { refreshIntervalMs?: number; fastPath?: boolean } = {})
   const link = new FakeLink('eth0', OUR_MAC, { fastPath: options.fastPath });
   const metrics = new CountingMetrics();
   const claims: Array<[string, string]> = [];
-  const responder = new ArpResponder({ link, clock, log: silentLogger(), metrics, onForeignClaim: (ip, mac) => claims.push([ip, mac]), ...options });
+  const responder = new ArpResponder({
+    link,
+    clock,
+    log: silentLogger(),
+    metrics,
+    onForeignClaim: (ip, mac) => claims.push([ip, mac]),
+    ...options,
+  });
   return { clock, link, metrics, claims, responder };
 }
 
@@ -107,10 +114,10 @@ describe('ArpResponder', () => {
   it('sends the gratuitous burst in both forms on the schedule, and stops it at once on withdraw', async () => {
     const { clock, link, metrics, responder } = setup();
     responder.announce('192.0.2.200');
-    assert.deepEqual(decodeAll(link.sent).map((f) => `${f.operation} ${f.senderIp}->${f.targetIp} ${f.targetMac}`), [
-      'request 192.0.2.200->192.0.2.200 00:00:00:00:00:00',
-      'reply 192.0.2.200->192.0.2.200 ff:ff:ff:ff:ff:ff',
-    ]);
+    assert.deepEqual(
+      decodeAll(link.sent).map((f) => `${f.operation} ${f.senderIp}->${f.targetIp} ${f.targetMac}`),
+      ['request 192.0.2.200->192.0.2.200 00:00:00:00:00:00', 'reply 192.0.2.200->192.0.2.200 ff:ff:ff:ff:ff:ff'],
+    );
     await clock.advance(1_000);
     assert.equal(link.sent.length, 6, 'bursts at 0, 0.5 and 1 s');
     responder.withdraw('192.0.2.200');
@@ -143,7 +150,17 @@ describe('ArpResponder', () => {
     link.inject(whoHas('192.0.2.201'));
     link.inject(whoHas('192.0.2.200', '192.0.2.11', OUR_MAC));
     link.inject(encodeArpFrame(gratuitousArp('192.0.2.210', OTHER_NODE_MAC, 'request')));
-    link.inject(encodeArpFrame({ operation: 'reply', ethernetSource: CLIENT_MAC, ethernetDestination: OUR_MAC, senderMac: CLIENT_MAC, senderIp: '192.0.2.100', targetMac: OUR_MAC, targetIp: '192.0.2.11' }));
+    link.inject(
+      encodeArpFrame({
+        operation: 'reply',
+        ethernetSource: CLIENT_MAC,
+        ethernetDestination: OUR_MAC,
+        senderMac: CLIENT_MAC,
+        senderIp: '192.0.2.100',
+        targetMac: OUR_MAC,
+        targetIp: '192.0.2.11',
+      }),
+    );
     link.inject(Buffer.alloc(10));
     assert.deepEqual(metrics.drops, ['not-held', 'own-frame', 'gratuitous', 'reply', 'truncated-ethernet']);
     assert.equal(link.sent.length, 0);

@@ -5,9 +5,9 @@
 // server learns that a new holder has taken over (it then yields at once).
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
+import type { FrameLink } from './link.js';
 import { arpReplyFor, decodeArpFrame, encodeArpFrame, gratuitousArp } from './packet/arp.js';
 import type { DropReason } from './packet/drop-reason.js';
-import type { FrameLink } from './link.js';
 
 export interface ResponderMetrics {
   request(ip: string): void;
@@ -144,7 +144,8 @@ export class ArpResponder {
   private sendGratuitous(ip: string): void {
     if (!this.held.has(ip)) return;
     const mac = this.o.link.mac;
-    const ok = this.trySend(encodeArpFrame(gratuitousArp(ip, mac, 'request'))) && this.trySend(encodeArpFrame(gratuitousArp(ip, mac, 'reply')));
+    const ok =
+      this.trySend(encodeArpFrame(gratuitousArp(ip, mac, 'request'))) && this.trySend(encodeArpFrame(gratuitousArp(ip, mac, 'reply')));
     if (ok) this.o.metrics.gratuitous(ip);
   }
 

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ipv4FromBytes, ipv4FromNumber, ipv4ToBytes, ipv4ToNumber, isIpv4 } from './ipv4.js';
 import { isMac, macFromBytes, macToBytes, normalizeMac } from './mac.js';

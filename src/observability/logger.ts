@@ -9,7 +9,7 @@
 //   reason     stable, machine-readable reason (drop reasons, refusal reasons)
 //   code       stable error code (BatonError, ApiError)
 //   err        the error itself (pino's serializer)
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger };
 

@@ -2,8 +2,7 @@
 // its own metrics here through a small typed facade so names, help texts
 // and label sets are defined once. Names follow Prometheus conventions:
 // baton_<component>_<what>_<unit|total>.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestOutcome } from '../k8s/api-client.js';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -42,8 +41,8 @@ export class Metrics {
     });
   }
 
-  /** Hook for ApiClient's onRequest option. */
-  countRequest = (outcome: RequestOutcome): void => {
+  /** Hook for ApiClient's onRequest option: one count per request, by verb and HTTP status (0: no answer). */
+  countRequest = (outcome: { verb: string; status: number }): void => {
     this.apiRequests.inc({ verb: outcome.verb, code: String(outcome.status) });
   };
 

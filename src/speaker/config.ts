@@ -1,6 +1,6 @@
 // Settings of a speaker, with the defaults a Helm install uses.
 import type { LevelWithSilent } from 'pino';
-import { DEFAULT_LOAD_BALANCER_CLASS } from '../ipam/annotations.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../pools/names.js';
 
 export interface SpeakerConfig {
   kubeconfig: string | undefined;

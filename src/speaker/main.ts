@@ -3,18 +3,16 @@
 // and acts per IP; one ARP responder per interface answers on the wire. On
 // SIGTERM the speaker hands its IPs over before it exits.
 import { SystemClock } from '../clock.js';
-import { announcements, type Announcement } from '../election/announcements.js';
+import { type Announcement, announcements } from '../election/announcements.js';
 import { IpAnnouncer } from '../election/ip-announcer.js';
-import { IP_ANNOTATION, INTERFACES_ANNOTATION, LEASE_SELECTOR, POOLS_ANNOTATION } from '../election/lease-names.js';
 import { LivenessRenewer } from '../election/liveness-renewer.js';
 import { LivenessTracker } from '../election/liveness-tracker.js';
 import { PeerExpiryAlarms } from '../election/peer-expiry-alarms.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
-import { poolFromEip } from '../ipam/pool.js';
-import { PoolSet } from '../ipam/pool-set.js';
 import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
 import { EventRecorder } from '../k8s/event-recorder.js';
 import { Informer } from '../k8s/informer.js';
+import { INTERFACES_ANNOTATION, LEASE_IP_ANNOTATION, LEASE_SELECTOR, POOLS_ANNOTATION } from '../k8s/lease-names.js';
 import { KubeLeaseStore, leaseToRecord } from '../k8s/lease-store.js';
 import { runReconcileLoop } from '../k8s/reconcile-loop.js';
 import { EIPS_PATH } from '../k8s/resource-writers.js';
@@ -26,6 +24,7 @@ import { ArpResponder } from '../layer2/responder.js';
 import { serveObservability } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { PublishedPools } from '../pools/published-pools.js';
 import type { SpeakerConfig } from './config.js';
 
 // How often interfaces are checked for carrier: a pulled cable is noticed within this.
@@ -36,7 +35,10 @@ const LEASE_WATCH_IDLE_MS = 5_000;
 /** What about an announcement matters to the election: its pool, interface, Services and endpoint nodes. */
 function announcementKey(a: Announcement | undefined): string {
   if (a === undefined) return '';
-  const services = a.services.map((s) => `${s.metadata.namespace}/${s.metadata.name}@${s.metadata.resourceVersion}`).sort().join(',');
+  const services = a.services
+    .map((s) => `${s.metadata.namespace}/${s.metadata.name}@${s.metadata.resourceVersion}`)
+    .sort()
+    .join(',');
   const nodes = a.endpointNodes === undefined ? '*' : [...a.endpointNodes].sort().join(',');
   return `${a.pool}|${a.interfaceSpec}|${nodes}|${services}`;
 }
@@ -70,18 +72,19 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   });
   const services = new Informer<Service>({ name: 'services', client, path: '/api/v1/services', clock, log });
   const eips = new Informer<Eip>({ name: 'eips', client, path: EIPS_PATH, clock, log });
-  const slices = new Informer<EndpointSlice>({ name: 'endpointslices', client, path: '/apis/discovery.k8s.io/v1/endpointslices', clock, log });
+  const slices = new Informer<EndpointSlice>({
+    name: 'endpointslices',
+    client,
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    clock,
+    log,
+  });
   const nodes = new Informer<Node>({ name: 'nodes', client, path: '/api/v1/nodes', clock, log });
 
   // What there is to announce, recomputed only after something it depends on changed.
   let view: Map<string, Announcement> | undefined;
   const currentAnnouncements = (): Map<string, Announcement> => {
-    view ??= announcements(
-      services.list(),
-      PoolSet.evaluate(eips.list().map(poolFromEip), (n) => eips.get(n)?.status?.usage ?? 0),
-      slices.list(),
-      config.loadBalancerClass,
-    );
+    view ??= announcements(services.list(), PublishedPools.fromEips(eips.list()), slices.list(), config.loadBalancerClass);
     return view;
   };
 
@@ -116,7 +119,9 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   let selfPools: Set<string> | undefined;
   const currentSelfPools = (): Set<string> => {
     selfPools ??= new Set(
-      eips.list().flatMap((e) => (e.spec.interface !== undefined && resolveInterface(e.spec.interface) !== undefined ? [e.metadata.name] : [])),
+      eips
+        .list()
+        .flatMap((e) => (e.spec.interface !== undefined && resolveInterface(e.spec.interface) !== undefined ? [e.metadata.name] : [])),
     );
     return selfPools;
   };
@@ -145,7 +150,12 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     clock,
     log,
     store: leaseStore,
-    leases: { get: (name) => { const l = leases.get(name, config.namespace); return l === undefined ? undefined : leaseToRecord(l); } },
+    leases: {
+      get: (name) => {
+        const l = leases.get(name, config.namespace);
+        return l === undefined ? undefined : leaseToRecord(l);
+      },
+    },
     liveness,
     selfHealthy: () => renewer.healthy(),
     announcements: currentAnnouncements,
@@ -164,7 +174,7 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
 
   function ipsOfLeases(holder?: string): string[] {
     return leases.list().flatMap((l) => {
-      const ip = l.metadata?.annotations?.[IP_ANNOTATION];
+      const ip = l.metadata?.annotations?.[LEASE_IP_ANNOTATION];
       return ip !== undefined && (holder === undefined || l.spec?.holderIdentity === holder) ? [ip] : [];
     });
   }
@@ -187,7 +197,7 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
       if (seen.changed) enqueueAll();
       return;
     }
-    const ip = record.annotations?.[IP_ANNOTATION];
+    const ip = record.annotations?.[LEASE_IP_ANNOTATION];
     if (ip !== undefined) queue.add(ip);
   };
   leases.on({
@@ -198,8 +208,7 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
       if (node !== undefined) {
         expiryAlarms.clear(node);
         enqueueAll();
-      }
-      else if (l.metadata.annotations?.[IP_ANNOTATION] !== undefined) queue.add(l.metadata.annotations[IP_ANNOTATION]);
+      } else if (l.metadata.annotations?.[LEASE_IP_ANNOTATION] !== undefined) queue.add(l.metadata.annotations[LEASE_IP_ANNOTATION]);
     },
   });
   // A Service or EndpointSlice change touches few IPs: re-run only those whose announcement changed
@@ -239,14 +248,26 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   }, CARRIER_POLL_MS);
 
   let synced = false;
-  const server = await serveObservability(config.metricsAddress, metrics, { ready: () => (synced && renewer.healthy() ? undefined : 'not synced or not renewing') }, log);
+  const server = await serveObservability(
+    config.metricsAddress,
+    metrics,
+    { ready: () => (synced && renewer.healthy() ? undefined : 'not synced or not renewing') },
+    log,
+  );
   await Promise.all([leases.start(), services.start(), eips.start(), slices.start(), nodes.start()]);
   synced = true;
   await renewer.renewOnce();
   renewer.start();
   log.info({ ips: currentAnnouncements().size }, 'caches synced; speaker running');
   enqueueAll();
-  const loop = runReconcileLoop({ name: 'ips', queue, workers: 8, reconcile: async (ip) => announcer?.reconcile(ip), log, observer: { onReconciled: metrics.onReconciled } });
+  const loop = runReconcileLoop({
+    name: 'ips',
+    queue,
+    workers: 8,
+    reconcile: async (ip) => announcer?.reconcile(ip),
+    log,
+    observer: { onReconciled: metrics.onReconciled },
+  });
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -262,7 +283,7 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
         clearInterval(carrierTimer);
         expiryAlarms.clearAll();
         for (const r of responders.values()) r.close();
-        for (const inf of [leases, services, eips, slices, nodes]) inf.stop();
+        await Promise.all([leases, services, eips, slices, nodes].map((inf) => inf.stop()));
         server.close();
         client.close();
         resolve();

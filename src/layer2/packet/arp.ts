@@ -1,10 +1,10 @@
 // ARP for IPv4 over Ethernet (RFC 826), plus the two gratuitous forms of
 // RFC 5227 section 3: a request and a reply whose sender and target protocol
 // addresses are both the announced IP.
-import { ipv4FromBytes, ipv4ToBytes, type Ipv4String } from '../../net/ipv4.js';
-import { BROADCAST_MAC, macFromBytes, macToBytes, ZERO_MAC, type MacString } from '../../net/mac.js';
-import { dropped, type Decoded } from './drop-reason.js';
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from './ethernet.js';
+import { type Ipv4String, ipv4FromBytes, ipv4ToBytes } from '../../net/ipv4.js';
+import { BROADCAST_MAC, type MacString, macFromBytes, macToBytes, ZERO_MAC } from '../../net/mac.js';
+import { type Decoded, dropped } from './drop-reason.js';
+import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, encodeEthernet } from './ethernet.js';
 
 /** htype 1, ptype 0x0800, hlen 6, plen 4, op 2 bytes, then 2 x (6 + 4) addresses. */
 export const ARP_IPV4_LENGTH = 28;

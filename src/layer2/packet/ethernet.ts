@@ -1,7 +1,7 @@
 // Ethernet II framing (IEEE 802.3 with EtherType). Pure functions over
 // bytes: no sockets, no clocks.
-import { macFromBytes, macToBytes, type MacString } from '../../net/mac.js';
-import { dropped, type Decoded } from './drop-reason.js';
+import { type MacString, macFromBytes, macToBytes } from '../../net/mac.js';
+import { type Decoded, dropped } from './drop-reason.js';
 
 export const ETHERNET_HEADER_LENGTH = 14;
 /** Shortest frame on the wire without the FCS; shorter frames are padded with zeros (IEEE 802.3 clause 3.2.8). */

@@ -1,0 +1,61 @@
+// The data plane each node would have from kube-proxy: traffic to an
+// external IP is accepted locally (DNAT to the node's own address, so the
+// kernel never answers ARP for the external IP itself), and a small server
+// answers with the node's name, so the client can see who serves it.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runInNetns, waitFor } from './exec.js';
+import type { Lan } from './lan.js';
+import type { ManagedProcess } from './managed-process.js';
+import { tcpProbe } from './netns-probe.js';
+
+/** External IPs of the speaker tests all fall in here (192.0.2.192/26 of the lab LAN). */
+export const EXTERNAL_RANGE = '192.0.2.192/26';
+export const SERVICE_PORT = 80;
+
+const SERVER = `
+const name = process.argv[1];
+require('node:http').createServer((req, res) => { res.setHeader('connection', 'close'); res.end(name); })
+  .listen(${SERVICE_PORT}, '0.0.0.0', () => console.log('serving'));
+`;
+
+/** The page server of one node (started again after a simulated crash). */
+export function startServer(lan: Lan, nodeName: string): ManagedProcess {
+  const node = lan.node(nodeName);
+  return lan.spawn(node, `http-${Date.now()}`, process.execPath, ['-e', SERVER, node.name]);
+}
+
+const started = new WeakMap<Lan, Map<string, ManagedProcess>>();
+
+/** Sets up every node's data plane once per LAN; later calls return the running servers. */
+export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<string, ManagedProcess>> {
+  const running = started.get(lan);
+  if (running !== undefined && [...running.values()].every((p) => p.running)) return running;
+  const servers = new Map<string, ManagedProcess>();
+  started.set(lan, servers);
+  for (const node of lan.nodes) {
+    const script = join(workDir, `dataplane-${node.name}.nft`);
+    await writeFile(
+      script,
+      [
+        'table ip baton_dataplane {',
+        '  chain prerouting {',
+        '    type nat hook prerouting priority -100; policy accept;',
+        `    ip daddr ${EXTERNAL_RANGE} tcp dport ${SERVICE_PORT} dnat to ${node.ip}`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await runInNetns(node.netns, 'nft', ['-f', script]);
+    servers.set(node.name, startServer(lan, node.name));
+  }
+  for (const node of lan.nodes) {
+    await waitFor(
+      `the data plane server on ${node.name}`,
+      async () => ((await tcpProbe(lan.client, node.ip, SERVICE_PORT, 1_000)) === 'connected' ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
+  }
+  return servers;
+}

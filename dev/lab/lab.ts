@@ -1,0 +1,96 @@
+// The whole test lab of one run: toolchain, LAN, control plane, made in
+// that order (the API server listens on the LAN's host address) and torn
+// down in reverse, also after a failure. It runs inside the lab namespace
+// that launch.ts made (and whose lock it holds and whose leftovers it sweeps).
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControlPlane } from './control-plane.js';
+import { assertInsideLab } from './lab-netns.js';
+import { Lan } from './lan.js';
+import { RUN_DIR_PREFIX } from './owned-names.js';
+import { ensureToolchain, type Toolchain } from './toolchain.js';
+
+export interface LabOptions {
+  nodeCount?: number;
+  /** Static-token users beyond the admin, each with a kubeconfig. */
+  users?: readonly string[];
+  log?: (line: string) => void;
+}
+
+/**
+ * ClusterIPs come from here, IPv4 and IPv6 (documentation prefixes), so
+ * dual-stack Services can be created. Nothing routes them; they only must
+ * not overlap the LAN (192.0.2.0/24).
+ */
+export const SERVICE_CIDR = '203.0.113.0/24,2001:db8:5ec::/112';
+const API_PORT = 6443;
+// Loopback ports for etcd; fixed because one lab runs per machine (see run-lock.ts).
+const ETCD_CLIENT_PORT = 23790;
+const ETCD_PEER_PORT = 23800;
+
+export class Lab {
+  private released = false;
+
+  private constructor(
+    readonly toolchain: Toolchain,
+    readonly lan: Lan,
+    readonly controlPlane: ControlPlane,
+    readonly workDir: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  static async start(options: LabOptions = {}): Promise<Lab> {
+    const log = options.log ?? ((l: string) => console.error(l));
+    const started = Date.now();
+    assertInsideLab();
+    const toolchain = await ensureToolchain(log);
+    let workDir: string | undefined;
+    let lan: Lan | undefined;
+    try {
+      workDir = await mkdtemp(join(tmpdir(), RUN_DIR_PREFIX));
+      lan = await Lan.create({ nodeCount: options.nodeCount ?? 3, subnet: '192.0.2', workDir });
+      const controlPlane = await ControlPlane.start({
+        toolchain,
+        workDir,
+        apiAddress: lan.hostAddress,
+        apiPort: API_PORT,
+        etcdClientPort: ETCD_CLIENT_PORT,
+        etcdPeerPort: ETCD_PEER_PORT,
+        serviceCidr: SERVICE_CIDR,
+        users: options.users ?? [],
+        log,
+      });
+      log(
+        `[lab] up in ${((Date.now() - started) / 1000).toFixed(1)} s: kubernetes ${toolchain.versions.kubernetes}, etcd ${toolchain.versions.etcd}, helm ${toolchain.versions.helm}; ${lan.nodes.length} nodes on ${lan.bridge}`,
+      );
+      return new Lab(toolchain, lan, controlPlane, workDir, log);
+    } catch (err) {
+      await lan?.destroy().catch(() => undefined);
+      if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Tears everything down. With keepLogsIn, the run's logs (control plane,
+   * speakers, captures) are copied there first, for a failed run's post-mortem.
+   */
+  async stop(keepLogsIn?: string): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    try {
+      await this.lan.destroy();
+      await this.controlPlane.stop();
+      if (keepLogsIn !== undefined) {
+        await cp(this.workDir, keepLogsIn, {
+          recursive: true,
+          filter: (src) => !src.includes('/etcd') && !src.includes('/pki') && !src.includes('/kubeconfigs') && !src.endsWith('tokens.csv'),
+        }).catch((err: unknown) => this.log(`[lab] could not keep logs: ${String(err)}`));
+        this.log(`[lab] logs of this run kept in ${keepLogsIn}`);
+      }
+    } finally {
+      await rm(this.workDir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// A virtual Ethernet segment: one Linux bridge in the host namespace (which
+// also carries the control plane's address), one network namespace per node
+// and one for the client, each joined by a veth pair. Speakers run inside
+// node namespaces as they would with hostNetwork on a real node.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LabError } from './errors.js';
+import { run, runInNetns, waitFor } from './exec.js';
+import { ManagedProcess, type SpawnOptions } from './managed-process.js';
+import { OWNED_PREFIX, PARTITION_TABLE } from './owned-names.js';
+
+export interface LanHost {
+  /** Short name used in logs and as the Kubernetes node name: node-1, client. */
+  name: string;
+  netns: string;
+  ip: string;
+  mac: string;
+  /** Interface name inside the namespace. */
+  iface: 'eth0';
+  /** Host-side end of the veth pair, a port of the bridge. */
+  hostVeth: string;
+}
+
+export interface LanOptions {
+  nodeCount: number;
+  /** First three octets of the LAN's /24 (a documentation range). */
+  subnet: '192.0.2' | '198.51.100' | '203.0.113';
+  /** Folder for process logs and nft scripts. */
+  workDir: string;
+}
+
+/** Host (bridge and control plane) .1, nodes from .11, client .100: far apart so a glance at a capture tells who is who. */
+const HOST_OCTET = 1;
+const FIRST_NODE_OCTET = 11;
+const CLIENT_OCTET = 100;
+/** Locally administered, unicast (02:...) and recognisable: the last byte is the host's last octet in hex. */
+const MAC_PREFIX = '02:ba:70:00:00';
+
+export class Lan {
+  readonly bridge = `${OWNED_PREFIX}br0`;
+  readonly hostAddress: string;
+  readonly prefixLength = 24;
+  readonly nodes: readonly LanHost[];
+  readonly client: LanHost;
+  private readonly workDir: string;
+  private readonly processes = new Set<ManagedProcess>();
+
+  private constructor(opts: LanOptions) {
+    this.workDir = opts.workDir;
+    this.hostAddress = `${opts.subnet}.${HOST_OCTET}`;
+    const host = (name: string, octet: number): LanHost => ({
+      name,
+      netns: `${OWNED_PREFIX}${name}`,
+      ip: `${opts.subnet}.${octet}`,
+      mac: `${MAC_PREFIX}:${octet.toString(16).padStart(2, '0')}`,
+      iface: 'eth0',
+      hostVeth: `${OWNED_PREFIX}${name}`,
+    });
+    this.nodes = Array.from({ length: opts.nodeCount }, (_, i) => host(`node-${i + 1}`, FIRST_NODE_OCTET + i));
+    this.client = host('client', CLIENT_OCTET);
+  }
+
+  static async create(opts: LanOptions): Promise<Lan> {
+    if (opts.nodeCount < 1 || FIRST_NODE_OCTET + opts.nodeCount > CLIENT_OCTET) {
+      throw new LabError('LAB_COMMAND_FAILED', `nodeCount must be 1..${CLIENT_OCTET - FIRST_NODE_OCTET}`);
+    }
+    const lan = new Lan(opts);
+    try {
+      await run('ip', ['link', 'add', lan.bridge, 'type', 'bridge']);
+      await run('ip', ['addr', 'add', `${lan.hostAddress}/${lan.prefixLength}`, 'dev', lan.bridge]);
+      await run('ip', ['link', 'set', lan.bridge, 'up']);
+      for (const h of lan.hosts()) await lan.attach(h);
+    } catch (err) {
+      await lan.destroy();
+      throw err;
+    }
+    return lan;
+  }
+
+  hosts(): LanHost[] {
+    return [...this.nodes, this.client];
+  }
+
+  node(name: string): LanHost {
+    const n = this.nodes.find((h) => h.name === name);
+    if (n === undefined) throw new LabError('LAB_NOT_STARTED', `no LAN node ${name}`);
+    return n;
+  }
+
+  /** Starts a process inside a host's namespace; the LAN stops it at teardown if the test did not. */
+  spawn(
+    host: LanHost,
+    name: string,
+    cmd: string,
+    args: readonly string[],
+    options: Omit<SpawnOptions, 'netns' | 'logFile'> & { logFile?: string } = {},
+  ): ManagedProcess {
+    const proc = ManagedProcess.spawn(`${host.name}/${name}`, cmd, args, {
+      ...options,
+      netns: host.netns,
+      logFile: options.logFile ?? join(this.workDir, `${host.name}-${name}.log`),
+    });
+    this.processes.add(proc);
+    void proc.waitForExit().then(() => this.processes.delete(proc));
+    return proc;
+  }
+
+  /** Pulls the node's cable: its end of the link loses carrier, so it is cut from the LAN and the control plane alike. */
+  async cutLink(host: LanHost): Promise<void> {
+    await run('ip', ['link', 'set', host.hostVeth, 'down']);
+  }
+
+  async restoreLink(host: LanHost): Promise<void> {
+    await run('ip', ['link', 'set', host.hostVeth, 'up']);
+  }
+
+  /**
+   * Silently drops every packet between the node and the control plane's
+   * address while the rest of the LAN, ARP included, still works: a
+   * partition, not a refusal, so clients time out as they would for real.
+   */
+  async cutControlPlane(host: LanHost): Promise<void> {
+    const script = join(this.workDir, `partition-${host.name}.nft`);
+    await writeFile(
+      script,
+      [
+        `table inet ${PARTITION_TABLE} {`,
+        '  chain in {',
+        '    type filter hook input priority 0; policy accept;',
+        `    ip saddr ${this.hostAddress} drop`,
+        '  }',
+        '  chain out {',
+        '    type filter hook output priority 0; policy accept;',
+        `    ip daddr ${this.hostAddress} drop`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await runInNetns(host.netns, 'nft', ['-f', script]);
+  }
+
+  async restoreControlPlane(host: LanHost): Promise<void> {
+    await runInNetns(host.netns, 'nft', ['delete', 'table', 'inet', PARTITION_TABLE], { allowFailure: true });
+  }
+
+  /** Stops every process started here, then removes namespaces, veths and the bridge. Safe to call twice. */
+  async destroy(): Promise<void> {
+    await Promise.all([...this.processes].map((p) => p.stop('SIGTERM', 3_000)));
+    await removeNetworkObjects([...this.hosts().map((h) => h.netns)], [this.bridge, ...this.hosts().map((h) => h.hostVeth)]);
+  }
+
+  private async attach(h: LanHost): Promise<void> {
+    await run('ip', ['netns', 'add', h.netns]);
+    await run('ip', ['link', 'add', h.hostVeth, 'type', 'veth', 'peer', 'name', h.iface, 'netns', h.netns]);
+    await run('ip', ['link', 'set', h.hostVeth, 'master', this.bridge, 'up']);
+    await runInNetns(h.netns, 'ip', ['link', 'set', 'lo', 'up']);
+    await runInNetns(h.netns, 'ip', ['link', 'set', h.iface, 'address', h.mac]);
+    await runInNetns(h.netns, 'ip', ['addr', 'add', `${h.ip}/${this.prefixLength}`, 'dev', h.iface]);
+    await runInNetns(h.netns, 'ip', ['link', 'set', h.iface, 'up']);
+  }
+}
+
+/**
+ * Kills what runs in each namespace, deletes the namespaces and links, and
+ * waits until the kernel has really removed them (veth deletion completes
+ * asynchronously after its namespace goes).
+ */
+export async function removeNetworkObjects(namespaces: readonly string[], links: readonly string[]): Promise<void> {
+  for (const ns of namespaces) {
+    const pids = await run('ip', ['netns', 'pids', ns], { allowFailure: true });
+    for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await run('ip', ['netns', 'delete', ns], { allowFailure: true });
+  }
+  for (const link of links) await run('ip', ['link', 'delete', link], { allowFailure: true });
+  await waitFor(
+    `removal of ${[...namespaces, ...links].join(', ')}`,
+    async () => {
+      const left = await listOwnedNetworkObjects();
+      const stuck = [...left.namespaces.filter((n) => namespaces.includes(n)), ...left.links.filter((l) => links.includes(l))];
+      return stuck.length === 0 ? true : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 100 },
+  );
+}
+
+/** Namespaces and links of ours that exist now (for sweeping and for the leak check). */
+export async function listOwnedNetworkObjects(): Promise<{ namespaces: string[]; links: string[] }> {
+  const ns = await run('ip', ['netns', 'list'], { allowFailure: true });
+  const namespaces = ns.stdout
+    .split('\n')
+    .map((l) => l.split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith(OWNED_PREFIX));
+  const links = await run('ip', ['-j', 'link', 'show'], { allowFailure: true });
+  const parsed = links.stdout.trim() === '' ? [] : (JSON.parse(links.stdout) as Array<{ ifname: string }>);
+  return { namespaces, links: parsed.map((l) => l.ifname).filter((n) => n.startsWith(OWNED_PREFIX)) };
+}

@@ -1,0 +1,59 @@
+// What the demo and the lab's chaos runs serve: the seed manifests of
+// examples/openelb-layer2 applied unchanged, plus the Eip the seed Service
+// names (layer2-eip, which the seed does not define), on the lab's LAN.
+import { resolve } from 'node:path';
+import type { ApiClient } from '../../src/k8s/api-client.js';
+import type { List, Service } from '../../src/k8s/types.js';
+import { waitFor } from './exec.js';
+import { createManifest, readManifests } from './manifests.js';
+
+export const SEED_DIR = resolve('examples/openelb-layer2');
+/** The external IPs of the lab, inside the range every node's data plane accepts (192.0.2.192/26). */
+export const LAB_POOL = { name: 'layer2-eip', address: '192.0.2.200-192.0.2.210' };
+
+export async function applySeed(api: ApiClient, namespace: string, log: (line: string) => void): Promise<void> {
+  await api.create('/api/v1/namespaces', { metadata: { name: namespace } }).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'K8S_ALREADY_EXISTS') throw err;
+  });
+  for (const file of ['eip.yaml', 'service.yaml']) {
+    for (const m of await readManifests(`${SEED_DIR}/${file}`)) {
+      await createManifest(api, m, namespace);
+      log(`[lab] created ${m.kind} ${m.metadata.name} from examples/openelb-layer2/${file}, unchanged`);
+    }
+  }
+}
+
+export async function createLabPool(api: ApiClient): Promise<void> {
+  await api.create('/apis/network.kubesphere.io/v1alpha2/eips', {
+    apiVersion: 'network.kubesphere.io/v1alpha2',
+    kind: 'Eip',
+    metadata: { name: LAB_POOL.name },
+    spec: { address: LAB_POOL.address, protocol: 'layer2', interface: 'eth0' },
+  });
+}
+
+/** Adds another Service on the lab pool (more IPs to watch in chaos runs). */
+export async function createLabService(api: ApiClient, namespace: string, name: string): Promise<void> {
+  await api.create(`/api/v1/namespaces/${namespace}/services`, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb', 'eip.openelb.kubesphere.io/v1alpha2': LAB_POOL.name } },
+    spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  });
+}
+
+export async function waitForAddresses(api: ApiClient, namespace: string, count: number): Promise<Map<string, string>> {
+  return waitFor(
+    `${count} Service(s) in ${namespace} to get an address`,
+    async () => {
+      const list = await api.list<List<Service>>(`/api/v1/namespaces/${namespace}/services`);
+      const out = new Map<string, string>();
+      for (const s of list.items) {
+        const ip = s.status?.loadBalancer?.ingress?.[0]?.ip;
+        if (ip !== undefined) out.set(s.metadata.name, ip);
+      }
+      return out.size >= count ? out : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
+}
