@@ -7,6 +7,7 @@
 import { after, before } from 'node:test';
 import { startLab, stopLab } from '../dev/lab/current.js';
 import './lab.e2e.js';
+import './layer2.e2e.js';
 import './ipam.e2e.js';
 import './ipam-ha.e2e.js';
 import './speaker.e2e.js';

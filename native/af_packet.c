@@ -1,442 +1,621 @@
-// Baton's AF_PACKET addon: one raw packet socket per interface, bound to the
-// ARP EtherType and filtered in the kernel. Raw packet sockets are the only
-// way to send and receive ARP from user space; `raw-socket` only opens
-// AF_INET/AF_INET6.
+// Baton's AF_PACKET addon: the JavaScript face of the ARP reader.
 //
-// A reader thread per socket blocks in recvmmsg() and answers ARP
-// requests for the addresses JS has said it holds right there, in C: the
-// reply leaves within microseconds of the request, however busy the
-// JavaScript event loop is. Every frame, answered or not, is then handed to
-// JS (asynchronously, through a thread-safe function) for counting, drop
-// reasons and the detection of other hosts claiming our addresses. A frame
-// in which another MAC claims one of our addresses removes that address
-// from the answered set at once, before any request read with it is
-// answered: a holder yields to the new holder's gratuitous ARP without
-// waiting for JS.
+// Design. The speaker never answers ARP or announces from JavaScript: the
+// reader thread of each interface's raw packet socket (packet_link.c) does,
+// in C, within microseconds of a request however busy the event loop is, and
+// only under a license JS grants per address (responder_core.c): held at a
+// generation, an answer deadline, a defend deadline, and a heartbeat that a
+// frozen event loop stops sending. Every rule is in the pure core, with time
+// injected, so the same code also runs as a *virtual* link: no socket, no
+// thread, time and frames supplied by JS (unit tests, the election
+// simulation). Raw packet sockets are the only way to send and receive ARP
+// from user space; `raw-socket` only opens AF_INET/AF_INET6.
 //
-// JS API (see src/layer2/af-packet-link.ts):
-//   open(ifname, onFrame) -> handle    onFrame(frame: Buffer, answered: boolean)
-//   send(handle, frame)                throws Error with code = errno name
-//   answer(handle, mac: Buffer(6), ips: Uint32Array)   addresses to answer for
-//   close(handle)
-// recvmmsg() is a GNU extension of glibc.
+// Events from the reader reach JS on two thread-safe functions: frames with
+// their verdicts on a bounded queue (dropped and counted when JS falls
+// behind: verdicts are final, frames are only for counting), and yields,
+// conflicts and failure on an unbounded one (never dropped: JS must learn of
+// every yield). Each channel keeps the reader's order; the two are not
+// ordered with respect to each other.
+//
+// JS API (typed in src/layer2/addon.ts; times in ms, deadlines from "now"):
+//   open(ifname, onFrame(frame, verdict), onControl(event)) -> handle       real socket, CAP_NET_RAW
+//   openVirtual(name, mac: Buffer(6), ifindex) -> handle                     no socket
+//   info(h) -> { name, mac, ifindex }
+//   heartbeat(h, aliveMs[, nowMs])
+//   grant(h, ips: string[], gens: Uint32Array, answerMs, defendMs[, nowMs]) -> refused indices
+//   revoke(h, ips: string[])
+//   announce(h, ip, gen[, nowMs]) -> 'sent' | 'not-held' | ... | errno name
+//   receive(h, frames: Buffer[], atMs: Float64Array, pktTypes: Uint8Array, vlan: Uint8Array,
+//           kernelDrops, nowMs) -> verdicts                                  virtual only
+//   takeOutput(h) -> { sends: Buffer[], events: object[] }                   virtual only
+//   stats(h) -> { framesRead, eventsDropped, kernelDrops, repliesSent, entries }
+//   send(h, frame) -> bytes            raw, unlicensed: for the chaos probe's PacketSocket only
+//   close(h)
+// nowMs is required for virtual handles and ignored for real ones (CLOCK_MONOTONIC).
+// Errors are thrown as Error with code = errno name (EPERM, ENODEV, EBADF...).
 #define _GNU_SOURCE
 #include <node_api.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <pthread.h>
-#include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-// Largest frame we read: a standard Ethernet MTU frame plus header; ARP is 60 bytes.
-#define MAX_FRAME 1600
-// Addresses one interface answers for; far above any real pool on one node.
-#define MAX_HELD 65536
-// Frames waiting for JS; beyond this the reader drops them from the JS queue (never from answering).
-#define JS_QUEUE 4096
-// Addresses yielded to another MAC are not taken back by answer() for this long: JS learns of the
-// yield only when the claiming frame reaches it, and must not re-add the address meanwhile. A real
-// reclaim needs a confirming API write first, which takes longer.
-#define YIELD_EMBARGO_NS 200000000LL
-#define RECENT_YIELDS 64
-// Frames taken per wake-up: ARP arrives a few at a time; more waiting than this are read on the next turn.
-#define READ_BATCH 16
+#include "addon_util.h"
+#include "packet_link.h"
+#include "responder_core.h"
 
-typedef struct {
-  int fd;
-  int ifindex;
-  pthread_t thread;
-  napi_threadsafe_function tsfn;
-  pthread_mutex_t lock;  // guards mac, held, held_count
-  unsigned char mac[6];
-  uint32_t held[MAX_HELD];  // sorted, host byte order
-  size_t held_count;
-  struct { uint32_t ip; long long at_ns; } yields[RECENT_YIELDS];
-  size_t next_yield;
-  int closing;
-} packet_socket;
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int recently_yielded(const packet_socket* s, uint32_t ip, long long now) {
-  for (size_t i = 0; i < RECENT_YIELDS; i++) {
-    if (s->yields[i].ip == ip && s->yields[i].at_ns != 0 && now - s->yields[i].at_ns < YIELD_EMBARGO_NS) return 1;
-  }
-  return 0;
-}
+// Frame events waiting for JS; beyond this the reader drops them for JS (never from its decisions).
+#define FRAME_QUEUE 4096
 
 typedef struct {
   size_t len;
-  int answered;
-  unsigned char bytes[];
+  uint8_t bytes[RC_ETH_MIN_FRAME];
+} sent_frame;
+
+typedef struct {
+  int is_virtual;
+  int closed;  // JS thread only
+  packet_link link;
+  // Real links.
+  napi_env env;
+  napi_threadsafe_function frames_tsfn;
+  napi_threadsafe_function control_tsfn;
+  int frames_gone, control_gone;  // reader thread only: the tsfn answered napi_closing, touch it no more
+  int hook_registered;
+  uint64_t events_dropped;  // atomic
+  // Virtual links: what the last calls sent and reported, until takeOutput().
+  sent_frame* sends;
+  size_t sends_len, sends_cap;
+  rc_event* events;
+  size_t events_len, events_cap;
+  int outbox_lost;
+} handle_t;
+
+typedef struct {
+  rc_verdict verdict;
+  size_t len;
+  uint8_t bytes[];
 } frame_msg;
 
-static napi_value throw_errno(napi_env env, const char* what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  const char* code = "EIO";
-  switch (err) {
-    case EPERM: code = "EPERM"; break;
-    case EACCES: code = "EACCES"; break;
-    case ENODEV: code = "ENODEV"; break;
-    case ENXIO: code = "ENXIO"; break;
-    case ENETDOWN: code = "ENETDOWN"; break;
-    case EAGAIN: code = "EAGAIN"; break;
-    case ENOBUFS: code = "ENOBUFS"; break;
-    case EMSGSIZE: code = "EMSGSIZE"; break;
-    case EBADF: code = "EBADF"; break;
-    case EINVAL: code = "EINVAL"; break;
-    case ENOMEM: code = "ENOMEM"; break;
+typedef struct {
+  int kind;  // RC_EV_YIELDED, RC_EV_CONFLICT or CONTROL_FAILED
+  rc_event ev;
+  int err;
+} control_msg;
+
+// ---- Reader thread side ----
+
+static void sink_frame(void* ctx, const uint8_t* data, size_t len, rc_verdict verdict) {
+  handle_t* h = ctx;
+  if (h->frames_gone) return;
+  frame_msg* m = malloc(sizeof *m + len);
+  if (m == NULL) {
+    __atomic_add_fetch(&h->events_dropped, 1, __ATOMIC_RELAXED);
+    return;
   }
-  napi_throw_error(env, code, msg);
-  return NULL;
+  m->verdict = verdict;
+  m->len = len;
+  memcpy(m->bytes, data, len);
+  napi_status st = napi_call_threadsafe_function(h->frames_tsfn, m, napi_tsfn_nonblocking);
+  if (st == napi_ok) return;
+  free(m);
+  if (st == napi_closing) h->frames_gone = 1;
+  else __atomic_add_fetch(&h->events_dropped, 1, __ATOMIC_RELAXED);
 }
 
-static uint32_t be32(const unsigned char* p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+static void post_control(handle_t* h, const control_msg* proto) {
+  if (h->control_gone) return;
+  control_msg* m = malloc(sizeof *m);
+  if (m == NULL) return;  // out of memory: JS still learns of a yield when announce() answers 'yielded'
+  *m = *proto;
+  // Unbounded queue: the call never blocks and never reports queue_full.
+  napi_status st = napi_call_threadsafe_function(h->control_tsfn, m, napi_tsfn_nonblocking);
+  if (st == napi_ok) return;
+  free(m);
+  if (st == napi_closing) h->control_gone = 1;
 }
 
-static int find_held(const packet_socket* s, uint32_t ip) {
-  size_t lo = 0, hi = s->held_count;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (s->held[mid] == ip) return (int)mid;
-    if (s->held[mid] < ip) lo = mid + 1; else hi = mid;
-  }
-  return -1;
+static void sink_event(void* ctx, const rc_event* ev) {
+  control_msg m = {.kind = (int)ev->kind, .ev = *ev, .err = 0};
+  post_control(ctx, &m);
 }
 
-// Checks that a frame is ARP for IPv4 over Ethernet: htype 1, ptype 0x0800, hlen 6, plen 4.
-static int is_ipv4_arp(const unsigned char* f, size_t n) {
-  if (n < 42 || f[12] != 0x08 || f[13] != 0x06) return 0;
-  return f[14] == 0 && f[15] == 1 && f[16] == 0x08 && f[17] == 0x00 && f[18] == 6 && f[19] == 4;
+static void sink_failed(void* ctx, int err) {
+  control_msg m;
+  memset(&m, 0, sizeof m);
+  m.kind = CONTROL_FAILED;
+  m.err = err;
+  post_control(ctx, &m);
 }
 
-// Someone else using one of our addresses as theirs (the new holder's announcement): stop answering for it now.
-static void yield_claimed(packet_socket* s, const unsigned char* f, size_t n) {
-  if (!is_ipv4_arp(f, n)) return;
-  pthread_mutex_lock(&s->lock);
-  int claimed = memcmp(f + 22, s->mac, 6) != 0 ? find_held(s, be32(f + 28)) : -1;
-  if (claimed >= 0) {
-    memmove(&s->held[claimed], &s->held[claimed + 1], (s->held_count - (size_t)claimed - 1) * sizeof(uint32_t));
-    s->held_count--;
-    s->yields[s->next_yield].ip = be32(f + 28);
-    s->yields[s->next_yield].at_ns = now_ns();
-    s->next_yield = (s->next_yield + 1) % RECENT_YIELDS;
-  }
-  pthread_mutex_unlock(&s->lock);
+static void sink_stopped(void* ctx) {
+  handle_t* h = ctx;
+  if (!h->frames_gone) napi_release_threadsafe_function(h->frames_tsfn, napi_tsfn_release);
+  if (!h->control_gone) napi_release_threadsafe_function(h->control_tsfn, napi_tsfn_release);
 }
 
-// Where sendto() puts a frame: out of this socket's interface, to the given MAC.
-static struct sockaddr_ll link_address(const packet_socket* s, const unsigned char* mac) {
-  struct sockaddr_ll to;
-  memset(&to, 0, sizeof to);
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = s->ifindex;
-  to.sll_halen = ETH_ALEN;
-  memcpy(to.sll_addr, mac, ETH_ALEN);
-  return to;
-}
+// ---- JS thread side of the thread-safe functions ----
 
-// Answers an ARP request for a held address; returns 1 if it replied.
-static int answer_request(packet_socket* s, const unsigned char* f, size_t n) {
-  if (!is_ipv4_arp(f, n)) return 0;
-  unsigned op = ((unsigned)f[20] << 8) | f[21];
-  const unsigned char* sha = f + 22;
-  int replied = 0;
-  pthread_mutex_lock(&s->lock);
-  if (op == 1 && memcmp(sha, s->mac, 6) != 0 && be32(f + 28) != be32(f + 38) && find_held(s, be32(f + 38)) >= 0) {
-    unsigned char r[60];
-    memset(r, 0, sizeof r);
-    memcpy(r, sha, 6);          // to the asker
-    memcpy(r + 6, s->mac, 6);   // from us
-    r[12] = 0x08; r[13] = 0x06;
-    r[14] = 0; r[15] = 1; r[16] = 0x08; r[17] = 0x00; r[18] = 6; r[19] = 4;
-    r[20] = 0; r[21] = 2;       // reply
-    memcpy(r + 22, s->mac, 6);  // sender: us, the requested address
-    memcpy(r + 28, f + 38, 4);
-    memcpy(r + 32, sha, 6);     // target: the asker
-    memcpy(r + 38, f + 28, 4);
-    struct sockaddr_ll to = link_address(s, sha);
-    replied = sendto(s->fd, r, sizeof r, 0, (struct sockaddr*)&to, sizeof to) == (ssize_t)sizeof r;
-  }
-  pthread_mutex_unlock(&s->lock);
-  return replied;
-}
-
-static void* reader(void* arg) {
-  packet_socket* s = (packet_socket*)arg;
-  unsigned char bufs[READ_BATCH][MAX_FRAME];  // 25 KB on the reader thread's own (8 MB) stack
-  struct mmsghdr msgs[READ_BATCH];
-  struct iovec iovs[READ_BATCH];
-  struct sockaddr_ll froms[READ_BATCH];
-
-  for (;;) {
-    memset(msgs, 0, sizeof msgs);
-    for (int i = 0; i < READ_BATCH; i++) {
-      iovs[i].iov_base = bufs[i];
-      iovs[i].iov_len = MAX_FRAME;
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &froms[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof froms[i];
-    }
-    // Blocks for the first frame, then takes whatever else is already queued, in one system call. Every
-    // claim in the batch is honoured before any request in it is answered: a holder whose reader fell
-    // behind (a loaded machine) must not answer a request queued just before the new holder's gratuitous
-    // ARP, which the client would see as two MACs.
-    int got = recvmmsg(s->fd, msgs, READ_BATCH, MSG_WAITFORONE, NULL);
-    if (__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE)) break;
-    if (got <= 0) continue;  // EAGAIN from the receive timeout: a chance to notice closing
-    int answered[READ_BATCH];
-    for (int i = 0; i < got; i++) {
-      // Our own transmissions are not input (the kernel may loop them back to packet sockets).
-      if (froms[i].sll_pkttype != PACKET_OUTGOING) yield_claimed(s, bufs[i], msgs[i].msg_len);
-    }
-    for (int i = 0; i < got; i++) {
-      answered[i] = froms[i].sll_pkttype == PACKET_OUTGOING ? -1 : answer_request(s, bufs[i], msgs[i].msg_len);
-    }
-    for (int i = 0; i < got; i++) {
-      if (answered[i] < 0) continue;
-      size_t n = msgs[i].msg_len;
-      frame_msg* m = malloc(sizeof(frame_msg) + n);
-      if (m == NULL) continue;
-      m->len = n;
-      m->answered = answered[i];
-      memcpy(m->bytes, bufs[i], n);
-      if (napi_call_threadsafe_function(s->tsfn, m, napi_tsfn_nonblocking) != napi_ok) free(m);
-    }
-  }
-  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
-  return NULL;
-}
-
-static void call_js(napi_env env, napi_value cb, void* context, void* data) {
+static void call_frame(napi_env env, napi_value cb, void* context, void* data) {
   (void)context;
-  frame_msg* m = (frame_msg*)data;
-  if (env != NULL && cb != NULL) {
-    napi_value args[2], global, result;
-    void* out;
-    napi_create_buffer_copy(env, m->len, m->bytes, &out, &args[0]);
-    napi_get_boolean(env, m->answered != 0, &args[1]);
-    napi_get_global(env, &global);
-    napi_call_function(env, global, cb, 2, args, &result);
-  }
+  frame_msg* m = data;
+  napi_value args[2], undefined, result;
+  void* copy;
+  if (env != NULL && cb != NULL && napi_create_buffer_copy(env, m->len, m->bytes, &copy, &args[0]) == napi_ok &&
+      napi_create_string_utf8(env, rc_verdict_name(m->verdict), NAPI_AUTO_LENGTH, &args[1]) == napi_ok &&
+      napi_get_undefined(env, &undefined) == napi_ok)
+    napi_call_function(env, undefined, cb, 2, args, &result);  // a throw becomes an uncaught exception
   free(m);
 }
 
-static void shut(packet_socket* s) {
-  if (s->closing) return;
-  __atomic_store_n(&s->closing, 1, __ATOMIC_RELEASE);
-  // The reader wakes within its receive timeout, sees closing and exits.
-  pthread_join(s->thread, NULL);
-  close(s->fd);
+static void call_control(napi_env env, napi_value cb, void* context, void* data) {
+  (void)context;
+  control_msg* m = data;
+  napi_value arg, undefined, result;
+  if (env != NULL && cb != NULL && make_control_object(env, m->kind, &m->ev, m->err, &arg) == napi_ok &&
+      napi_get_undefined(env, &undefined) == napi_ok)
+    napi_call_function(env, undefined, cb, 1, &arg, &result);
+  free(m);
 }
 
-static void finalize_socket(napi_env env, void* data, void* hint) {
+// ---- Virtual outbox ----
+
+static int outbox_send(void* ctx, const uint8_t* frame, size_t len) {
+  handle_t* h = ctx;
+  if (len > RC_ETH_MIN_FRAME) return EMSGSIZE;
+  if (h->sends_len == h->sends_cap) {
+    size_t cap = h->sends_cap == 0 ? 16 : h->sends_cap * 2;
+    sent_frame* grown = realloc(h->sends, cap * sizeof *grown);
+    if (grown == NULL) return ENOBUFS;  // as a full device queue would
+    h->sends = grown;
+    h->sends_cap = cap;
+  }
+  h->sends[h->sends_len].len = len;
+  memcpy(h->sends[h->sends_len].bytes, frame, len);
+  h->sends_len++;
+  return 0;
+}
+
+static void outbox_event(void* ctx, const rc_event* ev) {
+  handle_t* h = ctx;
+  if (h->events_len == h->events_cap) {
+    size_t cap = h->events_cap == 0 ? 16 : h->events_cap * 2;
+    rc_event* grown = realloc(h->events, cap * sizeof *grown);
+    if (grown == NULL) {
+      h->outbox_lost = 1;  // takeOutput() throws: a virtual link must not lose an event silently
+      return;
+    }
+    h->events = grown;
+    h->events_cap = cap;
+  }
+  h->events[h->events_len++] = *ev;
+}
+
+static int direct_send(void* ctx, const uint8_t* frame, size_t len) { return pl_send(&((handle_t*)ctx)->link, frame, len); }
+
+static void no_event(void* ctx, const rc_event* ev) {
+  (void)ctx;
+  (void)ev;
+}
+
+static rc_io io_for(handle_t* h) {
+  rc_io io = {.ctx = h, .send = h->is_virtual ? outbox_send : direct_send, .event = h->is_virtual ? outbox_event : no_event};
+  return io;
+}
+
+// ---- Lifetime ----
+
+static void cleanup_hook(void* arg);
+
+static void shut(handle_t* h) {
+  if (h->closed) return;
+  h->closed = 1;
+  if (h->hook_registered) {
+    h->hook_registered = 0;
+    napi_remove_env_cleanup_hook(h->env, cleanup_hook, h);
+  }
+  pl_stop(&h->link);
+}
+
+// Runs at environment teardown before the thread-safe functions' own hooks (hooks run in reverse
+// order of registration, and this one is added after them): the reader is stopped while they exist.
+static void cleanup_hook(void* arg) {
+  handle_t* h = arg;
+  h->hook_registered = 0;
+  shut(h);
+}
+
+static void free_handle(handle_t* h) {
+  pl_destroy(&h->link);
+  free(h->sends);
+  free(h->events);
+  free(h);
+}
+
+static void finalize_handle(napi_env env, void* data, void* hint) {
   (void)env;
   (void)hint;
-  packet_socket* s = (packet_socket*)data;
-  shut(s);
-  pthread_mutex_destroy(&s->lock);
-  free(s);
+  handle_t* h = data;
+  shut(h);
+  free_handle(h);
 }
 
-static packet_socket* unwrap(napi_env env, napi_value handle) {
-  packet_socket* s = NULL;
-  if (napi_unwrap(env, handle, (void**)&s) != napi_ok || s == NULL) {
-    napi_throw_type_error(env, "EINVAL", "not a packet socket handle");
-    return NULL;
+static napi_value wrap_handle(napi_env env, handle_t* h) {
+  napi_value obj;
+  if (napi_create_object(env, &obj) != napi_ok || napi_wrap(env, obj, h, finalize_handle, NULL, NULL) != napi_ok) {
+    shut(h);
+    free_handle(h);
+    return throw_code(env, "ENOMEM", "could not create the link handle");
   }
-  if (s->closing) {
-    napi_throw_error(env, "EBADF", "packet socket is closed");
-    return NULL;
-  }
-  return s;
+  return obj;
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char ifname[IF_NAMESIZE + 1];
-  size_t len;
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], ifname, sizeof ifname, &len) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "open(ifname: string, onFrame: function)");
-    return NULL;
-  }
-  unsigned int ifindex = if_nametoindex(ifname);
-  if (ifindex == 0) return throw_errno(env, "if_nametoindex", errno);
-
-  // Protocol 0 at creation: the socket receives nothing until bind() names ARP, so no frame of another kind slips in first.
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
-
-  // The reader blocks in recvmmsg; this timeout is how often it checks whether the socket is being closed.
-  struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  // Not PACKET_QDISC_BYPASS: it would save a step, but bypassed frames are invisible to tcpdump on
-  // this host, and an operator debugging ARP must see what the speaker sends.
-
-  // Kernel-side filter: EtherType at offset 12 must be ARP (0x0806); everything else is dropped before it is copied to us.
-  struct sock_filter code[] = {
-      {0x28, 0, 0, 12},         // ldh [12]
-      {0x15, 0, 1, ETH_P_ARP},  // jeq #0x0806, accept, drop
-      {0x06, 0, 0, MAX_FRAME},  // ret #MAX_FRAME (accept)
-      {0x06, 0, 0, 0},          // ret #0 (drop)
-  };
-  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
-  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
-    int e = errno;
-    close(fd);
-    return throw_errno(env, "SO_ATTACH_FILTER", e);
-  }
-  int one = 1;
-  // Linux 4.20+: do not hand us frames this host sends (ours, the kernel's own ARP). Older kernels: pkttype check.
-  setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-
-  struct sockaddr_ll sll;
-  memset(&sll, 0, sizeof sll);
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ARP);
-  sll.sll_ifindex = (int)ifindex;
-  if (bind(fd, (struct sockaddr*)&sll, sizeof sll) < 0) {
-    int e = errno;
-    close(fd);
-    return throw_errno(env, "bind(AF_PACKET)", e);
-  }
-
-  packet_socket* s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    close(fd);
-    return throw_errno(env, "calloc", ENOMEM);
-  }
-  s->fd = fd;
-  s->ifindex = (int)ifindex;
-  pthread_mutex_init(&s->lock, NULL);
-  napi_value resource_name;
-  napi_create_string_utf8(env, "baton.afpacket", NAPI_AUTO_LENGTH, &resource_name);
-  if (napi_create_threadsafe_function(env, argv[1], NULL, resource_name, JS_QUEUE, 1, NULL, NULL, NULL, call_js, &s->tsfn) != napi_ok) {
-    close(fd);
-    free(s);
-    napi_throw_error(env, "EIO", "could not create the frame callback");
-    return NULL;
-  }
-  // The reader thread alone must not keep the process alive; open sockets are closed explicitly.
-  napi_unref_threadsafe_function(env, s->tsfn);
-  if (pthread_create(&s->thread, NULL, reader, s) != 0) {
-    napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
-    close(fd);
-    free(s);
-    return throw_errno(env, "pthread_create", EAGAIN);
-  }
-
-  napi_value handle;
-  napi_create_object(env, &handle);
-  napi_wrap(env, handle, s, finalize_socket, NULL, NULL);
-  return handle;
-}
-
-static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) {
-    napi_throw_type_error(env, "EINVAL", "send(handle, frame: Buffer)");
-    return NULL;
-  }
-  packet_socket* s = unwrap(env, argv[0]);
-  if (s == NULL) return NULL;
-  void* data;
-  size_t len;
-  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "frame must be a Buffer");
-    return NULL;
-  }
-  // The destination MAC is the frame's first 6 bytes; the kernel sends the frame as given.
-  static const unsigned char none[ETH_ALEN] = {0};
-  struct sockaddr_ll to = link_address(s, len >= ETH_ALEN ? (const unsigned char*)data : none);
-  ssize_t n = sendto(s->fd, data, len, 0, (struct sockaddr*)&to, sizeof to);
-  if (n < 0) return throw_errno(env, "sendto(AF_PACKET)", errno);
-  napi_value result;
-  napi_create_int32(env, (int32_t)n, &result);
-  return result;
-}
-
-static int cmp_u32(const void* a, const void* b) {
-  uint32_t x = *(const uint32_t*)a, y = *(const uint32_t*)b;
-  return x < y ? -1 : x > y;
-}
-
-static napi_value js_answer(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) {
-    napi_throw_type_error(env, "EINVAL", "answer(handle, mac: Buffer, ips: Uint32Array)");
+  char ifname[IF_NAMESIZE];
+  if (get_args(env, info, 3, argv) < 3 || get_string(env, argv[0], ifname, sizeof ifname) != 0 ||
+      !is_function(env, argv[1]) || !is_function(env, argv[2]))
+    return throw_type(env, "open(ifname: string, onFrame: function, onControl: function)");
+  handle_t* h = calloc(1, sizeof *h);
+  if (h == NULL) return throw_errno(env, "open", ENOMEM);
+  const char* what = "open";
+  int e = pl_open(&h->link, ifname, &what);
+  if (e != 0) {
+    free(h);
+    return throw_errno(env, what, e);
+  }
+  h->env = env;
+  napi_value name;
+  napi_create_string_utf8(env, "baton.afpacket", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[1], NULL, name, FRAME_QUEUE, 1, NULL, NULL, NULL, call_frame, &h->frames_tsfn) !=
+      napi_ok) {
+    pl_stop(&h->link);
+    free_handle(h);
+    return throw_code(env, "EIO", "could not create the frame callback");
+  }
+  if (napi_create_threadsafe_function(env, argv[2], NULL, name, 0, 1, NULL, NULL, NULL, call_control, &h->control_tsfn) !=
+      napi_ok) {
+    napi_release_threadsafe_function(h->frames_tsfn, napi_tsfn_abort);
+    pl_stop(&h->link);
+    free_handle(h);
+    return throw_code(env, "EIO", "could not create the control callback");
+  }
+  // The reader alone must not keep the process alive; links are closed explicitly.
+  napi_unref_threadsafe_function(env, h->frames_tsfn);
+  napi_unref_threadsafe_function(env, h->control_tsfn);
+  link_sink sink = {.ctx = h, .frame = sink_frame, .event = sink_event, .failed = sink_failed, .stopped = sink_stopped};
+  e = pl_start(&h->link, sink);
+  if (e != 0) {
+    napi_release_threadsafe_function(h->frames_tsfn, napi_tsfn_abort);
+    napi_release_threadsafe_function(h->control_tsfn, napi_tsfn_abort);
+    pl_stop(&h->link);
+    free_handle(h);
+    return throw_errno(env, "pthread_create", e);
+  }
+  if (napi_add_env_cleanup_hook(env, cleanup_hook, h) == napi_ok) h->hook_registered = 1;
+  return wrap_handle(env, h);
+}
+
+static napi_value js_open_virtual(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char name[IF_NAMESIZE];
+  uint8_t mac[RC_MAC_LEN];
+  uint32_t ifindex;
+  if (get_args(env, info, 3, argv) < 3 || get_string(env, argv[0], name, sizeof name) != 0 ||
+      get_bytes(env, argv[1], mac, RC_MAC_LEN) != 0 || napi_get_value_uint32(env, argv[2], &ifindex) != napi_ok)
+    return throw_type(env, "openVirtual(name: string, mac: Buffer(6), ifindex: number)");
+  handle_t* h = calloc(1, sizeof *h);
+  if (h == NULL) return throw_errno(env, "openVirtual", ENOMEM);
+  h->is_virtual = 1;
+  if (pl_open_virtual(&h->link, name, mac, (int)ifindex) != 0) {
+    free(h);
+    return throw_errno(env, "openVirtual", ENOMEM);
+  }
+  return wrap_handle(env, h);
+}
+
+// Any handle, closed or not: for what still makes sense after close (info, final stats).
+static handle_t* any_handle_of(napi_env env, napi_value v) {
+  handle_t* h = NULL;
+  if (napi_unwrap(env, v, (void**)&h) != napi_ok || h == NULL) {
+    throw_type(env, "not a link handle");
     return NULL;
   }
-  packet_socket* s = unwrap(env, argv[0]);
-  if (s == NULL) return NULL;
-  void* mac;
-  size_t mac_len;
-  napi_typedarray_type type;
-  size_t count;
-  void* ips;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_buffer_info(env, argv[1], &mac, &mac_len) != napi_ok || mac_len != 6 ||
-      napi_get_typedarray_info(env, argv[2], &type, &count, &ips, &ab, &offset) != napi_ok || type != napi_uint32_array) {
-    napi_throw_type_error(env, "EINVAL", "answer(handle, mac: Buffer(6), ips: Uint32Array)");
+  return h;
+}
+
+static handle_t* handle_of(napi_env env, napi_value v) {
+  handle_t* h = any_handle_of(env, v);
+  if (h != NULL && h->closed) {
+    throw_code(env, "EBADF", "the link is closed");
     return NULL;
   }
-  if (count > MAX_HELD) return throw_errno(env, "answer", EMSGSIZE);
-  pthread_mutex_lock(&s->lock);
-  memcpy(s->mac, mac, 6);
-  long long now = now_ns();
-  size_t kept = 0;
-  for (size_t i = 0; i < count; i++) {
-    uint32_t ip = ((const uint32_t*)ips)[i];
-    if (!recently_yielded(s, ip, now)) s->held[kept++] = ip;
+  return h;
+}
+
+// The time of a call: the caller's clock for a virtual link, CLOCK_MONOTONIC for a real one.
+static int now_of(napi_env env, handle_t* h, size_t argc, napi_value* argv, size_t at, int64_t* now) {
+  if (!h->is_virtual) {
+    *now = pl_now_ns();
+    return 0;
   }
-  s->held_count = kept;
-  qsort(s->held, kept, sizeof(uint32_t), cmp_u32);
-  pthread_mutex_unlock(&s->lock);
+  double ms;
+  if (argc <= at || napi_get_value_double(env, argv[at], &ms) != napi_ok || !isfinite(ms) || fabs(ms) > MAX_MS) {
+    throw_type(env, "a virtual link needs nowMs (a finite number)");
+    return -1;
+  }
+  *now = (int64_t)llround(ms * (double)RC_NS_PER_MS);
+  return 0;
+}
+
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  napi_value argv[1], obj, v;
+  get_args(env, info, 1, argv);
+  handle_t* h = any_handle_of(env, argv[0]);
+  if (h == NULL) return NULL;
+  char mac[18];
+  format_mac(h->link.mac, mac);
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, h->link.name, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "name", v);
+  napi_create_string_utf8(env, mac, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "mac", v);
+  napi_create_int32(env, h->link.ifindex, &v);
+  napi_set_named_property(env, obj, "ifindex", v);
+  return obj;
+}
+
+static napi_value js_heartbeat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  size_t argc = get_args(env, info, 3, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  int64_t alive, now;
+  if (h == NULL || get_duration(env, argv[1], &alive) != 0 || now_of(env, h, argc, argv, 2, &now) != 0) return NULL;
+  pthread_mutex_lock(&h->link.lock);
+  rc_heartbeat(h->link.core, now, alive);
+  pthread_mutex_unlock(&h->link.lock);
   return NULL;
 }
 
+static napi_value js_grant(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  size_t argc = get_args(env, info, 6, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  if (h == NULL) return NULL;
+  int64_t answer, defend, now;
+  uint32_t n;
+  const uint32_t* gens;
+  size_t gens_n;
+  if (get_uint32_array(env, argv[2], &gens, &gens_n) != 0 || napi_get_array_length(env, argv[1], &n) != napi_ok || n != gens_n)
+    return throw_type(env, "grant(h, ips: string[], gens: Uint32Array of the same length, answerMs, defendMs)");
+  if (get_duration(env, argv[3], &answer) != 0 || get_duration(env, argv[4], &defend) != 0 ||
+      now_of(env, h, argc, argv, 5, &now) != 0)
+    return NULL;
+  rc_key* keys = malloc((n + 1) * sizeof *keys);
+  uint8_t* refused = malloc(n + 1);
+  napi_value result = NULL;
+  if (keys == NULL || refused == NULL) {
+    throw_errno(env, "grant", ENOMEM);
+    goto out;
+  }
+  if (get_keys(env, argv[1], n, keys) != 0) goto out;
+  pthread_mutex_lock(&h->link.lock);
+  int e = rc_grant(h->link.core, keys, gens, n, now, answer, defend, refused);
+  pthread_mutex_unlock(&h->link.lock);
+  if (e != 0) {
+    throw_errno(env, "grant", e);
+    goto out;
+  }
+  napi_create_array(env, &result);
+  uint32_t out_i = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!refused[i]) continue;
+    napi_value idx;
+    napi_create_uint32(env, i, &idx);
+    napi_set_element(env, result, out_i++, idx);
+  }
+out:
+  free(keys);
+  free(refused);
+  return result;
+}
+
+static napi_value js_revoke(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, 2, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  uint32_t n;
+  if (h == NULL) return NULL;
+  if (napi_get_array_length(env, argv[1], &n) != napi_ok) return throw_type(env, "revoke(h, ips: string[])");
+  rc_key* keys = malloc((n + 1) * sizeof *keys);
+  if (keys == NULL) return throw_errno(env, "revoke", ENOMEM);
+  if (get_keys(env, argv[1], n, keys) == 0) {
+    pthread_mutex_lock(&h->link.lock);
+    rc_revoke(h->link.core, keys, n);
+    pthread_mutex_unlock(&h->link.lock);
+  }
+  free(keys);
+  return NULL;
+}
+
+static napi_value js_announce(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  size_t argc = get_args(env, info, 4, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  rc_key key;
+  uint32_t gen;
+  int64_t now;
+  if (h == NULL || get_key(env, argv[1], &key) != 0) return NULL;
+  if (napi_get_value_uint32(env, argv[2], &gen) != napi_ok) return throw_type(env, "announce(h, ip: string, gen: number)");
+  if (now_of(env, h, argc, argv, 3, &now) != 0) return NULL;
+  rc_io io = io_for(h);
+  int err = 0;
+  pthread_mutex_lock(&h->link.lock);
+  rc_announce_result r = rc_announce(h->link.core, &key, gen, now, &io, &err);
+  pthread_mutex_unlock(&h->link.lock);
+  static const char* const names[] = {"sent", "not-held", "yielded", "stale-generation", "unlicensed", "EAFNOSUPPORT"};
+  const char* text = r == RC_ANNOUNCE_SEND_FAILED ? errno_name(err) : names[r];
+  napi_value out;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+static napi_value js_receive(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  size_t argc = get_args(env, info, 7, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  if (h == NULL) return NULL;
+  if (!h->is_virtual) return throw_code(env, "EINVAL", "receive() is for virtual links; a real link reads its socket");
+  uint32_t n;
+  const double* at;
+  const uint8_t *pkt, *vlan;
+  size_t at_n, pkt_n, vlan_n;
+  double drops_d;
+  int64_t now;
+  if (napi_get_array_length(env, argv[1], &n) != napi_ok || get_float64_array(env, argv[2], &at, &at_n) != 0 ||
+      get_uint8_array(env, argv[3], &pkt, &pkt_n) != 0 || get_uint8_array(env, argv[4], &vlan, &vlan_n) != 0 || at_n != n ||
+      pkt_n != n || vlan_n != n || napi_get_value_double(env, argv[5], &drops_d) != napi_ok || !(drops_d >= 0) ||
+      drops_d > 1e15)
+    return throw_type(env, "receive(h, frames: Buffer[], atMs: Float64Array, pktTypes: Uint8Array, vlan: Uint8Array, kernelDrops, nowMs)");
+  if (now_of(env, h, argc, argv, 6, &now) != 0) return NULL;
+  rc_frame* frames = calloc(n + 1, sizeof *frames);
+  rc_verdict* verdicts = calloc(n + 1, sizeof *verdicts);
+  napi_value result = NULL;
+  if (frames == NULL || verdicts == NULL) {
+    throw_errno(env, "receive", ENOMEM);
+    goto out;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    void* data;
+    size_t len;
+    if (napi_get_element(env, argv[1], i, &el) != napi_ok || napi_get_buffer_info(env, el, &data, &len) != napi_ok) {
+      throw_type(env, "receive: every frame must be a Buffer");
+      goto out;
+    }
+    frames[i].data = data;
+    frames[i].len = len;
+    frames[i].age_ns = age_from_ms(now, at[i]);
+    frames[i].pkttype = (rc_pkttype)pkt[i];
+    frames[i].vlan_tagged = vlan[i] != 0;
+  }
+  rc_io io = io_for(h);
+  uint64_t drops = (uint64_t)drops_d;
+  // Batches as a real reader would take them: at most PL_DRAIN_MAX a drain, a full one judged cut short.
+  // An empty batch still counts: kernel drops alone are an overrun.
+  uint32_t start = 0;
+  do {
+    uint32_t count = n - start < PL_DRAIN_MAX ? n - start : PL_DRAIN_MAX;
+    rc_process_drain(h->link.core, frames + start, count, drops, count == PL_DRAIN_MAX, now, &io, verdicts + start);
+    drops = 0;
+    start += count;
+  } while (start < n);
+  napi_create_array_with_length(env, n, &result);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_create_string_utf8(env, rc_verdict_name(verdicts[i]), NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, result, i, v);
+  }
+out:
+  free(frames);
+  free(verdicts);
+  return result;
+}
+
+static napi_value js_take_output(napi_env env, napi_callback_info info) {
+  napi_value argv[1], obj, sends, events;
+  get_args(env, info, 1, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  if (h == NULL) return NULL;
+  if (!h->is_virtual) return throw_code(env, "EINVAL", "takeOutput() is for virtual links");
+  if (h->outbox_lost) {
+    h->outbox_lost = 0;
+    return throw_errno(env, "virtual link lost an event", ENOMEM);
+  }
+  napi_create_object(env, &obj);
+  napi_create_array_with_length(env, h->sends_len, &sends);
+  for (size_t i = 0; i < h->sends_len; i++) {
+    napi_value b;
+    void* copy;
+    napi_create_buffer_copy(env, h->sends[i].len, h->sends[i].bytes, &copy, &b);
+    napi_set_element(env, sends, (uint32_t)i, b);
+  }
+  napi_create_array_with_length(env, h->events_len, &events);
+  for (size_t i = 0; i < h->events_len; i++) {
+    napi_value e;
+    make_control_object(env, (int)h->events[i].kind, &h->events[i], 0, &e);
+    napi_set_element(env, events, (uint32_t)i, e);
+  }
+  h->sends_len = h->events_len = 0;
+  napi_set_named_property(env, obj, "sends", sends);
+  napi_set_named_property(env, obj, "events", events);
+  return obj;
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  napi_value argv[1], obj;
+  get_args(env, info, 1, argv);
+  handle_t* h = any_handle_of(env, argv[0]);
+  if (h == NULL) return NULL;
+  rc_stats st;
+  pthread_mutex_lock(&h->link.lock);
+  rc_get_stats(h->link.core, &st);
+  pthread_mutex_unlock(&h->link.lock);
+  napi_create_object(env, &obj);
+  set_number(env, obj, "framesRead", (double)st.frames_read);
+  set_number(env, obj, "eventsDropped", (double)__atomic_load_n(&h->events_dropped, __ATOMIC_RELAXED));
+  set_number(env, obj, "kernelDrops", (double)st.kernel_drops);
+  set_number(env, obj, "repliesSent", (double)st.replies_sent);
+  set_number(env, obj, "entries", (double)st.entries);
+  return obj;
+}
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, 2, argv);
+  handle_t* h = handle_of(env, argv[0]);
+  void* data;
+  size_t len;
+  if (h == NULL) return NULL;
+  if (h->is_virtual) return throw_code(env, "EINVAL", "send() is for real sockets");
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) return throw_type(env, "send(h, frame: Buffer)");
+  int e = pl_send(&h->link, data, len);
+  if (e != 0) return throw_errno(env, "sendto(AF_PACKET)", e);
+  napi_value out;
+  napi_create_uint32(env, (uint32_t)len, &out);
+  return out;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  packet_socket* s = NULL;
-  if (argc < 1 || napi_unwrap(env, argv[0], (void**)&s) != napi_ok || s == NULL) return NULL;
-  shut(s);
+  handle_t* h = NULL;
+  get_args(env, info, 1, argv);
+  if (napi_unwrap(env, argv[0], (void**)&h) == napi_ok && h != NULL) shut(h);
   return NULL;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+      {"openVirtual", NULL, js_open_virtual, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
+      {"heartbeat", NULL, js_heartbeat, NULL, NULL, NULL, napi_default, NULL},
+      {"grant", NULL, js_grant, NULL, NULL, NULL, napi_default, NULL},
+      {"revoke", NULL, js_revoke, NULL, NULL, NULL, napi_default, NULL},
+      {"announce", NULL, js_announce, NULL, NULL, NULL, napi_default, NULL},
+      {"receive", NULL, js_receive, NULL, NULL, NULL, napi_default, NULL},
+      {"takeOutput", NULL, js_take_output, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"answer", NULL, js_answer, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  set_number(env, exports, "staleLimitMs", (double)RC_STALE_LIMIT_NS / (double)RC_NS_PER_MS);
+  set_number(env, exports, "drainMax", PL_DRAIN_MAX);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 // Node objects of its node namespaces, sets their conditions, and plays the
 // kubelet for Pods (bound and marked Ready) so the real EndpointSlice
 // controller publishes their endpoints.
+import { hasCode } from '../../src/errors.js';
 import type { ApiClient } from '../../src/k8s/api-client.js';
 import { waitFor } from './exec.js';
 
@@ -11,7 +12,7 @@ function now(): string {
 
 export async function ensureNode(api: ApiClient, name: string): Promise<void> {
   await api.create('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name } }).catch((err: unknown) => {
-    if ((err as { code?: string }).code !== 'K8S_ALREADY_EXISTS') throw err;
+    if (!hasCode(err, 'K8S_ALREADY_EXISTS')) throw err;
   });
   await setNodeReady(api, name, true);
 }

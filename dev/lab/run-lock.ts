@@ -5,6 +5,7 @@
 import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasCode } from '../../src/errors.js';
 import { LabError } from './errors.js';
 import { listOwnedNetworkObjects, removeNetworkObjects } from './lan.js';
 import { RUN_DIR_PREFIX } from './owned-names.js';
@@ -16,7 +17,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return hasCode(err, 'EPERM');
   }
 }
 
@@ -37,7 +38,7 @@ export async function acquireRunLock(log: (line: string) => void, waitMs = 30 * 
         if (owner.trim() === String(process.pid)) await rm(LOCK_FILE, { force: true });
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!hasCode(err, 'EEXIST')) throw err;
     }
     const owner = Number((await readFile(LOCK_FILE, 'utf8').catch(() => '')).trim());
     if (!Number.isInteger(owner) || owner <= 0 || !alive(owner)) {

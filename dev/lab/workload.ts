@@ -2,6 +2,7 @@
 // examples/openelb-layer2 applied unchanged, plus the Eip the seed Service
 // names (layer2-eip, which the seed does not define), on the lab's LAN.
 import { resolve } from 'node:path';
+import { hasCode } from '../../src/errors.js';
 import type { ApiClient } from '../../src/k8s/api-client.js';
 import type { List, Service } from '../../src/k8s/types.js';
 import { waitFor } from './exec.js';
@@ -13,7 +14,7 @@ export const LAB_POOL = { name: 'layer2-eip', address: '192.0.2.200-192.0.2.210'
 
 export async function applySeed(api: ApiClient, namespace: string, log: (line: string) => void): Promise<void> {
   await api.create('/api/v1/namespaces', { metadata: { name: namespace } }).catch((err: unknown) => {
-    if ((err as { code?: string }).code !== 'K8S_ALREADY_EXISTS') throw err;
+    if (!hasCode(err, 'K8S_ALREADY_EXISTS')) throw err;
   });
   for (const file of ['eip.yaml', 'service.yaml']) {
     for (const m of await readManifests(`${SEED_DIR}/${file}`)) {

@@ -4,11 +4,12 @@
 // interval. Latency is not measured here: the benchmark reads the kernel's
 // timestamps of each request and reply from a capture, so this process's own
 // speed does not enter the numbers.
-import { AfPacketLink } from '../../src/layer2/af-packet-link.js';
+
 import { encodeArpFrame } from '../../src/layer2/packet/arp.js';
+import { PacketSocket } from '../../src/layer2/packet-socket.js';
 
 const [iface, senderIp, countText, intervalText, ...targets] = process.argv.slice(2) as [string, string, string, string, ...string[]];
-const link = new AfPacketLink(iface);
+const link = PacketSocket.open(iface);
 const count = Number(countText);
 const interval = Number(intervalText);
 let sent = 0;

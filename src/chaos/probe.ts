@@ -3,8 +3,8 @@
 // over a new TCP connection, and notes every gratuitous ARP it hears. This is
 // what "downtime as a client saw it" and "two MACs" are computed from.
 import { request } from 'node:http';
-import { AfPacketLink } from '../layer2/af-packet-link.js';
 import { decodeArpFrame, encodeArpFrame, isGratuitous } from '../layer2/packet/arp.js';
+import { PacketSocket } from '../layer2/packet-socket.js';
 import type { ProbeEvent } from './probe-events.js';
 
 export interface ProbeOptions {
@@ -24,13 +24,13 @@ function now(): number {
 }
 
 export class ClientProbe {
-  private readonly link: AfPacketLink;
+  private readonly link: PacketSocket;
   private timer: NodeJS.Timeout | undefined;
   private readonly targets: Set<string>;
 
   constructor(private readonly o: ProbeOptions) {
     this.targets = new Set(o.ips);
-    this.link = new AfPacketLink(o.interface);
+    this.link = PacketSocket.open(o.interface);
     this.link.onFrame((frame) => {
       const d = decodeArpFrame(frame);
       if (!d.ok || !this.targets.has(d.value.senderIp)) return;

@@ -1,6 +1,7 @@
 // `baton cleanup`, run by the chart's post-delete hook: wiring only.
 
 import type { LevelWithSilent } from 'pino';
+import { hasCode } from '../errors.js';
 import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
 import { deleteLeases, removeFinalizers } from '../k8s/finalizer-cleanup.js';
 import { LEADER_LEASE_NAME, LEASE_SELECTOR } from '../k8s/lease-names.js';
@@ -26,11 +27,11 @@ export async function runCleanup(config: CleanupConfig): Promise<void> {
       eips = await removeFinalizers(client, EIPS_PATH, (m) => `${EIPS_PATH}/${m.name}`, [EIP_FINALIZER]);
     } catch (err) {
       // No Eip CRD (already removed by hand): nothing of ours can be left on Eips.
-      if ((err as { code?: string }).code !== 'K8S_NOT_FOUND') throw err;
+      if (!hasCode(err, 'K8S_NOT_FOUND')) throw err;
     }
     const leases = await deleteLeases(client, config.namespace, LEASE_SELECTOR);
     await client.delete(`/apis/coordination.k8s.io/v1/namespaces/${config.namespace}/leases/${LEADER_LEASE_NAME}`).catch((err: unknown) => {
-      if ((err as { code?: string }).code !== 'K8S_NOT_FOUND') throw err;
+      if (!hasCode(err, 'K8S_NOT_FOUND')) throw err;
     });
     log.info({ servicesFinalizersRemoved: services, eipFinalizersRemoved: eips, leasesDeleted: leases }, 'cleanup done');
   } finally {

@@ -2,7 +2,7 @@
 import { CONTROLLER_DEFAULTS, type ControllerConfig } from '../controller/config.js';
 import { BatonError } from '../errors.js';
 import type { Command } from './command.js';
-import { COMMON_FLAGS, defaultIdentity, durationFlag, intFlag, logLevelFlag, namespaceFlag, stringFlag } from './flags.js';
+import { COMMON_FLAGS, defaultIdentity, durationFlag, formatDuration, intFlag, logLevelFlag, namespaceFlag, stringFlag } from './flags.js';
 
 export const controllerCommand: Command<ControllerConfig> = {
   name: 'controller',
@@ -28,14 +28,24 @@ export const controllerCommand: Command<ControllerConfig> = {
       default: CONTROLLER_DEFAULTS.metricsAddress,
     },
     { name: 'identity', type: 'string', help: 'leader-election identity (default: pod name or host name plus a random suffix)' },
-    { name: 'lease-duration', type: 'string', help: 'how long a standby waits after the leader stops renewing', default: '15s' },
+    {
+      name: 'lease-duration',
+      type: 'string',
+      help: 'how long a standby waits after the leader stops renewing',
+      default: formatDuration(CONTROLLER_DEFAULTS.leaseDurationMs),
+    },
     {
       name: 'renew-deadline',
       type: 'string',
       help: 'how long the leader retries renewing before it steps down; shorter than lease-duration',
-      default: '10s',
+      default: formatDuration(CONTROLLER_DEFAULTS.renewDeadlineMs),
     },
-    { name: 'retry-period', type: 'string', help: 'pause between election attempts', default: '2s' },
+    {
+      name: 'retry-period',
+      type: 'string',
+      help: 'pause between election attempts',
+      default: formatDuration(CONTROLLER_DEFAULTS.retryPeriodMs),
+    },
     { name: 'workers', type: 'string', help: 'Services reconciled in parallel', default: String(CONTROLLER_DEFAULTS.workers) },
   ],
   config(v) {

@@ -48,13 +48,36 @@ export function stringFlag(values: FlagValues, name: string): string | undefined
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/** "500ms", "1.5s", "2m" or a bare number of seconds, in ms; undefined if it is none of these. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+/** The shortest spelling parseDuration reads back exactly: 1500 -> "1500ms", 3000 -> "3s", 0 -> "0". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}
+
 export function durationFlag(values: FlagValues, name: string, fallbackMs: number): number {
   const v = stringFlag(values, name);
   if (v === undefined) return fallbackMs;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
-  if (m === null) throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" is not a duration like 500ms, 2s or 1m`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" is not a duration like 500ms, 2s or 1m`);
+  return ms;
+}
+
+/** "true" or "false" (a string flag, so the chart can pass {{ .Values.x }} either way). */
+export function booleanFlag(values: FlagValues, name: string, fallback: boolean): boolean {
+  const v = stringFlag(values, name);
+  if (v === undefined) return fallback;
+  if (v !== 'true' && v !== 'false') throw new BatonError('CONFIG_INVALID', `--${name}: "${v}" is not true or false`);
+  return v === 'true';
 }
 
 export function intFlag(values: FlagValues, name: string, fallback: number, min: number, max: number): number {

@@ -1,9 +1,11 @@
-// `baton speaker`.
-
+// `baton speaker`. Flag defaults come from SPEAKER_DEFAULTS (the one source
+// of truth; a unit test holds the chart's values.yaml to it).
 import { BatonError } from '../errors.js';
 import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../speaker/config.js';
 import type { Command } from './command.js';
-import { COMMON_FLAGS, durationFlag, logLevelFlag, namespaceFlag, stringFlag } from './flags.js';
+import { booleanFlag, COMMON_FLAGS, durationFlag, formatDuration, logLevelFlag, namespaceFlag, stringFlag } from './flags.js';
+
+const D = SPEAKER_DEFAULTS;
 
 export const speakerCommand: Command<SpeakerConfig> = {
   name: 'speaker',
@@ -11,66 +13,97 @@ export const speakerCommand: Command<SpeakerConfig> = {
   flags: [
     ...COMMON_FLAGS,
     { name: 'node-name', type: 'string', help: 'this Kubernetes node’s name ($NODE_NAME when set; required)' },
-    {
-      name: 'namespace',
-      type: 'string',
-      help: 'namespace of the speaker and IP Leases ($POD_NAMESPACE when set)',
-      default: SPEAKER_DEFAULTS.namespace,
-    },
+    { name: 'namespace', type: 'string', help: 'namespace of the speaker and IP Leases ($POD_NAMESPACE when set)', default: D.namespace },
     {
       name: 'load-balancer-class',
       type: 'string',
       help: 'spec.loadBalancerClass that marks Services as Baton’s',
-      default: SPEAKER_DEFAULTS.loadBalancerClass,
+      default: D.loadBalancerClass,
     },
-    {
-      name: 'metrics-address',
-      type: 'string',
-      help: 'host:port for /metrics, /healthz, /readyz',
-      default: SPEAKER_DEFAULTS.metricsAddress,
-    },
+    { name: 'metrics-address', type: 'string', help: 'host:port for /metrics, /healthz, /readyz', default: D.metricsAddress },
     {
       name: 'lease-duration',
       type: 'string',
       help: 'a speaker is dead to the others this long after its lease last changed',
-      default: '1500ms',
+      default: formatDuration(D.leaseDurationMs),
     },
-    { name: 'renew-interval', type: 'string', help: 'how often this speaker renews its liveness lease', default: '500ms' },
+    {
+      name: 'renew-interval',
+      type: 'string',
+      help: 'how often this speaker renews its liveness lease',
+      default: formatDuration(D.renewIntervalMs),
+    },
     {
       name: 'renew-deadline',
       type: 'string',
-      help: 'a holder that cannot renew this long stops answering (unless --outage-mode)',
-      default: '1s',
+      help: 'a holder that cannot renew this long stops answering (unless --outage-mode), and stops defending its IPs',
+      default: formatDuration(D.renewDeadlineMs),
     },
-    { name: 'rank-delay', type: 'string', help: 'extra wait per rank before trying to take a free IP', default: '200ms' },
-    { name: 'handover-timeout', type: 'string', help: 'how long a releasing holder waits for its successor to announce', default: '3s' },
+    {
+      name: 'rank-delay',
+      type: 'string',
+      help: 'extra wait per rank before trying to take a free IP',
+      default: formatDuration(D.rankDelayMs),
+    },
+    {
+      name: 'handover-timeout',
+      type: 'string',
+      help: 'how long a releasing holder waits for its successor to announce',
+      default: formatDuration(D.handoverTimeoutMs),
+    },
     {
       name: 'outage-mode',
       type: 'string',
-      help: 'true: keep answering while the API server is unreachable, until another MAC announces the IP',
-      default: 'true',
+      help: 'true: keep answering (undefended) while the API server is unreachable, until another MAC announces the IP',
+      default: String(D.outageMode),
     },
-    { name: 'garp-refresh', type: 'string', help: 're-announce held IPs this often (0: only the burst after taking one)', default: '0' },
+    {
+      name: 'garp-refresh',
+      type: 'string',
+      help: 're-announce held IPs this often (0: only the burst after taking one)',
+      default: formatDuration(D.garpRefreshMs),
+    },
+    {
+      name: 'rebalance',
+      type: 'string',
+      help: 'true: hand IPs, with no gap, to better-ranked nodes that settled in (false: sticky)',
+      default: String(D.rebalance),
+    },
+    {
+      name: 'rebalance-settle',
+      type: 'string',
+      help: 'how long a node must be live before IPs are handed to it',
+      default: formatDuration(D.rebalanceSettleMs),
+    },
+    {
+      name: 'rebalance-interval',
+      type: 'string',
+      help: 'at most one rebalancing hand-over per this long, per holder',
+      default: formatDuration(D.rebalanceIntervalMs),
+    },
   ],
   config(v) {
     const nodeName = stringFlag(v, 'node-name') ?? process.env['NODE_NAME'];
     if (nodeName === undefined || nodeName === '') throw new BatonError('CONFIG_INVALID', '--node-name (or $NODE_NAME) is required');
-    const outage = stringFlag(v, 'outage-mode') ?? 'true';
-    if (outage !== 'true' && outage !== 'false') throw new BatonError('CONFIG_INVALID', `--outage-mode: "${outage}" is not true or false`);
+    const outage = booleanFlag(v, 'outage-mode', D.outageMode);
+    const rebalance = booleanFlag(v, 'rebalance', D.rebalance);
     const config: SpeakerConfig = {
       kubeconfig: stringFlag(v, 'kubeconfig'),
       nodeName,
-      namespace: namespaceFlag(v, SPEAKER_DEFAULTS.namespace),
-      loadBalancerClass: stringFlag(v, 'load-balancer-class') as string,
-      metricsAddress: stringFlag(v, 'metrics-address') as string,
+      namespace: namespaceFlag(v, D.namespace),
+      loadBalancerClass: stringFlag(v, 'load-balancer-class') ?? D.loadBalancerClass,
+      metricsAddress: stringFlag(v, 'metrics-address') ?? D.metricsAddress,
       logLevel: logLevelFlag(v),
-      leaseDurationMs: durationFlag(v, 'lease-duration', SPEAKER_DEFAULTS.leaseDurationMs),
-      renewIntervalMs: durationFlag(v, 'renew-interval', SPEAKER_DEFAULTS.renewIntervalMs),
-      renewDeadlineMs: durationFlag(v, 'renew-deadline', SPEAKER_DEFAULTS.renewDeadlineMs),
-      rankDelayMs: durationFlag(v, 'rank-delay', SPEAKER_DEFAULTS.rankDelayMs),
-      handoverTimeoutMs: durationFlag(v, 'handover-timeout', SPEAKER_DEFAULTS.handoverTimeoutMs),
-      outageMode: outage === 'true',
-      garpRefreshMs: durationFlag(v, 'garp-refresh', SPEAKER_DEFAULTS.garpRefreshMs),
+      leaseDurationMs: durationFlag(v, 'lease-duration', D.leaseDurationMs),
+      renewIntervalMs: durationFlag(v, 'renew-interval', D.renewIntervalMs),
+      renewDeadlineMs: durationFlag(v, 'renew-deadline', D.renewDeadlineMs),
+      rankDelayMs: durationFlag(v, 'rank-delay', D.rankDelayMs),
+      handoverTimeoutMs: durationFlag(v, 'handover-timeout', D.handoverTimeoutMs),
+      outageMode: outage,
+      garpRefreshMs: durationFlag(v, 'garp-refresh', D.garpRefreshMs),
+      rebalance,
+      rebalanceSettleMs: durationFlag(v, 'rebalance-settle', D.rebalanceSettleMs),
+      rebalanceIntervalMs: durationFlag(v, 'rebalance-interval', D.rebalanceIntervalMs),
     };
     if (!(config.renewIntervalMs < config.renewDeadlineMs && config.renewDeadlineMs < config.leaseDurationMs)) {
       throw new BatonError(

@@ -1,4 +1,5 @@
-// Settings of the controller, with the defaults a Helm install uses.
+// Settings of the controller, with the defaults a Helm install uses: the one
+// source of truth (flags derive theirs; a unit test holds values.yaml to it).
 
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../pools/names.js';
@@ -29,4 +30,13 @@ export const CONTROLLER_DEFAULTS = {
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
   workers: 4,
-};
+} as const;
+
+/** Where each default sits in charts/baton/values.yaml. */
+export const CONTROLLER_CHART_VALUES = {
+  leaseDurationMs: 'controller.leaderElection.leaseDuration',
+  renewDeadlineMs: 'controller.leaderElection.renewDeadline',
+  retryPeriodMs: 'controller.leaderElection.retryPeriod',
+  loadBalancerClass: 'loadBalancerClass',
+  logLevel: 'logLevel',
+} as const satisfies Partial<Record<keyof typeof CONTROLLER_DEFAULTS, string>>;

@@ -1,268 +1,369 @@
-// Per external IP, turns decide() into effects: Lease writes (create,
-// guarded takeover, confirmation, release), the responder announcing or
-// falling silent, Events, metrics. reconcile(ip) is idempotent and reads
-// only caches; the speaker's work queue runs it whenever anything about the
-// IP may have changed, and at the times decide() cares about (rank delays,
-// a holder's expiry, a hand-over's timeout).
+// Per external IP, runs the state machine of ip-state.ts: reads the caches,
+// asks decide() what the Lease and liveness call for, and carries out the
+// transition's effects: Lease writes (ip-lease-writes.ts), licenses and
+// gratuitous bursts on the interface's responder, Events, metrics,
+// wake-ups. reconcile(ip) is idempotent and reads only caches; the speaker's
+// work queue runs it whenever anything about the IP may have changed, at
+// the times a transition asks for, and on a slow periodic resync.
 //
-// Safety rules kept here:
-// - Start answering only for an IP this speaker has just won with a guarded
-//   write, or after confirming with one that its lease is still ours (after
-//   a restart, a fencing, a yield, a cable pulled and put back).
-// - An unhealthy holder stops at once, unless outage mode keeps it answering
-//   until another MAC announces the IP (then it yields at once).
-// - Hand over by releasing the lease and answering until the successor's
-//   gratuitous ARP arrives, so clients see no gap.
+// A write that fails with anything but a lost race throws, so the work
+// queue retries it with backoff: a transient error while confirming or
+// releasing must never leave an IP unanswered or stuck on a node.
 import type { Clock } from '../clock.js';
 import type { EventSink } from '../k8s/event-recorder.js';
-import { ipLeaseName, LEASE_IP_ANNOTATION, leaseLabels } from '../k8s/lease-names.js';
-import { type LeaseRecord, type LeaseStore, microTime } from '../k8s/lease-store.js';
+import type { LeaseRecord } from '../k8s/lease-store.js';
+import { OwnWrites } from '../k8s/own-writes.js';
 import type { Node } from '../k8s/types.js';
+import type { YieldReason } from '../layer2/link.js';
 import type { ArpResponder } from '../layer2/responder.js';
 import type { Logger } from '../observability/logger.js';
 import type { Announcement } from './announcements.js';
 import { ineligibility } from './eligibility.js';
 import { decide } from './ip-decision.js';
+import type { IpLeaseWrites } from './ip-lease-writes.js';
+import {
+  afterLinkDown,
+  afterWrite,
+  afterYield,
+  answering,
+  type IpContext,
+  type IpEffect,
+  type IpState,
+  type Transition,
+  transition,
+} from './ip-state.js';
 import type { LivenessTracker } from './liveness-tracker.js';
+import { rank } from './rendezvous.js';
 import type { SpeakerMetrics } from './speaker-metrics.js';
 
-export interface AnnouncerDeps {
-  me: string;
-  clock: Clock;
-  log: Logger;
-  store: LeaseStore;
-  leases: { get(name: string): LeaseRecord | undefined };
-  liveness: LivenessTracker;
-  selfHealthy: () => boolean;
-  announcements: () => ReadonlyMap<string, Announcement>;
-  node: (name: string) => Node | undefined;
-  selfPools: () => ReadonlySet<string>;
-  /** The responder for a pool's interface on this node (opened on first use), or undefined if the node lacks it. */
-  responderFor: (interfaceSpec: string) => ArpResponder | undefined;
-  responders: () => readonly ArpResponder[];
-  events: EventSink;
-  metrics: SpeakerMetrics;
-  /** Re-run reconcile(ip) after ms. */
-  schedule: (ip: string, ms: number) => void;
+/** What the announcer reads: the caches, as the speaker sees them now. */
+export interface AnnouncerView {
+  announcements(): ReadonlyMap<string, Announcement>;
+  /** The IP's Lease in the cache. */
+  lease(ip: string): LeaseRecord | undefined;
+  node(name: string): Node | undefined;
+  /** Pools this node can serve (it has their interface, with carrier). */
+  selfPools(): ReadonlySet<string>;
+}
+
+/** This speaker's own health, from its liveness renewals. */
+export interface Health {
+  healthy(): boolean;
+  /** Local time until which the last successful renewal keeps this speaker healthy. */
+  healthyUntil(): number;
+  /** Bumped each time health is lost: what was confirmed before must be confirmed again before it is defended. */
+  epoch(): number;
+}
+
+/** The responders of this node's interfaces. */
+export interface ResponderDirectory {
+  /** The responder for a pool's interface spec (opened on first use), or undefined if this node lacks it. */
+  forPool(interfaceSpec: string): ArpResponder | undefined;
+  /** The open responder of an interface, by name. */
+  byName(ifname: string): ArpResponder | undefined;
+}
+
+export interface AnnouncerTiming {
   outageMode: boolean;
   /** Extra wait per rank before trying to take a free IP, so the best-ranked node usually goes alone. */
   rankDelayMs: number;
   /** How long a releasing holder keeps answering while waiting for its successor's gratuitous ARP. */
   handoverTimeoutMs: number;
-  /**
-   * leaseDurationSeconds written on IP leases. Informational (an IP lease is
-   * valid while its holder's liveness lease is), but the API requires > 0,
-   * and tools that read Leases expect a sensible value.
-   */
-  ipLeaseDurationSeconds: number;
+  /** Hand IPs to better-ranked nodes live at least settleMs, at most one per intervalMs; undefined: sticky. */
+  rebalance: { settleMs: number; intervalMs: number } | undefined;
 }
 
-interface IpMemory {
-  /** Local time this speaker first saw the IP free (or its holder dead). */
-  freeSince?: number;
-  /** This speaker won or confirmed the lease and may answer without confirming again. */
-  confirmed: boolean;
-  /** Yielded to another MAC while the lease stood at this version. */
-  yieldedAtRv?: string;
-  /** Released the lease for a successor at this local time. */
-  releasingSince?: number;
-  /** The last holder a lease of this IP named: if the lease vanishes (deleted by hand), that node still answers. */
-  lastHolder?: string;
-  /**
-   * The cached lease version our last write replaced ("absent" for a create),
-   * and when. While the cache still shows it, our own write has not arrived
-   * through the watch yet: deciding on it would undo what we just did.
-   */
-  wroteOver?: { rv: string; at: number };
+export interface AnnouncerDeps {
+  me: string;
+  clock: Clock;
+  log: Logger;
+  view: AnnouncerView;
+  liveness: LivenessTracker;
+  health: Health;
+  writes: IpLeaseWrites;
+  responders: ResponderDirectory;
+  events: EventSink;
+  metrics: SpeakerMetrics;
+  /** Re-run reconcile(ip) after ms. */
+  schedule: (ip: string, ms: number) => void;
+  timing: AnnouncerTiming;
 }
 
 // Longest we wait for our own write to show up in the cache before deciding on what the cache says anyway.
 const OWN_WRITE_ECHO_MS = 5_000;
+// Defence against a conflicting claim: re-announce at once, then back off (doubling) up to a minute, so a
+// host that keeps claiming (a leftover OpenELB speaker) meets one announcement a minute, not a storm.
+const DEFEND_FIRST_BACKOFF_MS = 1_000;
+const DEFEND_MAX_BACKOFF_MS = 60_000;
+// A conflict this long after the last one starts the backoff afresh (RFC 5227's DEFEND_INTERVAL is 10 s).
+const DEFEND_RESET_MS = 10 * 60_000;
+
+interface Defence {
+  count: number;
+  nextAt: number;
+  lastAt: number;
+}
 
 export class IpAnnouncer {
-  private readonly memory = new Map<string, IpMemory>();
+  private readonly states = new Map<string, IpState>();
+  private readonly gens = new Map<string, number>();
+  private readonly lastHolder = new Map<string, string>();
+  private readonly defences = new Map<string, Defence>();
+  private readonly ownWrites: OwnWrites;
   private leaving = false;
+  private lastRebalanceAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly d: AnnouncerDeps) {}
+  constructor(private readonly deps: AnnouncerDeps) {
+    this.ownWrites = new OwnWrites(deps.clock, OWN_WRITE_ECHO_MS);
+  }
+
+  /** The state of an IP (for tests and debugging). */
+  stateOf(ip: string): IpState {
+    return this.states.get(ip) ?? { kind: 'idle' };
+  }
 
   reconcile = async (ip: string): Promise<void> => {
-    const d = this.d;
-    const a = d.announcements().get(ip);
-    const lease = d.leases.get(ipLeaseName(ip));
-    const mem = this.memoryOf(ip);
-    if (mem.wroteOver !== undefined) {
-      const cachedRv = lease?.resourceVersion ?? 'absent';
-      if (cachedRv === mem.wroteOver.rv && d.clock.now() - mem.wroteOver.at < OWN_WRITE_ECHO_MS) return;
-      mem.wroteOver = undefined;
-    }
-    const current = d.responders().find((r) => r.holds(ip));
+    const { view, me } = this.deps;
+    const lease = view.lease(ip);
+    if (this.ownWrites.awaitingEcho(ip, lease?.resourceVersion)) return;
+    const a = view.announcements().get(ip);
+    const state = this.stateOf(ip);
     if (a === undefined) {
-      if (current !== undefined) this.withdraw(ip, current, 'no longer an external IP');
-      this.memory.delete(ip);
-      if (lease !== undefined && lease.holder === d.me) await this.deleteLease(lease);
+      if (answering(state) || state.kind === 'yielded') this.silence(ip, state, 'no longer an external IP');
+      this.states.delete(ip);
+      this.defences.delete(ip);
+      if (lease !== undefined && lease.holder === me) await this.write(ip, state, { kind: 'delete-lease' }, this.context(undefined, lease));
       return;
     }
-    if (mem.yieldedAtRv !== undefined && lease?.resourceVersion !== mem.yieldedAtRv) mem.yieldedAtRv = undefined;
-
+    if (lease !== undefined && lease.holder !== '') this.lastHolder.set(ip, lease.holder);
     const eligible = this.eligibleNodes(a);
     const holder = lease?.holder ?? '';
-    if (holder !== '') mem.lastHolder = holder;
-    const holderLive = holder !== '' && (holder === d.me ? !this.leaving : d.liveness.live(holder));
-    const decision = decide({ ip, me: d.me, lease, holderLive, eligible, selfHealthy: d.selfHealthy() && !this.leaving });
-    const responder = d.responderFor(a.interfaceSpec);
-    d.log.debug({ ip, decision, holder, holderLive, eligible, announcing: current !== undefined }, 'decided');
-
-    switch (decision.action) {
-      case 'hold': {
-        mem.freeSince = undefined;
-        if (!d.selfHealthy() && !d.outageMode) {
-          // Fenced: someone may take over soon, so stop before they start.
-          if (current !== undefined) this.withdraw(ip, current, 'liveness lease not renewed in time');
-          mem.confirmed = false;
-          return;
-        }
-        if (current !== undefined && current !== responder) this.withdraw(ip, current, 'pool moved to another interface');
-        if (responder === undefined || responder.holds(ip)) return;
-        if (!mem.confirmed || mem.yieldedAtRv !== undefined) {
-          if (!d.selfHealthy() || lease === undefined || !(await this.confirm(lease))) return;
-          this.wrote(mem, lease);
-          mem.yieldedAtRv = undefined;
-        }
-        this.announce(ip, a, responder, 'resumed');
-        return;
-      }
-      case 'release': {
-        if (mem.releasingSince === undefined && lease !== undefined) {
-          try {
-            await d.store.update({ ...lease, holder: '', renewTime: microTime(d.clock.wallNow()) });
-            this.wrote(mem, lease);
-            mem.releasingSince = d.clock.now();
-            d.log.info({ ip, reason: decision.reason }, 'released the IP for a successor; answering until it announces');
-          } catch (err) {
-            d.log.debug({ ip, err }, 'could not release the IP lease yet');
-            return;
-          }
-        }
-        this.keepAnsweringWhileHandingOver(ip, mem, current);
-        return;
-      }
-      case 'follow': {
-        mem.freeSince = undefined;
-        mem.confirmed = false;
-        mem.releasingSince = undefined;
-        if (current !== undefined) this.withdraw(ip, current, `${decision.holder} holds it`);
-        return;
-      }
-      case 'idle': {
-        if (mem.releasingSince !== undefined) this.keepAnsweringWhileHandingOver(ip, mem, current);
-        else if (current !== undefined) this.withdraw(ip, current, decision.reason);
-        mem.confirmed = false;
-        return;
-      }
-      case 'acquire': {
-        // The lease vanished (deleted by hand) while this node still answers: it re-takes it at once and keeps
-        // answering, and the others give it a rank's head start. Otherwise nobody answers for a lease not ours.
-        const stillAnswering = current !== undefined && lease === undefined && mem.lastHolder === d.me;
-        if (current !== undefined && !stillAnswering) this.withdraw(ip, current, 'its lease is not ours');
-        const headStart =
-          lease === undefined && mem.lastHolder !== undefined && mem.lastHolder !== d.me && d.liveness.live(mem.lastHolder) ? 1 : 0;
-        const now = d.clock.now();
-        mem.freeSince ??= now;
-        const due = stillAnswering ? now : mem.freeSince + (decision.rank + headStart) * d.rankDelayMs;
-        if (now < due) {
-          d.schedule(ip, due - now);
-          return;
-        }
-        if (responder === undefined) return;
-        if (await this.acquire(ip, lease)) {
-          this.wrote(mem, lease);
-          mem.confirmed = true;
-          mem.releasingSince = undefined;
-          d.metrics.handoverSeconds.observe(
-            { kind: decision.previousHolder === undefined ? 'acquire' : 'takeover' },
-            (d.clock.now() - mem.freeSince) / 1000,
-          );
-          mem.freeSince = undefined;
-          if (!stillAnswering)
-            this.announce(
-              ip,
-              a,
-              responder,
-              decision.previousHolder === undefined ? 'acquired' : `took over from ${decision.previousHolder}`,
-            );
-        } else if (stillAnswering) {
-          this.withdraw(ip, current, 'another speaker re-created the deleted lease first');
-        }
-        return;
-      }
+    const holderLive = holder !== '' && (holder === me ? !this.leaving : this.deps.liveness.live(holder));
+    const selfHealthy = this.deps.health.healthy() && !this.leaving;
+    const decision = decide({ ip, me, lease, holderLive, eligible, selfHealthy, rebalance: this.rebalanceInput(ip, state, eligible) });
+    if (decision.action === 'release' && decision.reason === 'rebalance') {
+      this.lastRebalanceAt = this.deps.clock.now();
+      this.deps.log.info({ ip, to: decision.to }, 'rebalancing: handing the IP to a better-ranked node');
     }
+    const ctx = this.context(a, lease);
+    this.deps.log.debug({ ip, decision, state: state.kind, holder, holderLive, eligible }, 'decided');
+    await this.run(ip, transition(state, decision, ctx), ctx);
   };
 
-  /**
-   * Another MAC announced an IP we answer for: yield at once (this runs in
-   * the frame callback, before the next frame is read), then let reconcile
-   * ask the API server who really holds it.
-   */
-  onForeignClaim = (ip: string, mac: string): void => {
-    const d = this.d;
-    const responder = d.responders().find((r) => r.holds(ip));
-    if (responder !== undefined) responder.withdraw(ip);
-    const mem = this.memoryOf(ip);
-    if (mem.releasingSince !== undefined) {
-      d.metrics.handoverSeconds.observe({ kind: 'release' }, (d.clock.now() - mem.releasingSince) / 1000);
-      mem.releasingSince = undefined;
+  /** The reader yielded ip at gen: another MAC claimed it, or an overrun may have hidden a claim. */
+  onYield(ip: string, gen: number, reason: YieldReason, mac: string | undefined): void {
+    const state = this.stateOf(ip);
+    if (reason === 'claim') this.deps.metrics.foreignClaims.inc({ ip });
+    else this.deps.metrics.overrunYields.inc();
+    if (state.kind === 'releasing' && state.gen === gen) {
+      this.deps.metrics.handoverSeconds.observe({ kind: 'release' }, (this.deps.clock.now() - state.since) / 1000);
     }
-    mem.yieldedAtRv = d.leases.get(ipLeaseName(ip))?.resourceVersion ?? '';
-    mem.confirmed = false;
-    d.metrics.foreignClaims.inc({ ip });
-    d.metrics.ipsHeld.set(this.heldCount());
-    d.log.info({ ip, mac }, 'another node announced the IP: yielded');
-    d.schedule(ip, 0);
-  };
+    this.deps.log.info(
+      { ip, gen, mac, reason, state: state.kind },
+      reason === 'claim' ? 'another MAC announced the IP: yielded' : 'receive overrun: yielded',
+    );
+    this.apply(ip, afterYield(state, gen));
+  }
 
-  /** A link lost its carrier: what it announced must be confirmed again before answering resumes. */
-  linkDown(responder: ArpResponder): void {
-    for (const ip of responder.addresses()) this.memoryOf(ip).confirmed = false;
-    responder.withdrawAll();
-    this.d.metrics.ipsHeld.set(this.heldCount());
+  /** Another MAC claimed ip while this node defends it: the reader kept answering; re-announce, with backoff. */
+  onConflict(ip: string, gen: number, mac: string): void {
+    const state = this.stateOf(ip);
+    if (state.kind !== 'holding' || state.gen !== gen) return;
+    const now = this.deps.clock.now();
+    const prior = this.defences.get(ip);
+    const d: Defence =
+      prior === undefined || now - prior.lastAt > DEFEND_RESET_MS ? { count: 0, nextAt: now, lastAt: now } : { ...prior, lastAt: now };
+    this.deps.metrics.ipConflicts.inc({ ip });
+    const a = this.deps.view.announcements().get(ip);
+    const msg = `another host (MAC ${mac}) claims ${ip}, which node ${this.deps.me} holds; re-announcing ${ip} as its own`;
+    for (const svc of a?.services ?? [])
+      this.deps.events.record({ apiVersion: 'v1', kind: 'Service', metadata: svc.metadata }, 'Warning', 'IPConflict', msg);
+    if (now >= d.nextAt) {
+      const result = this.deps.responders.byName(state.iface)?.reannounce(ip);
+      d.count++;
+      d.nextAt = now + Math.min(DEFEND_MAX_BACKOFF_MS, DEFEND_FIRST_BACKOFF_MS * 2 ** (d.count - 1));
+      this.deps.log.warn({ ip, mac, result, nextDefenceInMs: d.nextAt - now }, 'address conflict: defending');
+    } else {
+      this.deps.log.debug({ ip, mac }, 'address conflict: defence backing off');
+    }
+    this.defences.set(ip, d);
+  }
+
+  /** A link lost carrier or is being reopened: what it answered must be confirmed again. */
+  linkDown(iface: string): void {
+    for (const [ip, state] of [...this.states]) this.apply(ip, afterLinkDown(state, iface));
+  }
+
+  /** After a renewal or a change of health: every answering IP gets licensed for the windows that apply now. */
+  relicenseAll(): void {
+    for (const [ip, state] of this.states) if (answering(state)) this.license(ip, state);
+  }
+
+  /** IPs this speaker answers or was answering (holding, releasing or yielded). */
+  activeIps(): string[] {
+    return [...this.states].flatMap(([ip, s]) => (s.kind === 'idle' || s.kind === 'waiting' ? [] : [ip]));
   }
 
   /** SIGTERM: stop taking IPs, release every held one, answer until successors announce (or time runs out). */
   async handOverAll(ips: Iterable<string>): Promise<void> {
     this.leaving = true;
-    for (const ip of ips) await this.reconcile(ip).catch((err: unknown) => this.d.log.warn({ ip, err }, 'hand-over step failed'));
-    const deadline = this.d.clock.now() + this.d.handoverTimeoutMs;
-    while (this.heldCount() > 0 && this.d.clock.now() < deadline) await this.d.clock.sleep(20);
-    for (const r of this.d.responders()) r.withdrawAll();
-    this.d.metrics.ipsHeld.set(0);
+    for (const ip of new Set([...ips, ...this.activeIps()])) {
+      await this.reconcile(ip).catch((err: unknown) => this.deps.log.warn({ ip, err }, 'hand-over step failed'));
+    }
+    const deadline = this.deps.clock.now() + this.deps.timing.handoverTimeoutMs;
+    // Poll (not per-IP promises): successors' claims arrive as reader events, in any order; 20 ms is below a watch hop.
+    while (this.heldCount() > 0 && this.deps.clock.now() < deadline) await this.deps.clock.sleep(20);
+    for (const [ip, state] of [...this.states]) if (answering(state) || state.kind === 'yielded') this.silence(ip, state, 'shutting down');
+    this.deps.metrics.ipsHeld.set(0);
   }
 
-  private wrote(mem: IpMemory, replaced: LeaseRecord | undefined): void {
-    mem.wroteOver = { rv: replaced?.resourceVersion ?? 'absent', at: this.d.clock.now() };
+  /**
+   * What rebalancing may do for this IP now: which eligible nodes settled in
+   * (live long enough), and whether a hand-over is allowed (a confirmed
+   * holding, not rate limited). A hand-over held back by the rate limit is
+   * looked at again when the limit allows.
+   */
+  private rebalanceInput(ip: string, state: IpState, eligible: readonly string[]): { settled: string[]; allowed: boolean } | undefined {
+    const rb = this.deps.timing.rebalance;
+    if (rb === undefined || state.kind !== 'holding' || state.epoch !== this.deps.health.epoch()) return undefined;
+    const now = this.deps.clock.now();
+    const settled = eligible.filter(
+      (n) => n !== this.deps.me && (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) <= now - rb.settleMs,
+    );
+    const wait = this.lastRebalanceAt + rb.intervalMs - now;
+    if (wait > 0 && rank(ip, [this.deps.me, ...settled])[0] !== this.deps.me) this.deps.schedule(ip, wait);
+    return { settled, allowed: wait <= 0 };
   }
 
-  private keepAnsweringWhileHandingOver(ip: string, mem: IpMemory, current: ArpResponder | undefined): void {
-    if (current === undefined) return;
-    const since = mem.releasingSince ?? this.d.clock.now();
-    const left = since + this.d.handoverTimeoutMs - this.d.clock.now();
-    if (left <= 0) {
-      this.withdraw(ip, current, 'no successor announced in time');
-      mem.releasingSince = undefined;
-    } else {
-      this.d.schedule(ip, left);
+  private context(a: Announcement | undefined, lease: LeaseRecord | undefined): IpContext {
+    const { clock, health, timing, me, responders } = this.deps;
+    const ip = a?.ip ?? '';
+    const last = this.lastHolder.get(ip);
+    return {
+      now: clock.now(),
+      epoch: health.epoch(),
+      healthy: health.healthy() && !this.leaving,
+      outageMode: timing.outageMode,
+      iface: a === undefined ? undefined : responders.forPool(a.interfaceSpec)?.name,
+      leaseAbsent: lease === undefined,
+      lastHolderWasMe: last === me,
+      headStart: lease === undefined && last !== undefined && last !== me && this.deps.liveness.live(last),
+      rankDelayMs: timing.rankDelayMs,
+      handoverTimeoutMs: timing.handoverTimeoutMs,
+    };
+  }
+
+  /** Carries out a transition: state first, then effects in order; a write feeds its outcome back. */
+  private async run(ip: string, t: Transition, ctx: IpContext): Promise<void> {
+    const before = this.stateOf(ip);
+    this.states.set(ip, t.next);
+    for (const effect of t.effects) {
+      if (isWrite(effect)) {
+        await this.write(ip, before, effect, ctx);
+        return;
+      }
+      this.effect(ip, t.next, effect);
+    }
+    this.deps.metrics.ipsHeld.set(this.heldCount());
+  }
+
+  /** Applies a transition that has no writes (reader events); a write asked for is left to the next reconcile. */
+  private apply(ip: string, t: Transition): void {
+    this.states.set(ip, t.next);
+    for (const effect of t.effects) if (!isWrite(effect)) this.effect(ip, t.next, effect);
+    this.deps.metrics.ipsHeld.set(this.heldCount());
+  }
+
+  private async write(
+    ip: string,
+    before: IpState,
+    effect: Extract<IpEffect, { kind: 'confirm' | 'acquire' | 'retake' | 'release' | 'delete-lease' }>,
+    ctx: IpContext,
+  ): Promise<void> {
+    const lease = this.deps.view.lease(ip);
+    const result = await this.deps.writes.perform(ip, effect, lease);
+    if (result.replaced !== undefined) this.ownWrites.wrote(ip, [result.replaced]);
+    this.deps.metrics.elections.inc({ result: `${effect.kind}-${result.outcome}` });
+    if (effect.kind === 'acquire' && result.outcome === 'won') {
+      const waited = before.kind === 'waiting' ? ctx.now - before.freeSince : 0;
+      this.deps.metrics.handoverSeconds.observe({ kind: effect.previousHolder === undefined ? 'acquire' : 'takeover' }, waited / 1000);
+    }
+    const nextGen = (this.gens.get(ip) ?? 0) + 1;
+    const t = afterWrite(this.stateOf(ip), effect, result.outcome, { ...ctx, now: this.deps.clock.now() }, nextGen);
+    if (t.next.kind === 'holding' && t.next.gen === nextGen) this.gens.set(ip, nextGen);
+    this.apply(ip, t);
+  }
+
+  private effect(ip: string, state: IpState, effect: IpEffect): void {
+    switch (effect.kind) {
+      case 'license':
+        if (answering(state)) this.license(ip, state);
+        return;
+      case 'announce':
+        if (state.kind === 'holding') this.announce(ip, state, effect.how);
+        return;
+      case 'silence':
+        this.deps.responders.byName(effect.iface)?.withdraw(ip);
+        this.deps.log.info({ ip, reason: effect.reason }, 'stopped announcing');
+        return;
+      case 'wake':
+        this.deps.schedule(ip, effect.afterMs);
+        return;
+      default:
+        return;
     }
   }
 
+  /** The reader's windows for an answering IP, from this speaker's health now. */
+  private license(ip: string, state: Extract<IpState, { kind: 'holding' | 'releasing' }>): void {
+    const { clock, health, timing } = this.deps;
+    const now = clock.now();
+    const healthy = health.healthy() && !this.leaving;
+    const healthLeft = Math.max(0, health.healthyUntil() - now);
+    let answerMs: number;
+    let defendMs: number;
+    if (state.kind === 'releasing') {
+      // A hand-over answers, undefended, until the successor claims the IP or the timeout; releasing is voluntary, so no health fence.
+      answerMs = Math.max(0, state.since + timing.handoverTimeoutMs - now);
+      defendMs = 0;
+    } else {
+      answerMs = timing.outageMode ? Number.POSITIVE_INFINITY : healthy ? healthLeft : 0;
+      defendMs = healthy && state.epoch === health.epoch() ? healthLeft : 0;
+    }
+    const responder = this.deps.responders.byName(state.iface);
+    if (responder === undefined || !responder.license(ip, state.gen, answerMs, defendMs)) {
+      // Refused: the reader yielded this generation already (its event is on the way), or the link is gone.
+      this.apply(ip, afterYield(state, state.gen));
+    }
+  }
+
+  private announce(ip: string, state: Extract<IpState, { kind: 'holding' }>, how: string): void {
+    const responder = this.deps.responders.byName(state.iface);
+    if (responder === undefined) return;
+    responder.announce(ip);
+    const a = this.deps.view.announcements().get(ip);
+    this.deps.log.info({ ip, eip: a?.pool, interface: state.iface, gen: state.gen, how }, 'announcing');
+    const msg = `announcing ${ip} from node ${this.deps.me} (${state.iface}, ${responder.link.mac})`;
+    for (const svc of a?.services ?? [])
+      this.deps.events.record({ apiVersion: 'v1', kind: 'Service', metadata: svc.metadata }, 'Normal', 'NodeAssigned', msg);
+  }
+
+  private silence(ip: string, state: IpState | undefined, reason: string): void {
+    if (state === undefined || state.kind === 'idle' || state.kind === 'waiting') return;
+    this.deps.responders.byName(state.iface)?.withdraw(ip);
+    this.deps.log.info({ ip, reason }, 'stopped announcing');
+  }
+
   private eligibleNodes(a: Announcement): string[] {
-    const d = this.d;
-    const candidates = new Set([...d.liveness.liveNodes(), d.me]);
+    const { me, liveness, view } = this.deps;
+    const candidates = new Set([...liveness.liveNodes(), me]);
     return [...candidates].filter((n) => {
-      const self = n === d.me;
+      const self = n === me;
       return (
         ineligibility(n, {
-          node: d.node(n),
-          live: self ? !this.leaving : d.liveness.live(n),
-          pools: self ? d.selfPools() : d.liveness.pools(n),
+          node: view.node(n),
+          live: self ? !this.leaving : liveness.live(n),
+          pools: self ? view.selfPools() : liveness.pools(n),
           pool: a.pool,
           endpointNodes: a.endpointNodes,
         }) === undefined
@@ -270,83 +371,13 @@ export class IpAnnouncer {
     });
   }
 
-  private async acquire(ip: string, lease: LeaseRecord | undefined): Promise<boolean> {
-    const d = this.d;
-    const wall = microTime(d.clock.wallNow());
-    try {
-      if (lease === undefined) {
-        await d.store.create({
-          name: ipLeaseName(ip),
-          holder: d.me,
-          durationSeconds: d.ipLeaseDurationSeconds,
-          acquireTime: wall,
-          renewTime: wall,
-          transitions: 0,
-          resourceVersion: undefined,
-          labels: leaseLabels('ip'),
-          annotations: { [LEASE_IP_ANNOTATION]: ip },
-        });
-      } else {
-        await d.store.update({ ...lease, holder: d.me, acquireTime: wall, renewTime: wall, transitions: lease.transitions + 1 });
-      }
-      d.metrics.elections.inc({ result: 'won' });
-      return true;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'K8S_CONFLICT' || code === 'K8S_ALREADY_EXISTS') {
-        d.metrics.elections.inc({ result: 'lost' });
-        d.log.debug({ ip }, 'another speaker took the IP first');
-        return false;
-      }
-      throw err;
-    }
-  }
-
-  /** A guarded write that changes nothing but proves the lease is still ours at the version we saw. */
-  private async confirm(lease: LeaseRecord): Promise<boolean> {
-    try {
-      await this.d.store.update({ ...lease, renewTime: microTime(this.d.clock.wallNow()) });
-      return true;
-    } catch (err) {
-      this.d.log.info(
-        { ip: lease.annotations?.[LEASE_IP_ANNOTATION], code: (err as { code?: unknown }).code },
-        'lease no longer ours as seen; not answering',
-      );
-      return false;
-    }
-  }
-
-  private async deleteLease(lease: LeaseRecord): Promise<void> {
-    await this.d.store
-      .delete?.(lease)
-      .catch((err: unknown) => this.d.log.debug({ err, lease: lease.name }, 'could not delete an orphaned IP lease'));
-  }
-
-  private announce(ip: string, a: Announcement, responder: ArpResponder, how: string): void {
-    responder.announce(ip);
-    this.d.metrics.ipsHeld.set(this.heldCount());
-    const msg = `announcing ${ip} from node ${this.d.me} (${responder.link.name}, ${responder.link.mac})`;
-    this.d.log.info({ ip, eip: a.pool, interface: responder.link.name, how }, 'announcing');
-    for (const svc of a.services)
-      this.d.events.record({ apiVersion: 'v1', kind: 'Service', metadata: svc.metadata }, 'Normal', 'NodeAssigned', msg);
-  }
-
-  private withdraw(ip: string, responder: ArpResponder, why: string): void {
-    responder.withdraw(ip);
-    this.d.metrics.ipsHeld.set(this.heldCount());
-    this.d.log.info({ ip, reason: why }, 'stopped announcing');
-  }
-
   private heldCount(): number {
-    return this.d.responders().reduce((n, r) => n + r.addresses().length, 0);
+    let n = 0;
+    for (const s of this.states.values()) if (answering(s)) n++;
+    return n;
   }
+}
 
-  private memoryOf(ip: string): IpMemory {
-    let m = this.memory.get(ip);
-    if (m === undefined) {
-      m = { confirmed: false };
-      this.memory.set(ip, m);
-    }
-    return m;
-  }
+function isWrite(e: IpEffect): e is Extract<IpEffect, { kind: 'confirm' | 'acquire' | 'retake' | 'release' | 'delete-lease' }> {
+  return e.kind === 'confirm' || e.kind === 'acquire' || e.kind === 'retake' || e.kind === 'release' || e.kind === 'delete-lease';
 }

@@ -39,6 +39,33 @@ describe('decide', () => {
     assert.deepEqual(decide({ ...base, lease: lease('node-1'), holderLive: false, selfHealthy: false }), { action: 'hold' });
   });
 
+  it('hands an IP to the best-ranked settled node (rebalancing), only when allowed and healthy', () => {
+    const best = rank('192.0.2.200', ['node-1', 'node-2', 'node-3'])[0] as string;
+    const holder = best === 'node-1' ? 'node-2' : 'node-1';
+    const s = { ...base, me: holder, lease: lease(holder), holderLive: true };
+    assert.deepEqual(decide({ ...s, rebalance: { settled: ['node-1', 'node-2', 'node-3'], allowed: true } }), {
+      action: 'release',
+      reason: 'rebalance',
+      to: best,
+    });
+    assert.deepEqual(
+      decide({ ...s, rebalance: { settled: ['node-1', 'node-2', 'node-3'], allowed: false } }),
+      { action: 'hold' },
+      'rate limited',
+    );
+    assert.deepEqual(decide({ ...s, rebalance: { settled: [], allowed: true } }), { action: 'hold' }, 'nobody settled in: sticky');
+    assert.deepEqual(
+      decide({ ...s, selfHealthy: false, rebalance: { settled: [best], allowed: true } }),
+      { action: 'hold' },
+      'no hand-over while unhealthy',
+    );
+    assert.deepEqual(
+      decide({ ...s, eligible: [holder], rebalance: { settled: [best], allowed: true } }),
+      { action: 'hold' },
+      'a settled node that is not eligible gets nothing',
+    );
+  });
+
   it('follows a live holder, even one that is no longer eligible', () => {
     assert.deepEqual(decide({ ...base, lease: lease('node-2'), holderLive: true }), { action: 'follow', holder: 'node-2' });
     assert.deepEqual(decide({ ...base, lease: lease('node-2'), holderLive: true, eligible: ['node-1'] }), {

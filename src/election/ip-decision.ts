@@ -2,7 +2,9 @@
 // can see: the IP's Lease, who is alive, who is eligible. Pure: no clock,
 // no I/O. The rules, in order:
 //   1. The lease names me: hold it, unless I am no longer eligible (then
-//      hand it over).
+//      hand it over), or a better-ranked node has settled in and may take
+//      it (rebalancing: then hand it over, with no gap, to spread the IPs
+//      by rendezvous rank).
 //   2. The lease names someone alive: follow, even if that holder is no
 //      longer eligible (only the holder may give an IP away; taking it
 //      from a live holder is how two nodes end up answering).
@@ -21,11 +23,18 @@ export interface IpSituation {
   eligible: readonly string[];
   /** My own liveness lease is renewed (I may take new IPs). */
   selfHealthy: boolean;
+  /**
+   * Eligible nodes that have been live long enough to be handed IPs, and
+   * whether this speaker may hand one over now (rebalancing on, not rate
+   * limited). Absent: never rebalance.
+   */
+  rebalance?: { settled: readonly string[]; allowed: boolean };
 }
 
 export type IpDecision =
   | { action: 'hold' }
   | { action: 'release'; reason: 'not-eligible' }
+  | { action: 'release'; reason: 'rebalance'; to: string }
   | { action: 'follow'; holder: string }
   | { action: 'acquire'; rank: number; previousHolder: string | undefined }
   | { action: 'idle'; reason: 'not-eligible' | 'unhealthy' };
@@ -33,7 +42,13 @@ export type IpDecision =
 export function decide(s: IpSituation): IpDecision {
   const holder = s.lease?.holder ?? '';
   const iAmEligible = s.eligible.includes(s.me);
-  if (holder === s.me) return iAmEligible ? { action: 'hold' } : { action: 'release', reason: 'not-eligible' };
+  if (holder === s.me) {
+    if (!iAmEligible) return { action: 'release', reason: 'not-eligible' };
+    const best = s.rebalance === undefined ? s.me : rank(s.ip, [s.me, ...s.rebalance.settled.filter((n) => s.eligible.includes(n))])[0];
+    if (best !== undefined && best !== s.me && s.rebalance?.allowed === true && s.selfHealthy)
+      return { action: 'release', reason: 'rebalance', to: best };
+    return { action: 'hold' };
+  }
   if (holder !== '' && s.holderLive) return { action: 'follow', holder };
   if (!s.selfHealthy) return { action: 'idle', reason: 'unhealthy' };
   if (!iAmEligible) return { action: 'idle', reason: 'not-eligible' };

@@ -4,6 +4,7 @@
 // judged us dead yet: renewDeadline is shorter than the lease duration, and
 // the difference is the safety margin between "we stop" and "they start".
 import type { Clock, TimerHandle } from '../clock.js';
+import { errorCode } from '../errors.js';
 import { DURATION_ANNOTATION, leaseLabels, speakerLeaseName } from '../k8s/lease-names.js';
 import { type LeaseRecord, type LeaseStore, microTime } from '../k8s/lease-store.js';
 import type { Logger } from '../observability/logger.js';
@@ -19,7 +20,8 @@ export interface LivenessRenewerOptions {
   /** Extra annotations published with every renewal (pools this node can serve, interfaces). */
   annotations: () => Record<string, string>;
   onHealthChange?: (healthy: boolean) => void;
-  onRenewed?: (durationMs: number, ok: boolean) => void;
+  /** After every attempt: how long it took, and the lease as written when it worked (its echo is awaited on the watch). */
+  onRenewed?: (durationMs: number, ok: boolean, written: LeaseRecord | undefined) => void;
 }
 
 export class LivenessRenewer {
@@ -79,9 +81,11 @@ export class LivenessRenewer {
       }
       ok = true;
     } catch (err) {
-      // A 409 means our cached version is stale (a restart of ours, or an admin edit): read afresh next time.
-      if ((err as { code?: string }).code === 'K8S_CONFLICT') this.record = undefined;
-      this.o.log.debug({ err, code: (err as { code?: unknown }).code }, 'liveness renewal failed');
+      // 409: our cached version is stale (a restart of ours, an admin edit). 404: the lease was deleted by
+      // hand. Either way read (or create) afresh next time: a deleted lease is re-created within one interval.
+      const code = errorCode(err);
+      if (code === 'K8S_CONFLICT' || code === 'K8S_NOT_FOUND') this.record = undefined;
+      this.o.log.debug({ err, code }, 'liveness renewal failed');
     }
     if (ok) {
       this.lastOkSentAt = sentAt;
@@ -89,7 +93,7 @@ export class LivenessRenewer {
       if (this.watchdog !== undefined) this.o.clock.clearTimeout(this.watchdog);
       this.watchdog = this.o.clock.setTimeout(() => this.noteHealth(), Math.max(0, this.healthyUntil() - this.o.clock.now()));
     }
-    this.o.onRenewed?.(this.o.clock.now() - sentAt, ok);
+    this.o.onRenewed?.(this.o.clock.now() - sentAt, ok, ok ? this.record : undefined);
     this.noteHealth();
     return ok;
   }

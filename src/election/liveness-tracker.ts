@@ -13,6 +13,8 @@ interface Observation {
   observedAt: number;
   durationMs: number;
   pools: ReadonlySet<string>;
+  /** Since when the node has been live without a break (for rebalancing: only settled nodes get IPs handed to them). */
+  liveSince: number;
 }
 
 export class LivenessTracker {
@@ -35,10 +37,13 @@ export class LivenessTracker {
     const before = this.seen.get(node);
     if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false };
     const declared = Number(lease.annotations?.[DURATION_ANNOTATION]);
+    const now = this.clock.now();
+    const continuing = before !== undefined && before.holder === node && lease.holder === node && this.live(node);
     this.seen.set(node, {
+      liveSince: continuing ? before.liveSince : now,
       resourceVersion: lease.resourceVersion,
       holder: lease.holder,
-      observedAt: this.clock.now(),
+      observedAt: now,
       durationMs:
         Number.isFinite(declared) && declared > 0
           ? declared
@@ -53,10 +58,28 @@ export class LivenessTracker {
     return { node, changed };
   }
 
-  forget(leaseName: string): string | undefined {
+  /**
+   * A speaker lease was deleted (by hand, by a cleanup job). That is no
+   * sign of death: a live speaker re-creates it with its next renewal. The
+   * last observation stands and expires as usual; only then is the node
+   * dead, and an expired, deleted lease is forgotten.
+   */
+  deleted(leaseName: string): string | undefined {
     const node = nodeOfSpeakerLease(leaseName);
-    if (node !== undefined) this.seen.delete(node);
+    if (node === undefined) return undefined;
+    const o = this.seen.get(node);
+    if (o !== undefined && !this.live(node)) this.seen.delete(node);
     return node;
+  }
+
+  /** Since when the node has been live without a break, or undefined if it is not live. */
+  liveSince(node: string): number | undefined {
+    return this.live(node) ? this.seen.get(node)?.liveSince : undefined;
+  }
+
+  /** The resourceVersion of the node's lease this process saw last (to check, before a takeover, that it really stopped). */
+  observedVersion(node: string): string | undefined {
+    return this.seen.get(node)?.resourceVersion;
   }
 
   /**

@@ -113,16 +113,19 @@ describe('PeerExpiryAlarms', () => {
     assert.deepEqual(expired, [['n1', 10_000 + DURATION_MS + 1]]);
   });
 
-  it('sets no alarm for a released lease, and clears one for a deleted speaker', async () => {
+  it('sets no alarm for a released lease; a deleted lease still expires on time (a live speaker re-creates it first)', async () => {
     const clock = new FakeClock();
     const { tracker, alarms, expired } = setup(clock);
     observe(tracker, alarms, speakerLease('n1', '1', ''));
     observe(tracker, alarms, speakerLease('n2', '1'));
     assert.deepEqual(alarms.armed(), ['n2']);
-    tracker.forget('baton-speaker-n2');
-    alarms.clear('n2');
+    assert.equal(tracker.deleted('baton-speaker-n2'), 'n2');
+    assert.ok(tracker.live('n2'), 'a deleted lease is no sign of death');
+    alarms.watch('n2');
     await clock.advance(10_000);
-    assert.deepEqual(expired, []);
+    assert.deepEqual(expired, [['n2', DURATION_MS + 1]], 'it expires as if nothing had been deleted');
+    tracker.deleted('baton-speaker-n2');
+    assert.deepEqual(tracker.nodes(), ['n1'], 'an expired, deleted lease is forgotten');
   });
 
   it('rings for each of several speakers at its own expiry', async () => {

@@ -1,32 +1,44 @@
-// The speaker's metrics: what it announces, what it answers, what it drops
-// and why, how elections go and how long hand-overs take.
+// The speaker's metrics: what it announces, what its reader threads did with
+// every frame and why, how elections go, how long hand-overs take, and the
+// faults it met (claims, conflicts, overruns).
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { DropReason } from '../layer2/packet/drop-reason.js';
+import type { FrameVerdict } from '../layer2/link.js';
 import type { ResponderMetrics } from '../layer2/responder.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export class SpeakerMetrics {
   readonly ipsHeld: Gauge;
   readonly healthy: Gauge;
-  readonly arpRequests: Counter<'ip'>;
-  readonly arpReplies: Counter<'ip'>;
+  readonly frames: Counter<'verdict'>;
   readonly gratuitous: Counter<'ip'>;
-  readonly dropped: Counter<'reason'>;
-  readonly sendFailures: Counter<'code'>;
+  readonly announceRefused: Counter<'reason'>;
   readonly elections: Counter<'result'>;
   readonly handoverSeconds: Histogram<'kind'>;
   readonly foreignClaims: Counter<'ip'>;
+  readonly ipConflicts: Counter<'ip'>;
+  readonly overrunYields: Counter;
   readonly renewals: Counter<'result'>;
+  readonly blind: Gauge;
 
   constructor(m: Metrics) {
     this.ipsHeld = m.gauge('baton_speaker_ips_held', 'External IPs this node announces now', []);
     this.healthy = m.gauge('baton_speaker_healthy', '1 while this speaker renews its liveness Lease in time', []);
-    this.arpRequests = m.counter('baton_speaker_arp_requests_total', 'ARP requests received for an IP this node announces', ['ip']);
-    this.arpReplies = m.counter('baton_speaker_arp_replies_total', 'ARP replies sent', ['ip']);
+    this.frames = m.counter(
+      'baton_speaker_arp_frames_total',
+      'ARP frames read by the reader threads, by what they did with them (answered, not-held, stale, claim, ...)',
+      ['verdict'],
+    );
     this.gratuitous = m.counter('baton_speaker_gratuitous_arp_total', 'Gratuitous ARP rounds sent (request and reply form each)', ['ip']);
-    this.dropped = m.counter('baton_speaker_arp_dropped_total', 'ARP frames not acted on, by reason', ['reason']);
-    this.sendFailures = m.counter('baton_speaker_send_failures_total', 'Frames the link refused to send, by errno', ['code']);
-    this.elections = m.counter('baton_speaker_elections_total', 'Attempts to take an IP: won, or lost to another speaker', ['result']);
+    this.announceRefused = m.counter(
+      'baton_speaker_announce_refused_total',
+      'Gratuitous ARP the reader did not send: license lapsed, address yielded, or the kernel refused',
+      ['reason'],
+    );
+    this.elections = m.counter(
+      'baton_speaker_elections_total',
+      'Lease writes of the IP election by effect and outcome (acquire-won, confirm-lost, ...)',
+      ['result'],
+    );
     // 10 ms to 10 s: a graceful hand-over is tens of ms, a crash takeover about the liveness lease duration.
     this.handoverSeconds = m.histogram(
       'baton_speaker_handover_seconds',
@@ -36,19 +48,32 @@ export class SpeakerMetrics {
     );
     this.foreignClaims = m.counter(
       'baton_speaker_foreign_claims_total',
-      'Another MAC announced an IP this node announced; this node yielded',
+      'Another MAC announced an IP this node answered undefended; this node yielded',
       ['ip'],
     );
+    this.ipConflicts = m.counter(
+      'baton_speaker_ip_conflicts_total',
+      'Another MAC claimed an IP this node holds and defends; this node re-announced',
+      ['ip'],
+    );
+    this.overrunYields = m.counter(
+      'baton_speaker_overrun_yields_total',
+      'Receive-buffer overruns that may have hidden a claim; undefended IPs were yielded',
+      [],
+    );
     this.renewals = m.counter('baton_speaker_liveness_renewals_total', 'Liveness lease renewals by result', ['result']);
+    this.blind = m.gauge(
+      'baton_speaker_lease_watch_blind',
+      '1 while the lease watch is broken or stalled (its own renewals do not echo): nobody is judged dead',
+      [],
+    );
   }
 
   forResponder(): ResponderMetrics {
     return {
-      request: (ip) => this.arpRequests.inc({ ip }),
-      reply: (ip) => this.arpReplies.inc({ ip }),
+      frame: (verdict: FrameVerdict) => this.frames.inc({ verdict }),
       gratuitous: (ip) => this.gratuitous.inc({ ip }),
-      dropped: (reason: DropReason) => this.dropped.inc({ reason }),
-      sendFailed: (code) => this.sendFailures.inc({ code }),
+      announceRefused: (reason) => this.announceRefused.inc({ reason }),
     };
   }
 }

@@ -1,24 +1,32 @@
 // A cache of one kind of object kept current by list+watch: a reflector in
-// the manner of client-go's, written over node:https because the client
+// the manner of client-go's, written over ApiClient because the client
 // library's ListWatch cannot be relied on for this: it stops for good on
 // any error, and a watch request that hangs before the API server answers
 // (seen right after an API server restart) can neither time out nor be
 // aborted. Here every request is bounded:
 //   - each watch asks the server to end it after timeoutSeconds (then it is
 //     simply re-opened from the last resourceVersion, nothing missed);
-//   - the socket is abandoned if silent for longer than that (or, for kinds
-//     that change steadily, for idleTimeoutMs);
-//   - failures are retried with capped exponential backoff, resuming from
-//     the last resourceVersion, relisting when the server says it is gone.
-// Authentication and TLS come from the client library's KubeConfig.
+//   - a watch is abandoned if silent for longer than that (or, for kinds
+//     that change steadily, for idleTimeoutMs), from the moment it is sent;
+//   - failures are retried with capped exponential backoff with equal
+//     jitter (./backoff.ts says why), resuming from the last
+//     resourceVersion, relisting when the server says it is gone (410);
+//   - a watch that the server ends normally right after opening it, before
+//     any event (a proxy answering 200 then EOF), counts as a failure, as
+//     client-go's "very short watch" does, so it is retried with backoff
+//     instead of in a hot loop.
+// Lists go on the client's 'default' lane, watches on its 'watch' lane.
 //
 // Cached objects are frozen: they are shared by every reader, and a
 // reconciler that mutated one would corrupt what the others see.
-import type { ClientRequest } from 'node:http';
-import { type RequestOptions, request } from 'node:https';
-import type { Clock } from '../clock.js';
+import type { IncomingMessage } from 'node:http';
+import type { Clock, TimerHandle } from '../clock.js';
+import { errorCode, hasCode } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApiClient } from './api-client.js';
+import { ApiError, errorFromStatus, type WireStatus } from './api-error.js';
+import { Backoff } from './backoff.js';
+import { InformerError } from './informer-error.js';
 
 export interface InformerHandlers<T> {
   add?: (obj: T) => void;
@@ -33,18 +41,22 @@ export interface InformerOptions {
   /** Short name for logs and metrics: "leases", "services". */
   name: string;
   client: ApiClient;
-  /** Collection path, e.g. /apis/coordination.k8s.io/v1/namespaces/baton-system/leases */
+  /** Collection path, e.g. leasesPath('baton-system'). */
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
   clock: Clock;
   log: Logger;
-  /** First and longest pause before a retry (defaults 200 ms and 10 s: quick after a blip, bounded during an outage). */
+  /** First and longest backoff step (defaults 200 ms and 10 s: quick after a blip, bounded during an outage). */
   backoff?: { initialMs: number; maxMs: number };
+  /** Uniform in [0, 1) for the backoff's jitter (default Math.random); tests pin it. */
+  random?: () => number;
   /** Called when the cache is current again after a failure: whatever happened meanwhile was not seen live. */
   onResumed?: () => void;
   /** Called once when the cache stops being current (a failure after a working watch). */
   onBroken?: () => void;
+  /** Called after each failed attempt with the pause before the next one (for metrics; the warning is logged anyway). */
+  onRetry?: (retry: { delayMs: number; err: unknown }) => void;
   /**
    * Give up on a watch that brings nothing for this long. Only for kinds that
    * change steadily (speaker leases renew every fraction of a second): a
@@ -62,7 +74,16 @@ export interface InformerStats {
   relists: number;
 }
 
-class GoneError extends Error {}
+// Defaults of options.backoff: a blip is retried within a fraction of a second, an outage about every 10 s per informer.
+const DEFAULT_BACKOFF = { initialMs: 200, maxMs: 10_000 };
+// kube-apiserver's own default for a watch's timeoutSeconds is 30-60 min; 5 min keeps a forgotten connection short-lived.
+const DEFAULT_WATCH_TIMEOUT_S = 300;
+// A watch the server should have ended by timeoutSeconds is taken for dead this much later (clock skew, a slow proxy).
+const WATCH_END_GRACE_MS = 30_000;
+// A watch that ended within this long of opening, with no event, did not work (client-go's reflector uses 1 s too).
+const MIN_WATCH_MS = 1_000;
+
+type WatchEvent<T> = { type: string; object: T & WireStatus };
 
 export class Informer<T extends WireObject> {
   private readonly o: InformerOptions;
@@ -73,7 +94,10 @@ export class Informer<T extends WireObject> {
   private hasSynced = false;
   private broken = false;
   private syncWaiters: Array<() => void> = [];
-  private current: ClientRequest | undefined;
+  /** Aborts the watch in progress (stop()). */
+  private abortWatch: AbortController | undefined;
+  /** Ends the backoff pause in progress early (stop()). */
+  private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly counters: InformerStats = { restarts: 0, errors: 0, relists: 0 };
 
@@ -94,20 +118,16 @@ export class Informer<T extends WireObject> {
     return this.waitForSync();
   }
 
-  /** Stops watching; resolves once the list/watch loop has ended (callers may ignore it). */
+  /** Stops: abandons the open watch or pause; resolves once the list/watch loop has ended (callers may ignore it). */
   stop(): Promise<void> {
     this.stopped = true;
-    this.current?.destroy();
+    this.abortWatch?.abort(new InformerError('INFORMER_STOPPED', `informer ${this.o.name} stopped`));
+    this.wake?.();
     return this.loop ?? Promise.resolve();
   }
 
   get synced(): boolean {
     return this.hasSynced;
-  }
-
-  /** The cache is current: synced and no failure since the last working watch. */
-  get healthy(): boolean {
-    return this.hasSynced && !this.broken;
   }
 
   get stats(): Readonly<InformerStats> {
@@ -129,22 +149,32 @@ export class Informer<T extends WireObject> {
   }
 
   private async run(): Promise<void> {
-    const initialMs = this.o.backoff?.initialMs ?? 200;
-    const maxMs = this.o.backoff?.maxMs ?? 10_000;
-    let backoffMs = initialMs;
+    const backoff = new Backoff({ ...(this.o.backoff ?? DEFAULT_BACKOFF), random: this.o.random });
     while (!this.stopped) {
+      let relisted = false;
+      let worked = false;
       try {
-        if (this.resourceVersion === '') await this.relist();
+        if (this.resourceVersion === '') {
+          await this.relist();
+          relisted = true;
+          this.current();
+        }
         await this.watch(() => {
-          backoffMs = initialMs;
-          this.recovered();
+          worked = true;
+          backoff.reset();
+          this.current();
         });
+        // The server ended a watch that worked (its timeoutSeconds): re-open from the last resourceVersion at once.
       } catch (err) {
-        if (this.stopped) return;
-        if (err instanceof GoneError) {
-          this.o.log.info({ informer: this.o.name }, 'resourceVersion too old; relisting');
+        if (this.stopped) break;
+        if (hasCode(err, 'K8S_GONE')) {
           this.resourceVersion = '';
-          continue;
+          // Expected after a long watch or a reconnect: the server no longer has our version. Relist at once; but a
+          // version from a list made just now that is already gone means the server is in trouble: back off.
+          if (!relisted || worked) {
+            this.o.log.info({ informer: this.o.name }, 'resourceVersion too old; relisting');
+            continue;
+          }
         }
         this.counters.errors++;
         this.counters.restarts++;
@@ -152,14 +182,32 @@ export class Informer<T extends WireObject> {
           this.broken = true;
           this.o.onBroken?.();
         }
-        this.o.log.warn({ informer: this.o.name, err, retryInMs: backoffMs }, 'list/watch failed; retrying');
-        await this.o.clock.sleep(backoffMs);
-        backoffMs = Math.min(maxMs, backoffMs * 2);
+        const delayMs = backoff.next();
+        this.o.onRetry?.({ delayMs, err });
+        this.o.log.warn(
+          { informer: this.o.name, err, code: errorCode(err), retryInMs: Math.round(delayMs) },
+          'list/watch failed; retrying',
+        );
+        await this.pause(delayMs);
       }
     }
   }
 
-  private recovered(): void {
+  /** Waits ms on the clock, or until stop(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.o.clock.setTimeout(() => done(), ms);
+      const done = (): void => {
+        this.o.clock.clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+    });
+  }
+
+  /** The cache is current: after the first list, synced; after a failure, resumed. */
+  private current(): void {
     if (!this.hasSynced) {
       this.hasSynced = true;
       this.o.log.debug({ informer: this.o.name, objects: this.store.size }, 'informer synced');
@@ -210,63 +258,108 @@ export class Informer<T extends WireObject> {
     }
   }
 
-  /** One watch request; resolves when the server ends it normally, rejects on any failure. */
-  private async watch(onOpen: () => void): Promise<void> {
-    const timeoutSeconds = this.o.watchTimeoutSeconds ?? 300;
-    const url = new URL(this.o.path, this.o.client.server);
-    url.searchParams.set('watch', 'true');
-    url.searchParams.set('resourceVersion', this.resourceVersion);
-    url.searchParams.set('allowWatchBookmarks', 'true');
-    url.searchParams.set('timeoutSeconds', String(timeoutSeconds));
-    if (this.o.labelSelector !== undefined) url.searchParams.set('labelSelector', this.o.labelSelector);
-    if (this.o.fieldSelector !== undefined) url.searchParams.set('fieldSelector', this.o.fieldSelector);
-    const opts: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-    await this.o.client.kubeConfig.applyToHTTPSOptions(opts);
+  /**
+   * One watch request. Calls worked() once it has delivered an event or
+   * stayed open MIN_WATCH_MS; resolves when the server ends a watch that
+   * worked, rejects on any failure (a watch ended before it worked included).
+   */
+  private async watch(worked: () => void): Promise<void> {
+    const { clock } = this.o;
+    const timeoutSeconds = this.o.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_S;
     // Silence longer than this means the connection is dead, whatever TCP thinks.
-    const silenceMs = this.o.idleTimeoutMs ?? (timeoutSeconds + 30) * 1000;
-
-    await new Promise<void>((resolve, reject) => {
-      const req = request(url, { ...opts, timeout: silenceMs }, (res) => {
-        if (res.statusCode === 410) {
-          res.resume();
-          reject(new GoneError('410 Gone'));
-          return;
-        }
-        if (res.statusCode !== 200) {
-          res.resume();
-          reject(new Error(`watch ${this.o.path}: HTTP ${String(res.statusCode)}`));
-          return;
-        }
-        onOpen();
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            if (line.trim() === '') continue;
-            try {
-              this.onEvent(JSON.parse(line) as { type: string; object: T & { code?: number } });
-            } catch (err) {
-              req.destroy(err instanceof Error ? err : new Error(String(err)));
-              return;
-            }
-          }
-        });
-        res.on('end', () => resolve());
-        res.on('error', reject);
+    const silenceMs = this.o.idleTimeoutMs ?? timeoutSeconds * 1000 + WATCH_END_GRACE_MS;
+    const abort = new AbortController();
+    this.abortWatch = abort;
+    let silence: TimerHandle | undefined;
+    let proving: TimerHandle | undefined;
+    const heard = (): void => {
+      if (silence !== undefined) clock.clearTimeout(silence);
+      silence = clock.setTimeout(
+        () => abort.abort(new InformerError('INFORMER_WATCH_IDLE', `watch ${this.o.path}: silent for ${silenceMs} ms`)),
+        silenceMs,
+      );
+    };
+    let proven = false;
+    const prove = (): void => {
+      if (proven) return;
+      proven = true;
+      if (proving !== undefined) clock.clearTimeout(proving);
+      worked();
+    };
+    try {
+      // A stop() that came during the relist before this watch found nothing to abort yet.
+      if (this.stopped) throw new InformerError('INFORMER_STOPPED', `informer ${this.o.name} stopped`);
+      heard();
+      const res = await this.o.client.watch({
+        path: this.o.path,
+        query: {
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: 'true',
+          timeoutSeconds: String(timeoutSeconds),
+          labelSelector: this.o.labelSelector,
+          fieldSelector: this.o.fieldSelector,
+        },
+        signal: abort.signal,
       });
-      req.on('timeout', () => req.destroy(new Error(`watch ${this.o.path}: silent for ${silenceMs} ms`)));
-      req.on('error', (err) => reject(err));
-      this.current = req;
-      req.end();
-    }).finally(() => {
-      this.current = undefined;
+      const openedAt = clock.now();
+      proving = clock.setTimeout(prove, MIN_WATCH_MS);
+      await this.consume(res, abort.signal, heard, prove);
+      if (!proven) {
+        throw new InformerError(
+          'INFORMER_WATCH_TOO_SHORT',
+          `watch ${this.o.path}: the server ended it ${Math.round(clock.now() - openedAt)} ms after opening, before any event`,
+        );
+      }
+    } finally {
+      if (silence !== undefined) clock.clearTimeout(silence);
+      if (proving !== undefined) clock.clearTimeout(proving);
+      this.abortWatch = undefined;
+    }
+  }
+
+  /** Reads newline-delimited watch events until the stream ends (resolves) or fails (rejects). */
+  private consume(res: IncomingMessage, signal: AbortSignal, heard: () => void, delivered: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown): void => {
+        reject(err);
+        res.destroy();
+      };
+      if (signal.aborted) {
+        fail(signal.reason);
+        return;
+      }
+      signal.addEventListener('abort', () => fail(signal.reason), { once: true });
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        heard();
+        buffer += chunk;
+        for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          if (line.trim() === '') continue;
+          try {
+            this.onEvent(parseEvent<T>(line, this.o.path));
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          delivered();
+        }
+      });
+      res.on('end', () => resolve());
+      const broke = (cause?: Error): ApiError =>
+        new ApiError('K8S_CONNECTION_FAILED', 0, `watch ${this.o.path}: ${cause?.message ?? 'connection closed mid-stream'}`, undefined, {
+          cause,
+        });
+      res.on('error', (err) => fail(signal.aborted ? signal.reason : broke(err)));
+      res.on('close', () => {
+        if (!res.complete) fail(signal.aborted ? signal.reason : broke());
+      });
     });
   }
 
-  private onEvent(ev: { type: string; object: T & { code?: number; message?: string } }): void {
+  private onEvent(ev: WatchEvent<T>): void {
     const obj = ev.object;
     switch (ev.type) {
       case 'ADDED':
@@ -284,14 +377,30 @@ export class Informer<T extends WireObject> {
       case 'BOOKMARK':
         break;
       case 'ERROR':
-        if (obj.code === 410) throw new GoneError(obj.message ?? '410 Gone');
-        throw new Error(`watch error: ${obj.message ?? JSON.stringify(obj)}`);
+        // The object is a Status: 410 means our resourceVersion is too old (K8S_GONE, relist), anything else a failure.
+        throw errorFromStatus(obj, `watch ${this.o.path}`);
       default:
         return;
     }
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined && rv !== '') this.resourceVersion = rv;
   }
+}
+
+function parseEvent<T>(line: string, path: string): WatchEvent<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new InformerError('INFORMER_BAD_EVENT', `watch ${path}: a line is not JSON`, { cause: err });
+  }
+  if (typeof value !== 'object' || value === null || !('type' in value) || typeof value.type !== 'string' || !('object' in value)) {
+    throw new InformerError('INFORMER_BAD_EVENT', `watch ${path}: a line is not a watch event`);
+  }
+  if (typeof value.object !== 'object' || value.object === null) {
+    throw new InformerError('INFORMER_BAD_EVENT', `watch ${path}: a ${value.type} event has no object`);
+  }
+  return value as WatchEvent<T>;
 }
 
 function key(namespace: string | undefined, name: string): string {

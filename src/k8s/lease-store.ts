@@ -2,8 +2,19 @@
 // optimistic concurrency: an update carries the resourceVersion it read, and
 // the API server refuses it with 409 (ApiError K8S_CONFLICT) if anyone wrote
 // in between. That refusal is what makes exactly one contender win.
-import type { ApiClient } from './api-client.js';
+import { hasCode } from '../errors.js';
+import type { ApiClient, ApiLane } from './api-client.js';
 import type { Lease } from './types.js';
+
+/** The Lease collection of a namespace. */
+export function leasesPath(namespace: string): string {
+  return `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+}
+
+/** One Lease. */
+export function leasePath(namespace: string, name: string): string {
+  return `${leasesPath(namespace)}/${name}`;
+}
 
 export interface LeaseRecord {
   name: string;
@@ -23,7 +34,7 @@ export interface LeaseStore {
   create(record: LeaseRecord): Promise<LeaseRecord>;
   update(record: LeaseRecord): Promise<LeaseRecord>;
   /** Deletes if it is still at record.resourceVersion (a precondition, so a lease someone just took is not removed). */
-  delete?(record: LeaseRecord): Promise<void>;
+  delete(record: LeaseRecord): Promise<void>;
 }
 
 /** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
@@ -67,24 +78,28 @@ export function recordToLease(namespace: string, record: LeaseRecord): Lease {
 }
 
 export class KubeLeaseStore implements LeaseStore {
-  /** timeoutMs bounds each request: a renewal that hangs must fail in time for the holder to act on it. */
+  /**
+   * timeoutMs bounds each request, queueing included: a renewal that hangs
+   * must fail in time for the holder to act on it. lane picks the client's
+   * connection pool: 'leases' for IP leases (the default), 'liveness' for
+   * the store that renews only this speaker's own liveness Lease.
+   */
   constructor(
     private readonly client: ApiClient,
     readonly namespace: string,
     private readonly timeoutMs?: number,
+    private readonly lane: ApiLane = 'leases',
   ) {}
 
   collectionPath(): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`;
+    return leasesPath(this.namespace);
   }
 
   async get(name: string): Promise<LeaseRecord | undefined> {
     try {
-      return leaseToRecord(
-        await this.client.request<Lease>({ verb: 'get', path: `${this.collectionPath()}/${name}`, timeoutMs: this.timeoutMs }),
-      );
+      return leaseToRecord(await this.client.request<Lease>({ verb: 'get', path: leasePath(this.namespace, name), ...this.bounds() }));
     } catch (err) {
-      if ((err as { code?: string }).code === 'K8S_NOT_FOUND') return undefined;
+      if (hasCode(err, 'K8S_NOT_FOUND')) return undefined;
       throw err;
     }
   }
@@ -96,7 +111,7 @@ export class KubeLeaseStore implements LeaseStore {
         verb: 'create',
         path: this.collectionPath(),
         body: recordToLease(this.namespace, { ...fresh, resourceVersion: undefined }),
-        timeoutMs: this.timeoutMs,
+        ...this.bounds(),
       }),
     );
   }
@@ -105,9 +120,9 @@ export class KubeLeaseStore implements LeaseStore {
     return leaseToRecord(
       await this.client.request<Lease>({
         verb: 'update',
-        path: `${this.collectionPath()}/${record.name}`,
+        path: leasePath(this.namespace, record.name),
         body: recordToLease(this.namespace, record),
-        timeoutMs: this.timeoutMs,
+        ...this.bounds(),
       }),
     );
   }
@@ -115,13 +130,17 @@ export class KubeLeaseStore implements LeaseStore {
   async delete(record: LeaseRecord): Promise<void> {
     await this.client.request({
       verb: 'delete',
-      path: `${this.collectionPath()}/${record.name}`,
+      path: leasePath(this.namespace, record.name),
       body: {
         apiVersion: 'v1',
         kind: 'DeleteOptions',
         ...(record.resourceVersion !== undefined ? { preconditions: { resourceVersion: record.resourceVersion } } : {}),
       },
-      timeoutMs: this.timeoutMs,
+      ...this.bounds(),
     });
+  }
+
+  private bounds(): { lane: ApiLane; timeoutMs: number | undefined } {
+    return { lane: this.lane, timeoutMs: this.timeoutMs };
   }
 }

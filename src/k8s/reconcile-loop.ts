@@ -2,6 +2,7 @@
 // reconcile either finishes (optionally asking to be run again later) or
 // throws, and is then retried with backoff. The same key never runs on two
 // workers at once (the queue guarantees it).
+import { errorCode } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -38,8 +39,7 @@ export function runReconcileLoop(options: {
         observer?.onReconciled?.(name, performance.now() - started, 'ok');
       } catch (err) {
         const retryInMs = queue.addRateLimited(key);
-        const code = (err as { code?: unknown }).code;
-        log.warn({ controller: name, key, err, code, retryInMs }, 'reconcile failed; retrying');
+        log.warn({ controller: name, key, err, code: errorCode(err), retryInMs }, 'reconcile failed; retrying');
         observer?.onReconciled?.(name, performance.now() - started, 'error');
       } finally {
         queue.done(key);

@@ -6,7 +6,6 @@
 import type { ApiClient } from './api-client.js';
 import type { Eip, EipStatus, Service } from './types.js';
 
-export const EIP_GROUP_VERSION = 'network.kubesphere.io/v1alpha2';
 export const EIPS_PATH = '/apis/network.kubesphere.io/v1alpha2/eips';
 
 export function servicePath(namespace: string, name: string): string {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { silentLogger } from '../observability/logger.js';
 import { FakeClock } from '../testing/fake-clock.js';
-import { runReconcileLoop } from './reconcile-loop.js';
 import { WorkQueue } from './work-queue.js';
 
 describe('WorkQueue', () => {
@@ -66,62 +64,5 @@ describe('WorkQueue', () => {
     assert.equal(await waiting, undefined);
     q.add('late');
     assert.equal(q.length, 0);
-  });
-});
-
-describe('runReconcileLoop', () => {
-  it('retries a failing key with backoff until it succeeds, and never runs one key twice at once', async () => {
-    const clock = new FakeClock();
-    const q = new WorkQueue({ clock, baseDelayMs: 100 });
-    let attempts = 0;
-    let running = 0;
-    let maxRunning = 0;
-    const loop = runReconcileLoop({
-      name: 'test',
-      queue: q,
-      workers: 4,
-      log: silentLogger(),
-      reconcile: async () => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        attempts++;
-        await clock.sleep(10);
-        running--;
-        if (attempts < 3) throw Object.assign(new Error('flaky'), { code: 'K8S_CONFLICT' });
-      },
-    });
-    q.add('svc');
-    await clock.advance(10);
-    assert.equal(attempts, 1);
-    await clock.advance(100 + 10);
-    assert.equal(attempts, 2);
-    await clock.advance(200 + 10);
-    assert.equal(attempts, 3);
-    await clock.advance(10_000);
-    assert.equal(attempts, 3, 'no more runs after success');
-    assert.equal(maxRunning, 1);
-    q.shutDown();
-    await loop;
-  });
-
-  it('requeues after the asked delay', async () => {
-    const clock = new FakeClock();
-    const q = new WorkQueue({ clock });
-    const seen: number[] = [];
-    const loop = runReconcileLoop({
-      name: 'test',
-      queue: q,
-      workers: 1,
-      log: silentLogger(),
-      reconcile: async () => {
-        seen.push(clock.now());
-        return seen.length < 3 ? { requeueAfterMs: 1_000 } : {};
-      },
-    });
-    q.add('k');
-    await clock.advance(5_000);
-    assert.deepEqual(seen, [0, 1_000, 2_000]);
-    q.shutDown();
-    await loop;
   });
 });

@@ -1,80 +1,63 @@
-// FrameLink over the native AF_PACKET addon (native/af_packet.c): a raw
-// packet socket bound to one interface and the ARP EtherType, with the
-// addon's reader thread answering requests for held addresses itself (the
-// fast path that keeps reply latency near the kernel's). Needs CAP_NET_RAW.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { ipv4ToNumber } from '../net/ipv4.js';
-import { type MacString, macToBytes, normalizeMac } from '../net/mac.js';
-import type { FrameLink, LinkFactory } from './link.js';
+// Link over a real interface: the addon's AF_PACKET socket bound to the ARP
+// EtherType, whose reader thread answers and announces under the license
+// rule of link.ts (native/responder_core.c). Needs CAP_NET_RAW. Deadlines are
+// on the addon's CLOCK_MONOTONIC, counted from each call: JS passes
+// durations, never times.
+import { type AfPacketAddon, dispatchControl, grantArrays, loadAddon, type NativeHandle } from './addon.js';
+import type { AnnounceResult, Grant, Link, LinkEvents, LinkStats } from './link.js';
 
-interface AfPacketAddon {
-  open(ifname: string, onFrame: (frame: Buffer, answered: boolean) => void): object;
-  send(handle: object, frame: Buffer): number;
-  answer(handle: object, mac: Buffer, ips: Uint32Array): void;
-  close(handle: object): void;
-}
-
-let addon: AfPacketAddon | undefined;
-
-function loadAddon(): AfPacketAddon {
-  if (addon === undefined) {
-    const path = process.env['BATON_AF_PACKET_ADDON'] ?? new URL('../../../native/build/Release/af_packet.node', import.meta.url).pathname;
-    addon = createRequire(import.meta.url)(path) as AfPacketAddon;
-  }
-  return addon;
-}
-
-/** The MAC of an interface, as the kernel reports it. */
-export function interfaceMac(ifname: string): MacString {
-  return normalizeMac(readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim());
-}
-
-/** Whether the interface has carrier (link up); false also when it does not exist. */
-export function interfaceHasCarrier(ifname: string): boolean {
-  try {
-    return readFileSync(`/sys/class/net/${ifname}/carrier`, 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
-}
-
-export class AfPacketLink implements FrameLink {
+export class AfPacketLink implements Link {
   readonly name: string;
-  readonly mac: MacString;
-  private readonly handle: object;
-  private readonly handlers: Array<(frame: Buffer, answered: boolean) => void> = [];
+  readonly mac: string;
+  readonly ifindex: number;
+  private readonly native: AfPacketAddon;
+  private readonly handle: NativeHandle;
   private closed = false;
 
-  constructor(ifname: string) {
-    this.name = ifname;
-    this.mac = interfaceMac(ifname);
-    this.handle = loadAddon().open(ifname, (frame, answered) => {
-      for (const h of this.handlers) h(frame, answered);
-    });
-  }
-
-  send(frame: Buffer): void {
-    loadAddon().send(this.handle, frame);
-  }
-
-  onFrame(handler: (frame: Buffer, answered: boolean) => void): void {
-    this.handlers.push(handler);
-  }
-
-  answerFor(ips: readonly string[]): void {
-    loadAddon().answer(
-      this.handle,
-      macToBytes(this.mac),
-      Uint32Array.from(ips, (ip) => ipv4ToNumber(ip)),
+  /** Opens the socket and starts its reader; throws an Error with code (EPERM, ENODEV...) when it cannot. */
+  constructor(ifname: string, events: LinkEvents) {
+    this.native = loadAddon();
+    // Events still queued when close() runs are not delivered: the link is gone for its owner.
+    this.handle = this.native.open(
+      ifname,
+      (frame, verdict) => {
+        if (!this.closed) events.frame?.(frame, verdict);
+      },
+      (e) => {
+        if (!this.closed) dispatchControl(events, e);
+      },
     );
+    const info = this.native.info(this.handle);
+    this.name = info.name;
+    this.mac = info.mac;
+    this.ifindex = info.ifindex;
   }
 
+  heartbeat(aliveMs: number): void {
+    this.native.heartbeat(this.handle, aliveMs);
+  }
+
+  grant(grants: readonly Grant[], answerMs: number, defendMs: number): string[] {
+    const { ips, gens } = grantArrays(grants);
+    return this.native.grant(this.handle, ips, gens, answerMs, defendMs).map((i) => ips[i] as string);
+  }
+
+  revoke(ips: readonly string[]): void {
+    this.native.revoke(this.handle, [...ips]);
+  }
+
+  announce(ip: string, gen: number): AnnounceResult {
+    return this.native.announce(this.handle, ip, gen);
+  }
+
+  stats(): LinkStats {
+    return this.native.stats(this.handle);
+  }
+
+  /** Stops the reader (at once: it waits on an eventfd, not a timeout) and closes the socket. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    loadAddon().close(this.handle);
+    this.native.close(this.handle);
   }
 }
-
-export const afPacketLinks: LinkFactory = { open: (ifname) => new AfPacketLink(ifname) };

@@ -32,6 +32,7 @@ describe('resolveInterface', () => {
     exists: (n) => n in present,
     hasCarrier: (n) => present[n] === true,
     routes: () => parseRouteTable(ROUTES),
+    identity: (n) => (n in present ? { ifindex: 2, mac: '02:ba:70:00:00:0b' } : undefined),
   });
 
   it('takes a named interface that exists and has carrier', () => {

@@ -53,18 +53,33 @@ export interface InterfaceProbe {
   exists(name: string): boolean;
   hasCarrier(name: string): boolean;
   routes(): RouteEntry[];
+  /** What identifies the interface now: its index and MAC (undefined if it does not exist). */
+  identity(name: string): InterfaceIdentity | undefined;
+}
+
+/** A re-created interface gets a new index; a MAC change (bond fail-over, cloned MAC) a new address. Either means: reopen. */
+export interface InterfaceIdentity {
+  ifindex: number;
+  mac: string;
+}
+
+function readSys(name: string, file: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${name}/${file}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 export const systemInterfaces: InterfaceProbe = {
   exists: (name) => /^[\w.-]{1,15}$/.test(name) && existsSync(`/sys/class/net/${name}`),
-  hasCarrier: (name) => {
-    try {
-      return readFileSync(`/sys/class/net/${name}/carrier`, 'utf8').trim() === '1';
-    } catch {
-      return false;
-    }
-  },
+  hasCarrier: (name) => readSys(name, 'carrier') === '1',
   routes: () => parseRouteTable(readFileSync('/proc/net/route', 'utf8')),
+  identity: (name) => {
+    const ifindex = Number(readSys(name, 'ifindex'));
+    const mac = readSys(name, 'address');
+    return Number.isInteger(ifindex) && ifindex > 0 && mac !== undefined ? { ifindex, mac: mac.toLowerCase() } : undefined;
+  },
 };
 
 /** The usable local interface for a pool's spec.interface, or undefined if this node has none. */

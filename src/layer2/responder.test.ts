@@ -2,205 +2,172 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
 import { FakeClock } from '../testing/fake-clock.js';
-import { FakeLink } from '../testing/fake-link.js';
+import type { FrameVerdict, YieldReason } from './link.js';
 import { type ArpFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from './packet/arp.js';
-import type { DropReason } from './packet/drop-reason.js';
 import { ArpResponder, type ResponderMetrics } from './responder.js';
+import { VirtualLink } from './virtual-link.js';
 
 const OUR_MAC = '02:ba:70:00:00:0b';
 const CLIENT_MAC = '02:ba:70:00:00:64';
-const OTHER_NODE_MAC = '02:ba:70:00:00:0c';
+const OTHER_MAC = '02:ba:70:00:00:0c';
+const IP = '192.0.2.200';
 
-function whoHas(ip: string, from = '192.0.2.100', mac = CLIENT_MAC): Buffer {
+function whoHas(ip: string): Buffer {
   return encodeArpFrame({
     operation: 'request',
-    ethernetSource: mac,
+    ethernetSource: CLIENT_MAC,
     ethernetDestination: 'ff:ff:ff:ff:ff:ff',
-    senderMac: mac,
-    senderIp: from,
+    senderMac: CLIENT_MAC,
+    senderIp: '192.0.2.100',
     targetMac: '00:00:00:00:00:00',
     targetIp: ip,
   });
 }
 
-function decodeAll(frames: Buffer[]): ArpFrame[] {
-  return frames.map((f) => {
-    const d = decodeArpFrame(f);
-    assert.ok(d.ok);
-    return d.value;
-  });
-}
-
 class CountingMetrics implements ResponderMetrics {
-  requests: string[] = [];
-  replies: string[] = [];
+  verdicts: FrameVerdict[] = [];
   gratuitousSent: string[] = [];
-  drops: DropReason[] = [];
-  sendFailures: string[] = [];
-  request(ip: string): void {
-    this.requests.push(ip);
-  }
-  reply(ip: string): void {
-    this.replies.push(ip);
+  refused: string[] = [];
+  frame(v: FrameVerdict): void {
+    this.verdicts.push(v);
   }
   gratuitous(ip: string): void {
     this.gratuitousSent.push(ip);
   }
-  dropped(reason: DropReason): void {
-    this.drops.push(reason);
-  }
-  sendFailed(code: string): void {
-    this.sendFailures.push(code);
+  announceRefused(reason: string): void {
+    this.refused.push(reason);
   }
 }
 
-function setup(options: { refreshIntervalMs?: number; fastPath?: boolean } = {}) {
+function setup(options: { refreshIntervalMs?: number } = {}) {
   const clock = new FakeClock();
-  const link = new FakeLink('eth0', OUR_MAC, { fastPath: options.fastPath });
+  const sent: Array<{ t: number; frame: ArpFrame }> = [];
+  const yields: Array<[string, number, YieldReason]> = [];
+  const conflicts: Array<[string, number, string]> = [];
   const metrics = new CountingMetrics();
-  const claims: Array<[string, string]> = [];
+  let link: VirtualLink | undefined;
   const responder = new ArpResponder({
-    link,
+    open: (events) => {
+      link = new VirtualLink({
+        name: 'eth0',
+        mac: OUR_MAC,
+        clock,
+        events,
+        onSend: (f) => {
+          const d = decodeArpFrame(f);
+          assert.ok(d.ok);
+          sent.push({ t: clock.now(), frame: d.value });
+        },
+      });
+      return link;
+    },
     clock,
     log: silentLogger(),
     metrics,
-    onForeignClaim: (ip, mac) => claims.push([ip, mac]),
+    events: {
+      yielded: (ip, gen, reason) => yields.push([ip, gen, reason]),
+      conflict: (ip, gen, mac) => conflicts.push([ip, gen, mac]),
+      failed: () => {},
+    },
     ...options,
   });
-  return { clock, link, metrics, claims, responder };
+  responder.link.heartbeat(60_000);
+  return { clock, sent, yields, conflicts, metrics, responder, link: link as VirtualLink };
 }
 
-describe('ArpResponder', () => {
-  it('on a link with a fast path, sends its gratuitous ARP before the link starts answering, and stops it at once on withdraw', () => {
-    const { link, responder } = setup({ fastPath: true });
-    responder.announce('192.0.2.200');
-    assert.deepEqual(link.calls, ['send', 'send', 'answerFor'], 'both gratuitous forms leave before the first reply could');
-    assert.deepEqual(link.fastPathIps, ['192.0.2.200']);
-    responder.withdraw('192.0.2.200');
-    assert.deepEqual(link.fastPathIps, []);
+const gratuitousTimes = (sent: Array<{ t: number; frame: ArpFrame }>) =>
+  sent.filter((s) => s.frame.senderIp === s.frame.targetIp).map((s) => `${s.t}:${s.frame.operation}`);
+
+describe('ArpResponder over the addon’s rules (VirtualLink)', () => {
+  it('answers a licensed address from the reader, and sends the gratuitous burst at 0, 0.5, 1 and 2 s', async () => {
+    const { clock, sent, responder, link, metrics } = setup();
+    assert.ok(responder.license(IP, 1, 60_000, 60_000));
+    responder.announce(IP);
+    link.receive([{ frame: whoHas(IP) }]);
+    await clock.advance(2_500);
+    assert.deepEqual(gratuitousTimes(sent), [
+      '0:request',
+      '0:reply',
+      '500:request',
+      '500:reply',
+      '1000:request',
+      '1000:reply',
+      '2000:request',
+      '2000:reply',
+    ]);
+    const reply = sent.find((s) => s.frame.operation === 'reply' && s.frame.targetMac === CLIENT_MAC);
+    assert.ok(reply !== undefined && reply.frame.senderMac === OUR_MAC, 'the reader replied with our MAC');
+    assert.ok(metrics.verdicts.includes('answered'));
+    assert.deepEqual(metrics.gratuitousSent, [IP, IP, IP, IP]);
   });
 
-  it('on a link with a fast path, never replies itself: a request the link left unanswered is dropped as yielded', () => {
-    const { link, metrics, responder } = setup({ fastPath: true });
-    responder.announce('192.0.2.200');
-    link.sent.length = 0;
-    link.inject(whoHas('192.0.2.200'), true);
-    assert.deepEqual(link.sent, [], 'the link answered; nothing more from us');
-    assert.deepEqual(metrics.replies, ['192.0.2.200']);
-    // The link read this request together with another MAC's claim and yielded: a late reply would be a second MAC.
-    link.inject(whoHas('192.0.2.200'), false);
-    assert.deepEqual(link.sent, []);
-    assert.deepEqual(metrics.drops, ['yielded']);
+  it('re-announces on the refresh interval while it holds, and not after a withdraw', async () => {
+    const { clock, sent, responder } = setup({ refreshIntervalMs: 10_000 });
+    responder.license(IP, 1, 600_000, 600_000);
+    responder.announce(IP);
+    await clock.advance(25_000);
+    assert.equal(gratuitousTimes(sent).filter((t) => t.startsWith('10000:') || t.startsWith('20000:')).length, 4);
+    responder.withdraw(IP);
+    const before = sent.length;
+    await clock.advance(30_000);
+    assert.equal(sent.length, before, 'nothing after the withdraw');
   });
 
-  it('answers a request for a held address, unicast to the asker, with our MAC as Ethernet source and ARP sender', () => {
-    const { link, metrics, responder } = setup();
-    responder.announce('192.0.2.200');
-    link.sent.length = 0;
-    link.inject(whoHas('192.0.2.200'));
-    const [reply] = decodeAll(link.sent);
-    assert.deepEqual(reply, {
-      operation: 'reply',
-      ethernetSource: OUR_MAC,
-      ethernetDestination: CLIENT_MAC,
-      senderMac: OUR_MAC,
-      senderIp: '192.0.2.200',
-      targetMac: CLIENT_MAC,
-      targetIp: '192.0.2.100',
-    });
-    assert.deepEqual([metrics.requests, metrics.replies], [['192.0.2.200'], ['192.0.2.200']]);
-  });
-
-  it('sends the gratuitous burst in both forms on the schedule, and stops it at once on withdraw', async () => {
-    const { clock, link, metrics, responder } = setup();
-    responder.announce('192.0.2.200');
-    assert.deepEqual(
-      decodeAll(link.sent).map((f) => `${f.operation} ${f.senderIp}->${f.targetIp} ${f.targetMac}`),
-      ['request 192.0.2.200->192.0.2.200 00:00:00:00:00:00', 'reply 192.0.2.200->192.0.2.200 ff:ff:ff:ff:ff:ff'],
-    );
-    await clock.advance(1_000);
-    assert.equal(link.sent.length, 6, 'bursts at 0, 0.5 and 1 s');
-    responder.withdraw('192.0.2.200');
+  it('a claim by another MAC on an undefended address: the reader yields, JS is told, timers stop, stale grants are refused', async () => {
+    const { clock, sent, responder, link, yields } = setup({ refreshIntervalMs: 1_000 });
+    responder.license(IP, 3, 60_000, 0);
+    responder.announce(IP);
+    link.receive([{ frame: encodeArpFrame(gratuitousArp(IP, OTHER_MAC, 'reply')) }]);
+    await clock.advance(1);
+    assert.deepEqual(yields, [[IP, 3, 'claim']]);
+    assert.equal(responder.holds(IP), false);
+    const before = sent.length;
+    link.receive([{ frame: whoHas(IP) }]);
     await clock.advance(5_000);
-    assert.equal(link.sent.length, 6, 'the 2 s burst was cancelled');
-    assert.equal(metrics.gratuitousSent.length, 3);
+    assert.equal(sent.length, before, 'no reply, no more announcements after the yield');
+    assert.equal(responder.license(IP, 3, 60_000, 0), false, 'the same generation is refused');
+    assert.equal(responder.license(IP, 4, 60_000, 0), true, 'a newer one (after a confirmation) is held');
+    assert.ok(responder.holds(IP));
   });
 
-  it('is silent the moment an address is withdrawn', () => {
-    const { link, metrics, responder } = setup();
-    responder.announce('192.0.2.200');
-    responder.withdraw('192.0.2.200');
-    link.sent.length = 0;
-    link.inject(whoHas('192.0.2.200'));
-    assert.equal(link.sent.length, 0);
-    assert.deepEqual(metrics.drops, ['not-held']);
+  it('a claim on a defended address is a conflict: the reader keeps answering', async () => {
+    const { clock, sent, responder, link, conflicts } = setup();
+    responder.license(IP, 2, 60_000, 60_000);
+    link.receive([{ frame: encodeArpFrame(gratuitousArp(IP, OTHER_MAC, 'request')) }]);
+    await clock.advance(1);
+    assert.deepEqual(conflicts, [[IP, 2, OTHER_MAC]]);
+    link.receive([{ frame: whoHas(IP) }]);
+    assert.ok(sent.some((s) => s.frame.operation === 'reply' && s.frame.targetMac === CLIENT_MAC));
+    assert.equal(responder.reannounce(IP), 'sent');
   });
 
-  it('refreshes periodically when asked', async () => {
-    const { clock, link, responder } = setup({ refreshIntervalMs: 10_000 });
-    responder.announce('192.0.2.200');
-    await clock.advance(35_000);
-    assert.equal(link.sent.length, 2 * (4 + 3), 'burst of 4, then 3 refreshes');
+  it('a lapsed license stops replies and announcements, and the refusal is counted', async () => {
+    const { clock, sent, responder, link, metrics } = setup();
+    responder.license(IP, 1, 1_000, 1_000);
+    await clock.advance(1_001);
+    link.receive([{ frame: whoHas(IP) }]);
+    assert.equal(responder.reannounce(IP), 'unlicensed');
+    await clock.advance(1);
+    assert.deepEqual(sent, []);
+    assert.ok(metrics.verdicts.includes('unlicensed'));
+    assert.deepEqual(metrics.refused, ['unlicensed']);
   });
 
-  it('ignores everything not ours, each under a named reason', () => {
-    const { link, metrics, responder } = setup();
-    responder.announce('192.0.2.200');
-    link.sent.length = 0;
-    link.inject(whoHas('192.0.2.201'));
-    link.inject(whoHas('192.0.2.200', '192.0.2.11', OUR_MAC));
-    link.inject(encodeArpFrame(gratuitousArp('192.0.2.210', OTHER_NODE_MAC, 'request')));
-    link.inject(
-      encodeArpFrame({
-        operation: 'reply',
-        ethernetSource: CLIENT_MAC,
-        ethernetDestination: OUR_MAC,
-        senderMac: CLIENT_MAC,
-        senderIp: '192.0.2.100',
-        targetMac: OUR_MAC,
-        targetIp: '192.0.2.11',
-      }),
+  it('licenses many addresses at once and withdraws them all', () => {
+    const { sent, responder, link } = setup();
+    const ips = Array.from({ length: 50 }, (_, i) => `192.0.2.${i + 1}`);
+    assert.deepEqual(
+      responder.licenseMany(
+        ips.map((ip) => ({ ip, gen: 1 })),
+        60_000,
+        60_000,
+      ),
+      [],
     );
-    link.inject(Buffer.alloc(10));
-    assert.deepEqual(metrics.drops, ['not-held', 'own-frame', 'gratuitous', 'reply', 'truncated-ethernet']);
-    assert.equal(link.sent.length, 0);
-  });
-
-  it('reports another MAC claiming a held address, and stays silent if the claim makes it yield', () => {
-    const { link, claims, responder } = setup();
-    responder.announce('192.0.2.200');
-    const yielding = new ArpResponder({
-      link,
-      clock: new FakeClock(),
-      log: silentLogger(),
-      metrics: new CountingMetrics(),
-      onForeignClaim: (ip) => yielding.withdraw(ip),
-    });
-    yielding.announce('192.0.2.200');
-    link.sent.length = 0;
-    link.inject(encodeArpFrame(gratuitousArp('192.0.2.200', OTHER_NODE_MAC, 'request')));
-    assert.deepEqual(claims, [['192.0.2.200', OTHER_NODE_MAC]]);
-    assert.equal(yielding.holds('192.0.2.200'), false);
-    assert.equal(responder.holds('192.0.2.200'), true, 'the responder itself leaves the decision to its owner');
-  });
-
-  it('answers an ARP probe (sender 0.0.0.0) for a held address, defending it', () => {
-    const { link, responder } = setup();
-    responder.announce('192.0.2.200');
-    link.sent.length = 0;
-    link.inject(whoHas('192.0.2.200', '0.0.0.0'));
-    assert.equal(decodeAll(link.sent)[0]?.senderIp, '192.0.2.200');
-  });
-
-  it('counts a failed send by its code and keeps running', () => {
-    const { link, metrics, responder } = setup();
-    link.down = true;
-    responder.announce('192.0.2.200');
-    link.inject(whoHas('192.0.2.200'));
-    assert.deepEqual(metrics.sendFailures, ['ENETDOWN', 'ENETDOWN']);
-    assert.deepEqual(metrics.drops, ['not-ready']);
-    link.down = false;
-    link.inject(whoHas('192.0.2.200'));
-    assert.equal(link.sent.length, 1);
+    assert.equal(responder.addresses().length, 50);
+    responder.withdrawAll();
+    link.receive(ips.map((ip) => ({ frame: whoHas(ip) })));
+    assert.deepEqual(sent, []);
+    assert.equal(link.stats().entries, 0);
   });
 });

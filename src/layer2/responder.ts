@@ -1,163 +1,178 @@
-// Answers ARP for the addresses this node announces on one link, and
-// announces them with gratuitous ARP when it takes them. Everything else on
-// the wire is ignored under a named reason. It also listens for anyone else
-// claiming one of our addresses: that is how a holder cut off from the API
-// server learns that a new holder has taken over (it then yields at once).
+// The addresses this node announces on one link, as JavaScript sees them:
+// which it holds at which generation, the gratuitous bursts after taking
+// one and the periodic refresh, the counting of every frame the reader
+// read, and the reader's yields and conflicts passed on to the election.
+// The reader thread (native/af_packet.c) is the only thing that answers or
+// announces; every announcement asked for here goes through its license
+// check at the moment of sending (see link.ts).
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
-import type { FrameLink } from './link.js';
-import { arpReplyFor, decodeArpFrame, encodeArpFrame, gratuitousArp } from './packet/arp.js';
-import type { DropReason } from './packet/drop-reason.js';
+import type { AnnounceResult, FrameVerdict, Grant, Link, LinkEvents, YieldReason } from './link.js';
 
 export interface ResponderMetrics {
-  request(ip: string): void;
-  reply(ip: string): void;
+  /** One frame read by the reader, with what it did about it. */
+  frame(verdict: FrameVerdict): void;
   gratuitous(ip: string): void;
-  dropped(reason: DropReason): void;
-  sendFailed(code: string): void;
+  /** An announcement the reader did not send: not licensed (any more), or the kernel refused it. */
+  announceRefused(reason: string): void;
+}
+
+export interface ResponderEvents {
+  yielded(ip: string, gen: number, reason: YieldReason, mac: string | undefined): void;
+  conflict(ip: string, gen: number, mac: string): void;
+  /** The link's socket failed for good (the interface went away): reopen. */
+  failed(code: string): void;
 }
 
 export interface ResponderOptions {
-  link: FrameLink;
+  /** Opens the link, routing its events to this responder. */
+  open: (events: LinkEvents) => Link;
   clock: Clock;
   log: Logger;
   metrics: ResponderMetrics;
+  events: ResponderEvents;
   /**
    * When, after taking an address, to send gratuitous ARP (both forms each
    * time). Default 0, 0.5, 1 and 2 s: the first reaches every neighbour at
    * once, the repeats cover a lost frame or a switch still learning.
    */
   announceScheduleMs?: readonly number[];
-  /** Re-announce every so often while holding (0 = never); for switches whose MAC tables age out. */
+  /** Re-announce every so often while holding (0 = never); see SPEAKER_DEFAULTS.garpRefreshMs for why it is on. */
   refreshIntervalMs?: number;
-  /** Called when another MAC claims an address this link announces. */
-  onForeignClaim?: (ip: string, mac: string) => void;
 }
 
 export const DEFAULT_ANNOUNCE_SCHEDULE_MS = [0, 500, 1_000, 2_000] as const;
 
-interface Announced {
+interface Held {
+  gen: number;
   timers: TimerHandle[];
-  since: number;
+  /** The reader yielded this generation; the entry stays (refusing stale grants) until a newer grant or a withdraw. */
+  yielded: boolean;
 }
 
 export class ArpResponder {
-  private readonly held = new Map<string, Announced>();
+  readonly link: Link;
+  private readonly held = new Map<string, Held>();
   private readonly schedule: readonly number[];
 
-  constructor(private readonly o: ResponderOptions) {
-    this.schedule = o.announceScheduleMs ?? DEFAULT_ANNOUNCE_SCHEDULE_MS;
-    o.link.onFrame((frame, answered) => this.onFrame(frame, answered));
+  constructor(private readonly options: ResponderOptions) {
+    this.schedule = options.announceScheduleMs ?? DEFAULT_ANNOUNCE_SCHEDULE_MS;
+    this.link = options.open({
+      frame: (_frame, verdict) => options.metrics.frame(verdict),
+      yielded: (ip, gen, reason, mac) => {
+        const entry = this.held.get(ip);
+        if (entry?.gen === gen) {
+          this.stopTimers(ip);
+          entry.yielded = true;
+        }
+        options.events.yielded(ip, gen, reason, mac);
+      },
+      conflict: (ip, gen, mac) => options.events.conflict(ip, gen, mac),
+      failed: (code) => options.events.failed(code),
+    });
   }
 
-  get link(): FrameLink {
-    return this.o.link;
+  get name(): string {
+    return this.link.name;
   }
 
+  /** Whether the reader holds ip (granted and not yielded since). */
   holds(ip: string): boolean {
-    return this.held.has(ip);
+    const entry = this.held.get(ip);
+    return entry !== undefined && !entry.yielded;
   }
 
   addresses(): string[] {
-    return [...this.held.keys()];
+    return [...this.held].flatMap(([ip, e]) => (e.yielded ? [] : [ip]));
   }
 
-  /** Starts answering for ip and sends the gratuitous burst. Idempotent. */
+  /**
+   * Licenses the reader to answer ip at gen (answer and defend windows from
+   * now, see Link.grant). Returns false if the reader refused: it yielded
+   * that generation already (its yield event is on the way).
+   */
+  license(ip: string, gen: number, answerMs: number, defendMs: number): boolean {
+    return this.licenseMany([{ ip, gen }], answerMs, defendMs).length === 0;
+  }
+
+  /** License several addresses with the same windows at once; returns the refused ones. */
+  licenseMany(grants: readonly Grant[], answerMs: number, defendMs: number): string[] {
+    if (grants.length === 0) return [];
+    const refused = new Set(this.link.grant(grants, answerMs, defendMs));
+    for (const g of grants) {
+      if (refused.has(g.ip)) continue;
+      const entry = this.held.get(g.ip);
+      if (entry === undefined) this.held.set(g.ip, { gen: g.gen, timers: [], yielded: false });
+      else if (entry.gen !== g.gen) {
+        this.stopTimers(g.ip);
+        entry.gen = g.gen;
+        entry.yielded = false;
+      }
+    }
+    return [...refused];
+  }
+
+  /** The gratuitous burst for a held address, then the periodic refresh. Idempotent per generation. */
   announce(ip: string): void {
-    if (this.held.has(ip)) return;
-    const entry: Announced = { timers: [], since: this.o.clock.now() };
-    this.held.set(ip, entry);
-    // Announce first, then answer: the old holder yields on our gratuitous ARP, so no client sees a reply
-    // from us while the old holder may still answer too.
-    for (const at of this.schedule) if (at <= 0) this.sendGratuitous(ip);
-    this.syncFastPath();
-    for (const at of this.schedule) if (at > 0) entry.timers.push(this.o.clock.setTimeout(() => this.sendGratuitous(ip), at));
-    const refresh = this.o.refreshIntervalMs ?? 0;
+    const entry = this.held.get(ip);
+    if (entry === undefined || entry.yielded) return;
+    this.stopTimers(ip);
+    const gen = entry.gen;
+    for (const at of this.schedule) {
+      if (at <= 0) this.sendGratuitous(ip, gen);
+      else entry.timers.push(this.options.clock.setTimeout(() => this.sendGratuitous(ip, gen), at));
+    }
+    const refresh = this.options.refreshIntervalMs ?? 0;
     if (refresh > 0) {
       const tick = (): void => {
-        if (this.held.get(ip) !== entry) return;
-        this.sendGratuitous(ip);
-        entry.timers.push(this.o.clock.setTimeout(tick, refresh));
+        if (this.held.get(ip)?.gen !== gen) return;
+        this.sendGratuitous(ip, gen);
+        entry.timers.push(this.options.clock.setTimeout(tick, refresh));
       };
-      entry.timers.push(this.o.clock.setTimeout(tick, refresh));
+      entry.timers.push(this.options.clock.setTimeout(tick, refresh));
     }
   }
 
-  /** Stops answering for ip at once; pending announcements are cancelled. */
-  withdraw(ip: string): void {
+  /** One gratuitous pair now (a defence against a conflicting claim). */
+  reannounce(ip: string): AnnounceResult | undefined {
     const entry = this.held.get(ip);
-    if (entry === undefined) return;
-    for (const t of entry.timers) this.o.clock.clearTimeout(t);
-    this.held.delete(ip);
-    this.syncFastPath();
+    return entry === undefined || entry.yielded ? undefined : this.sendGratuitous(ip, entry.gen);
   }
 
-  /** Tells a link with its own fast path which addresses to answer for. */
-  private syncFastPath(): void {
-    this.o.link.answerFor?.([...this.held.keys()]);
+  /** Stops answering ip at once; pending announcements are cancelled. */
+  withdraw(ip: string): void {
+    if (!this.held.has(ip)) return;
+    this.stopTimers(ip);
+    this.held.delete(ip);
+    this.link.revoke([ip]);
   }
 
   withdrawAll(): void {
-    for (const ip of [...this.held.keys()]) this.withdraw(ip);
+    const ips = [...this.held.keys()];
+    for (const ip of ips) this.stopTimers(ip);
+    this.held.clear();
+    if (ips.length > 0) this.link.revoke(ips);
   }
 
   close(): void {
     this.withdrawAll();
-    this.o.link.close();
+    this.link.close();
   }
 
-  private onFrame(frame: Buffer, answeredByLink = false): void {
-    const decoded = decodeArpFrame(frame);
-    if (!decoded.ok) {
-      this.o.metrics.dropped(decoded.reason);
-      return;
-    }
-    const arp = decoded.value;
-    const mac = this.o.link.mac;
-    if (arp.senderMac === mac || arp.ethernetSource === mac) {
-      this.o.metrics.dropped('own-frame');
-      return;
-    }
-    // Anyone else using one of our addresses as their own: the new holder's announcement, or a conflict.
-    if (this.held.has(arp.senderIp)) {
-      this.o.log.warn({ ip: arp.senderIp, mac: arp.senderMac, operation: arp.operation }, 'another MAC claims an address we announce');
-      this.o.onForeignClaim?.(arp.senderIp, arp.senderMac);
-      if (!this.held.has(arp.senderIp)) return;
-    }
-    if (arp.operation === 'request' && arp.senderIp !== arp.targetIp) {
-      if (!this.held.has(arp.targetIp)) {
-        this.o.metrics.dropped('not-held');
-        return;
-      }
-      this.o.metrics.request(arp.targetIp);
-      if (answeredByLink) this.o.metrics.reply(arp.targetIp);
-      // A link with a fast path has already decided: if it did not answer, it had yielded the address to a
-      // claim read with this request. Answering late from here would be a second MAC after the new holder's.
-      else if (this.o.link.answerFor !== undefined) this.o.metrics.dropped('yielded');
-      else if (this.trySend(encodeArpFrame(arpReplyFor(arp, mac)))) this.o.metrics.reply(arp.targetIp);
-      else this.o.metrics.dropped('not-ready');
-      return;
-    }
-    this.o.metrics.dropped(arp.senderIp === arp.targetIp ? 'gratuitous' : 'reply');
+  private stopTimers(ip: string): void {
+    const entry = this.held.get(ip);
+    if (entry === undefined) return;
+    for (const t of entry.timers) this.options.clock.clearTimeout(t);
+    entry.timers = [];
   }
 
-  private sendGratuitous(ip: string): void {
-    if (!this.held.has(ip)) return;
-    const mac = this.o.link.mac;
-    const ok =
-      this.trySend(encodeArpFrame(gratuitousArp(ip, mac, 'request'))) && this.trySend(encodeArpFrame(gratuitousArp(ip, mac, 'reply')));
-    if (ok) this.o.metrics.gratuitous(ip);
-  }
-
-  private trySend(frame: Buffer): boolean {
-    try {
-      this.o.link.send(frame);
-      return true;
-    } catch (err) {
-      const code = String((err as { code?: unknown }).code ?? 'EIO');
-      this.o.metrics.sendFailed(code);
-      this.o.log.warn({ err, code, interface: this.o.link.name }, 'could not send an ARP frame');
-      return false;
+  private sendGratuitous(ip: string, gen: number): AnnounceResult {
+    const result = this.link.announce(ip, gen);
+    if (result === 'sent') this.options.metrics.gratuitous(ip);
+    else {
+      this.options.metrics.announceRefused(result);
+      this.options.log.debug({ ip, gen, reason: result, interface: this.link.name }, 'gratuitous ARP not sent');
     }
+    return result;
   }
 }

@@ -1,16 +1,16 @@
-// Settings of a speaker, with the defaults a Helm install uses.
+// Settings of a speaker, with the defaults a Helm install uses. This is the
+// one source of truth: the flags' defaults and help are derived from
+// SPEAKER_DEFAULTS, and a unit test holds charts/baton/values.yaml to it.
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../pools/names.js';
 
-export interface SpeakerConfig {
-  kubeconfig: string | undefined;
+/** What the speaker itself needs (the Speaker composition root takes these). */
+export interface SpeakerSettings {
   /** Kubernetes node this speaker runs on (the DaemonSet passes spec.nodeName). */
   nodeName: string;
   /** Namespace of the speaker and IP Leases. */
   namespace: string;
   loadBalancerClass: string;
-  metricsAddress: string;
-  logLevel: LevelWithSilent;
   /** A speaker is dead to the others this long after its lease last changed. */
   leaseDurationMs: number;
   renewIntervalMs: number;
@@ -18,10 +18,23 @@ export interface SpeakerConfig {
   renewDeadlineMs: number;
   rankDelayMs: number;
   handoverTimeoutMs: number;
-  /** Keep answering while the API server is unreachable, until another MAC announces the IP. */
+  /** Keep answering while the API server is unreachable, undefended, until another MAC announces the IP. */
   outageMode: boolean;
   /** Re-announce held IPs this often (0 = only the burst after taking an IP). */
   garpRefreshMs: number;
+  /** Hand IPs, with no gap, to better-ranked nodes that have settled in, so IPs stay spread by rendezvous rank. */
+  rebalance: boolean;
+  /** A node must have been live this long before IPs are handed to it (a node that keeps restarting gets none). */
+  rebalanceSettleMs: number;
+  /** At most one rebalancing hand-over per this long, per holder. */
+  rebalanceIntervalMs: number;
+}
+
+/** Settings of the process around it. */
+export interface SpeakerConfig extends SpeakerSettings {
+  kubeconfig: string | undefined;
+  metricsAddress: string;
+  logLevel: LevelWithSilent;
 }
 
 export const SPEAKER_DEFAULTS = {
@@ -42,5 +55,31 @@ export const SPEAKER_DEFAULTS = {
   // A successor normally announces within tens of ms; 3 s covers a slow API server without hanging shutdown.
   handoverTimeoutMs: 3_000,
   outageMode: true,
-  garpRefreshMs: 0,
-};
+  // On by default: a node or switch that missed the takeover burst (a frame lost, a holder frozen at the
+  // time) hears the owner again within 10 s, and the owner's MAC stays fresh in switch tables (300 s
+  // ageing) and client caches (Linux re-confirms after 15-45 s). Cost: 2 broadcast frames per IP per 10 s.
+  garpRefreshMs: 10_000,
+  // Spread stays balanced after speakers start one by one, an OpenELB migration or a recovery (whoever is
+  // first would otherwise keep everything). 10 s settle: a node in a restart loop or a rolling update's
+  // brief return takes nothing. One hand-over a second per holder: a hand-over breaks the IP's open flows
+  // through that node, so they are spread out over time; 30 IPs rebalance within half a minute.
+  rebalance: true,
+  rebalanceSettleMs: 10_000,
+  rebalanceIntervalMs: 1_000,
+} as const;
+
+/** Where each default sits in charts/baton/values.yaml (under `speaker:`, or at the top for the shared ones). */
+export const SPEAKER_CHART_VALUES = {
+  leaseDurationMs: 'speaker.leaseDuration',
+  renewIntervalMs: 'speaker.renewInterval',
+  renewDeadlineMs: 'speaker.renewDeadline',
+  rankDelayMs: 'speaker.rankDelay',
+  handoverTimeoutMs: 'speaker.handoverTimeout',
+  outageMode: 'speaker.outageMode',
+  garpRefreshMs: 'speaker.garpRefresh',
+  rebalance: 'speaker.rebalance',
+  rebalanceSettleMs: 'speaker.rebalanceSettle',
+  rebalanceIntervalMs: 'speaker.rebalanceInterval',
+  loadBalancerClass: 'loadBalancerClass',
+  logLevel: 'logLevel',
+} as const satisfies Partial<Record<keyof typeof SPEAKER_DEFAULTS, string>>;

@@ -1,256 +1,349 @@
-// An in-memory cluster of speakers for unit tests of the election: one
-// shared MemoryLeaseStore as the API server, FakeLinks joined by a wire that
-// delivers every frame to every other link, and a client on the wire that
-// asks who has an IP and records who answers. Time is a FakeClock, so a
-// crash-and-takeover that takes seconds runs in milliseconds, exactly.
+// An in-memory cluster of speakers for unit tests of the election, running
+// what ships: each node is a real Speaker (src/speaker/speaker.ts, the same
+// composition root as the process) over the addon's real decision rules in
+// virtual mode (VirtualLink), with a simulated API server (sim-api.ts) and
+// LAN (sim-wire.ts) on one FakeClock, so a takeover that takes seconds runs
+// in milliseconds, exactly and repeatably.
 //
-// Each speaker sees the store through its own "watch": a periodic sync that
-// stops while the speaker is partitioned (as its informer would), and its
-// writes fail while partitioned (as its API calls would).
+// Faults, each as the real thing would present them to a speaker:
+// - crash (kill -9): its timers, answers and socket die with it;
+// - freeze (SIGSTOP): JavaScript and the reader stop; frames queue in the
+//   socket and are read as one batch at thaw;
+// - blockLoop (a busy event loop): JavaScript stops, the reader goes on;
+// - cutApi / writesHang / deny: the control plane cut off, writes hanging,
+//   writes refused; stallWatch: the lease watch silent while writes work;
+// - cutLink: the cable out (carrier lost, frames lost).
 
-import type { Announcement } from '../election/announcements.js';
-import { IpAnnouncer } from '../election/ip-announcer.js';
-import { LivenessRenewer } from '../election/liveness-renewer.js';
-import { LivenessTracker } from '../election/liveness-tracker.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
-import { ApiError } from '../k8s/api-error.js';
-import { LEASE_IP_ANNOTATION, POOLS_ANNOTATION } from '../k8s/lease-names.js';
-import type { LeaseRecord, LeaseStore } from '../k8s/lease-store.js';
-import type { Node, Service } from '../k8s/types.js';
-import { decodeArpFrame, encodeArpFrame } from '../layer2/packet/arp.js';
-import { ArpResponder } from '../layer2/responder.js';
-import { silentLogger } from '../observability/logger.js';
+import type { EventSink } from '../k8s/event-recorder.js';
+import { LEASE_IP_ANNOTATION } from '../k8s/lease-names.js';
+import type { Eip, EndpointSlice, Node, Service } from '../k8s/types.js';
+import type { InterfaceProbe } from '../layer2/interface-resolver.js';
+import type { LinkEvents } from '../layer2/link.js';
+import { VirtualLink } from '../layer2/virtual-link.js';
+import { createLogger, silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { SPEAKER_DEFAULTS, type SpeakerSettings } from '../speaker/config.js';
+import { Speaker } from '../speaker/speaker.js';
 import type { FakeClock } from './fake-clock.js';
-import { FakeLink } from './fake-link.js';
-import type { MemoryLeaseStore } from './memory-lease-store.js';
+import { type ApiFaults, SimApiServer, SimCache } from './sim-api.js';
+import { ProcessClock } from './sim-clock.js';
+import { ForeignHost, SimClient, Wire, type WirePort } from './sim-wire.js';
 
-export const TIMING = { durationMs: 1_500, renewIntervalMs: 500, renewDeadlineMs: 1_000, rankDelayMs: 200, handoverTimeoutMs: 3_000 };
-/** How often a simulated speaker's cache catches up with the store (a watch delivers within ms; 20 ms is conservative). */
-const SYNC_MS = 20;
+export const POOL = 'pool';
+const CLIENT_MAC = '02:ba:70:00:00:64';
+const FOREIGN_MAC = '02:ba:70:00:00:99';
+// The lease informer gives up on a silent watch after this long (speaker/main.ts LEASE_WATCH_IDLE_MS).
+const WATCH_IDLE_MS = 3_000;
 
-export class Wire {
-  private readonly links = new Set<FakeLink>();
-  /** Every frame in order, with its time: what a capture on the LAN would show. */
-  readonly log: Array<{ t: number; from: string; frame: Buffer }> = [];
-
-  constructor(private readonly clock: FakeClock) {}
-
-  attach(link: FakeLink): void {
-    this.links.add(link);
-    const send = link.send.bind(link);
-    link.send = (frame: Buffer) => {
-      if (!this.links.has(link)) throw Object.assign(new Error('link is down'), { code: 'ENETDOWN' });
-      send(frame);
-      this.log.push({ t: this.clock.now(), from: link.mac, frame });
-      for (const other of this.links)
-        if (other !== link)
-          queueMicrotask(() => {
-            if (this.links.has(other)) other.inject(frame);
-          });
-    };
-  }
-
-  detach(link: FakeLink): void {
-    this.links.delete(link);
-  }
+export interface SimOptions {
+  outageMode?: boolean;
+  /** Overrides of the shipped defaults (timings). */
+  settings?: Partial<SpeakerSettings>;
 }
 
-/** A store view that fails while its speaker is cut from the API server. */
-class ReachableStore implements LeaseStore {
-  reachable = true;
-  constructor(private readonly inner: MemoryLeaseStore) {}
-  private check(): void {
-    if (!this.reachable) throw new ApiError('K8S_CONNECTION_FAILED', 0, 'partitioned (simulated)');
-  }
-  async get(name: string) {
-    this.check();
-    return this.inner.get(name);
-  }
-  async create(r: LeaseRecord) {
-    this.check();
-    return this.inner.create(r);
-  }
-  async update(r: LeaseRecord) {
-    this.check();
-    return this.inner.update(r);
-  }
-  async delete(r: LeaseRecord) {
-    this.check();
-    return this.inner.delete(r);
-  }
-}
+type FreezeMode = 'process' | 'loop';
 
-export class SimSpeaker {
-  readonly link: FakeLink;
-  readonly responder: ArpResponder;
-  readonly announcer: IpAnnouncer;
-  readonly renewer: LivenessRenewer;
-  readonly tracker: LivenessTracker;
-  readonly store: ReachableStore;
-  private cache = new Map<string, LeaseRecord>();
-  private timer: ReturnType<FakeClock['setTimeout']> | undefined;
-  alive = true;
+/** One node: its process (a Speaker), its port on the LAN, its faults. */
+export class SimNode implements WirePort {
+  readonly name: string;
+  readonly mac: string;
+  clock!: ProcessClock;
+  speaker!: Speaker;
+  readonly faults: ApiFaults = { down: false, writesHang: false };
+  private link: VirtualLink | undefined;
+  private leaseWatch!: SimCache<never>;
+  private caches: Array<SimCache<never>> = [];
+  private frozen: FreezeMode | undefined;
+  private readonly socketQueue: Array<{ frame: Buffer; atMs: number }> = [];
+  private carrier = true;
+  private ifindex = 2;
+  private watchCutTimer: ReturnType<FakeClock['setTimeout']> | undefined;
+  eventsRecorded: Array<{ reason: string; message: string }> = [];
 
   constructor(
-    readonly name: string,
-    mac: string,
-    private readonly sim: Simulation,
-    outageMode = true,
+    readonly sim: Simulation,
+    index: number,
   ) {
-    const { clock } = sim;
-    this.store = new ReachableStore(sim.store);
-    this.link = new FakeLink('eth0', mac);
-    sim.wire.attach(this.link);
-    const metrics = new SpeakerMetrics(new Metrics({ defaultMetrics: false }));
-    this.tracker = new LivenessTracker(clock, TIMING.durationMs);
-    this.renewer = new LivenessRenewer({
-      node: name,
-      store: this.store,
-      clock,
-      log: silentLogger(),
-      durationMs: TIMING.durationMs,
-      renewIntervalMs: TIMING.renewIntervalMs,
-      renewDeadlineMs: TIMING.renewDeadlineMs,
-      annotations: () => ({ [POOLS_ANNOTATION]: 'pool' }),
-    });
-    let announcer: IpAnnouncer | undefined;
-    this.responder = new ArpResponder({
-      link: this.link,
-      clock,
-      log: silentLogger(),
-      metrics: metrics.forResponder(),
-      onForeignClaim: (ip, m) => announcer?.onForeignClaim(ip, m),
-    });
-    announcer = new IpAnnouncer({
-      me: name,
-      clock,
-      log: silentLogger(),
-      store: this.store,
-      leases: { get: (n) => this.cache.get(n) },
-      liveness: this.tracker,
-      selfHealthy: () => this.renewer.healthy(),
-      announcements: () => sim.announcements,
-      node: (n) => sim.nodes.get(n),
-      selfPools: () => new Set(['pool']),
-      responderFor: () => (this.alive ? this.responder : undefined),
-      responders: () => [this.responder],
-      events: { record: () => {} },
-      metrics,
-      schedule: () => {},
-      outageMode,
-      rankDelayMs: TIMING.rankDelayMs,
-      handoverTimeoutMs: TIMING.handoverTimeoutMs,
-      ipLeaseDurationSeconds: 2,
-    });
-    this.announcer = announcer;
+    this.name = `node-${index + 1}`;
+    this.mac = `02:ba:70:00:00:${(0x11 + index).toString(16)}`;
+    this.boot();
   }
 
-  start(): void {
-    this.renewer.start();
-    this.tick();
+  /** A fresh process with an empty memory (first start, or a restart after a crash). */
+  private boot(): void {
+    const { sim } = this;
+    this.clock = new ProcessClock(sim.clock);
+    const settings: SpeakerSettings = {
+      ...SPEAKER_DEFAULTS,
+      nodeName: this.name,
+      outageMode: sim.options.outageMode ?? SPEAKER_DEFAULTS.outageMode,
+      ...sim.options.settings,
+    };
+    const leaseWatch = sim.api.watchFor(this.clock);
+    this.leaseWatch = leaseWatch as unknown as SimCache<never>;
+    const cache = <T extends { metadata: { name: string; namespace?: string } }>(kind: keyof Simulation['objects']): SimCache<T> => {
+      const c = new SimCache<T>(this.clock, sim.objects[kind].list() as unknown as T[]);
+      sim.objects[kind].subscribe(c as unknown as SimCache<never>);
+      this.caches.push(c as unknown as SimCache<never>);
+      return c;
+    };
+    const events: EventSink = { record: (_t, _type, reason, message) => this.eventsRecorded.push({ reason, message }) };
+    const interfaces: InterfaceProbe = {
+      exists: (n) => n === 'eth0',
+      hasCarrier: (n) => n === 'eth0' && this.carrier,
+      routes: () => [],
+      identity: (n) => (n === 'eth0' ? { ifindex: this.ifindex, mac: this.mac } : undefined),
+    };
+    this.speaker = new Speaker({
+      settings,
+      clock: this.clock,
+      // BATON_SIM_LOG=debug shows a simulated speaker's log (with its node), for debugging a test.
+      log:
+        process.env['BATON_SIM_LOG'] === undefined
+          ? silentLogger()
+          : createLogger('speaker', process.env['BATON_SIM_LOG'] as 'debug', { node: this.name, t: () => sim.clock.now() }),
+      metrics: new SpeakerMetrics(new Metrics({ defaultMetrics: false })),
+      leases: sim.api.viewFor(this.clock, this.faults, settings.renewDeadlineMs),
+      livenessLeases: sim.api.viewFor(this.clock, this.faults, settings.renewDeadlineMs),
+      events,
+      caches: {
+        leases: leaseWatch,
+        services: cache<Service>('services'),
+        eips: cache<Eip>('eips'),
+        slices: cache<EndpointSlice>('slices'),
+        nodes: cache<Node>('nodes'),
+      },
+      openLink: (ifname, linkEvents) => this.openLink(ifname, linkEvents),
+      interfaces,
+    });
+    sim.wire.attach(this);
   }
 
-  /** Catch up with the store (unless cut off), then reconcile every IP. */
-  private tick(): void {
-    if (!this.alive) return;
-    if (this.store.reachable) {
-      const next = new Map<string, LeaseRecord>();
-      for (const l of this.sim.store.all()) {
-        next.set(l.name, l);
-        this.tracker.observe(l);
-      }
-      this.cache = next;
+  private openLink(ifname: string, events: LinkEvents): VirtualLink {
+    // Reader events reach JavaScript through this process's clock: not while its loop is blocked.
+    const gated: LinkEvents = {
+      frame: (f, v) => this.clock.run(() => events.frame?.(f, v)),
+      yielded: (ip, gen, reason, mac) => this.clock.run(() => events.yielded(ip, gen, reason, mac)),
+      conflict: (ip, gen, mac) => this.clock.run(() => events.conflict(ip, gen, mac)),
+      failed: (code) => this.clock.run(() => events.failed?.(code)),
+    };
+    this.link = new VirtualLink({
+      name: ifname,
+      mac: this.mac,
+      ifindex: this.ifindex,
+      clock: this.clock,
+      events: gated,
+      onSend: (frame) => {
+        if (this.carrier) this.sim.wire.send(this, frame);
+      },
+    });
+    return this.link;
+  }
+
+  /** A frame reaches this node's socket. */
+  deliver(frame: Buffer, atMs: number): void {
+    if (this.clock.isDead || !this.carrier) return;
+    if (this.frozen === 'process') {
+      this.socketQueue.push({ frame, atMs });
+      return;
     }
-    const ips = new Set([
-      ...this.sim.announcements.keys(),
-      ...[...this.cache.values()].flatMap((l) =>
-        l.annotations?.[LEASE_IP_ANNOTATION] !== undefined ? [l.annotations[LEASE_IP_ANNOTATION]] : [],
-      ),
-    ]);
-    for (const ip of ips) void this.announcer.reconcile(ip).catch(() => undefined);
-    this.timer = this.sim.clock.setTimeout(() => this.tick(), SYNC_MS);
+    // No socket open (an interface re-created, not reopened yet): the frame is lost, as it would be.
+    this.link?.receive([{ frame, atMs }]);
   }
 
-  /** kill -9: the process is gone; its lease stays as it was. */
+  async start(): Promise<void> {
+    await this.speaker.start();
+  }
+
+  /** kill -9: everything of the process is gone; its Leases stay as they were. */
   crash(): void {
-    this.alive = false;
-    void this.renewer.stop();
-    if (this.timer !== undefined) this.sim.clock.clearTimeout(this.timer);
-    this.responder.withdrawAll();
-    this.sim.wire.detach(this.link);
+    this.clock.kill();
+    this.link = undefined;
+    this.socketQueue.length = 0;
+    this.sim.wire.detach(this);
+    this.sim.api.unwatch(this.leaseWatch as never);
+    for (const c of this.caches) for (const o of Object.values(this.sim.objects)) o.unsubscribe(c);
+    this.caches = [];
   }
 
-  partition(cut: boolean): void {
-    this.store.reachable = !cut;
-    this.tracker.setBlind(cut);
+  /** Started again (by the kubelet) after a crash: a new process, no memory. */
+  async restart(): Promise<void> {
+    if (!this.clock.isDead) this.crash();
+    this.boot();
+    await this.start();
+  }
+
+  /** SIGTERM: the speaker hands over and stops. */
+  async terminate(): Promise<void> {
+    await this.speaker.stop();
+    this.crash();
+  }
+
+  freeze(mode: FreezeMode): void {
+    this.frozen = mode;
+    this.clock.freeze();
+  }
+
+  thaw(): void {
+    const wasProcess = this.frozen === 'process';
+    this.frozen = undefined;
+    // The reader runs first after SIGCONT: it reads everything queued in the socket as one batch.
+    if (wasProcess && this.link !== undefined && this.socketQueue.length > 0) this.link.receive(this.socketQueue.splice(0));
+    this.clock.thaw();
+  }
+
+  /** The control plane cut off: requests hang until their deadline, the watch goes silent and, later, counts as broken. */
+  cutApi(cut: boolean): void {
+    this.faults.down = cut;
+    this.leaseWatch.stalled = cut;
+    if (cut) {
+      this.watchCutTimer = this.sim.clock.setTimeout(() => this.clock.run(() => this.speaker.watchBroken(true)), WATCH_IDLE_MS);
+    } else {
+      if (this.watchCutTimer !== undefined) this.sim.clock.clearTimeout(this.watchCutTimer);
+      this.leaseWatch.unstall();
+      this.clock.run(() => this.speaker.watchBroken(false));
+    }
+  }
+
+  /** Writes hang until their deadline (an etcd pause, a write throttle); reads and the watch work. */
+  writesHang(on: boolean): void {
+    this.faults.writesHang = on;
+  }
+
+  /** The lease watch delivers nothing (a half-dead connection), while writes work. */
+  stallWatch(on: boolean): void {
+    if (on) this.leaseWatch.stalled = true;
+    else this.leaseWatch.unstall();
+  }
+
+  /** Every watch event reaches this node only after ms. */
+  watchLag(ms: number): void {
+    this.leaseWatch.delayMs = ms;
+  }
+
+  cutLink(cut: boolean): void {
+    this.carrier = !cut;
+  }
+
+  /** The interface deleted and created again: a new index (the old socket is dead). */
+  recreateInterface(): void {
+    this.ifindex++;
+    this.link = undefined;
+  }
+
+  get alive(): boolean {
+    return !this.clock.isDead;
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen !== undefined;
+  }
+}
+
+/** Objects of one kind that every speaker watches (Services, Eips, EndpointSlices, Nodes). */
+export class SimObjects<T extends { metadata: { name: string; namespace?: string } }> {
+  private readonly objects = new Map<string, T>();
+  private readonly subscribers = new Set<SimCache<never>>();
+
+  list(): T[] {
+    return [...this.objects.values()];
+  }
+
+  set(obj: T): void {
+    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const type = this.objects.has(key) ? 'update' : 'add';
+    this.objects.set(key, obj);
+    for (const s of this.subscribers) (s as unknown as SimCache<T>).push(type, obj);
+  }
+
+  subscribe(c: SimCache<never>): void {
+    this.subscribers.add(c);
+  }
+
+  unsubscribe(c: SimCache<never>): void {
+    this.subscribers.delete(c);
   }
 }
 
 export class Simulation {
+  readonly api: SimApiServer;
   readonly wire: Wire;
-  readonly nodes = new Map<string, Node>();
-  announcements = new Map<string, Announcement>();
-  readonly speakers: SimSpeaker[] = [];
-  readonly client = new FakeLink('eth0', '02:ba:70:00:00:64');
+  readonly client: SimClient;
+  readonly foreign: ForeignHost;
+  readonly objects = {
+    services: new SimObjects<Service>(),
+    eips: new SimObjects<Eip>(),
+    slices: new SimObjects<EndpointSlice>(),
+    nodes: new SimObjects<Node>(),
+  };
+  readonly nodes: SimNode[] = [];
+  private readonly ips: string[] = [];
 
   constructor(
     readonly clock: FakeClock,
-    readonly store: MemoryLeaseStore,
-    names: string[],
-    outageMode = true,
+    names: number,
+    readonly options: SimOptions = {},
   ) {
+    this.api = new SimApiServer(clock);
     this.wire = new Wire(clock);
-    this.wire.attach(this.client);
-    names.forEach((n, i) => {
-      this.nodes.set(n, { metadata: { name: n }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
-      this.speakers.push(new SimSpeaker(n, `02:ba:70:00:00:${(0x11 + i).toString(16)}`, this, outageMode));
+    this.client = new SimClient(this.wire, clock, CLIENT_MAC, '192.0.2.100');
+    this.foreign = new ForeignHost(this.wire, FOREIGN_MAC);
+    this.objects.eips.set({
+      apiVersion: 'network.kubesphere.io/v1alpha2',
+      kind: 'Eip',
+      metadata: { name: POOL, creationTimestamp: '2026-01-01T00:00:00Z' },
+      spec: { address: '192.0.2.200-192.0.2.250', protocol: 'layer2', interface: 'eth0' },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      },
+    });
+    for (let i = 0; i < names; i++) {
+      this.objects.nodes.set({ metadata: { name: `node-${i + 1}` }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    }
+    for (let i = 0; i < names; i++) this.nodes.push(new SimNode(this, i));
+  }
+
+  /** A Service that holds ip (as the controller would have written its status). */
+  addIp(ip: string): void {
+    this.ips.push(ip);
+    this.objects.services.set({
+      metadata: { name: `svc-${ip}`, namespace: 'default', resourceVersion: '1', annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb' } },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip }] } },
     });
   }
 
-  addIp(ip: string): void {
-    const svc: Service = { metadata: { name: `svc-${ip}`, namespace: 'default' }, spec: {} };
-    this.announcements.set(ip, { ip, pool: 'pool', interfaceSpec: 'eth0', services: [svc], endpointNodes: undefined });
+  externalIps(): readonly string[] {
+    return this.ips;
   }
 
-  start(): void {
-    for (const s of this.speakers) s.start();
+  async start(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.start()));
   }
 
-  speaker(name: string): SimSpeaker {
-    return this.speakers.find((s) => s.name === name) as SimSpeaker;
+  node(name: string): SimNode {
+    const n = this.nodes.find((x) => x.name === name);
+    if (n === undefined) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  nodeOfMac(mac: string): string | undefined {
+    return this.nodes.find((n) => n.mac === mac)?.name;
   }
 
   holderOf(ip: string): string | undefined {
-    return this.store.all().find((l) => l.annotations?.[LEASE_IP_ANNOTATION] === ip)?.holder || undefined;
+    return this.api.all().find((l) => l.annotations?.[LEASE_IP_ANNOTATION] === ip)?.holder || undefined;
   }
 
-  answering(ip: string): string[] {
-    return this.speakers.filter((s) => s.responder.holds(ip)).map((s) => s.name);
-  }
-
-  /** The client asks who has ip; returns the MACs that answered (after the wire settles). */
+  /** The client asks who has ip; returns the MACs that answered within 1 ms. */
   async ask(ip: string): Promise<string[]> {
-    const macs: string[] = [];
-    const listener = (frame: Buffer): void => {
-      const d = decodeArpFrame(frame);
-      if (d.ok && d.value.operation === 'reply' && d.value.senderIp === ip && d.value.targetMac === this.client.mac)
-        macs.push(d.value.senderMac);
-    };
-    this.client.onFrame(listener);
-    this.client.send(
-      encodeArpFrame({
-        operation: 'request',
-        ethernetSource: this.client.mac,
-        ethernetDestination: 'ff:ff:ff:ff:ff:ff',
-        senderMac: this.client.mac,
-        senderIp: '192.0.2.100',
-        targetMac: '00:00:00:00:00:00',
-        targetIp: ip,
-      }),
-    );
+    const from = this.client.sightings.length;
+    this.client.ask(ip);
     await this.clock.advance(1);
-    this.client.offFrame(listener);
-    return macs;
+    return this.client.sightings
+      .slice(from)
+      .filter((s) => s.kind === 'reply' && s.ip === ip)
+      .map((s) => s.mac);
   }
 }

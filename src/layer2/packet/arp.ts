@@ -2,13 +2,32 @@
 // RFC 5227 section 3: a request and a reply whose sender and target protocol
 // addresses are both the announced IP.
 import { type Ipv4String, ipv4FromBytes, ipv4ToBytes } from '../../net/ipv4.js';
-import { BROADCAST_MAC, type MacString, macFromBytes, macToBytes, ZERO_MAC } from '../../net/mac.js';
+import { BROADCAST_MAC, MAC_LENGTH, type MacString, macFromBytes, macToBytes, ZERO_MAC } from '../../net/mac.js';
 import { type Decoded, dropped } from './drop-reason.js';
 import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, encodeEthernet } from './ethernet.js';
 
 /** htype 1, ptype 0x0800, hlen 6, plen 4, op 2 bytes, then 2 x (6 + 4) addresses. */
 export const ARP_IPV4_LENGTH = 28;
 export const ARP_HTYPE_ETHERNET = 1;
+/** plen of IPv4: the only protocol address length this codec (and the reader) accepts. */
+const IPV4_LENGTH = 4;
+
+/**
+ * Field offsets in the ARP payload (RFC 826, IPv4 over Ethernet). The reader
+ * in C names the same fields from the start of the frame: RC_ARP_OFF_* in
+ * native/responder_core.h are these plus the 14-byte Ethernet header.
+ */
+export const ARP_OFFSET = {
+  htype: 0,
+  ptype: 2,
+  hlen: 4,
+  plen: 5,
+  op: 6,
+  senderMac: 8,
+  senderIp: 14,
+  targetMac: 18,
+  targetIp: 24,
+} as const;
 
 export type ArpOperation = 'request' | 'reply';
 const OPCODES: Record<ArpOperation, number> = { request: 1, reply: 2 };
@@ -28,35 +47,35 @@ export interface ArpFrame extends ArpPacket {
 
 export function decodeArp(payload: Buffer): Decoded<ArpPacket> {
   if (payload.length < ARP_IPV4_LENGTH) return dropped('truncated-arp');
-  if (payload.readUInt16BE(0) !== ARP_HTYPE_ETHERNET) return dropped('unsupported-hardware-type');
-  if (payload.readUInt16BE(2) !== ETHERTYPE_IPV4) return dropped('unsupported-protocol-type');
-  if (payload[4] !== 6 || payload[5] !== 4) return dropped('bad-address-length');
-  const opcode = payload.readUInt16BE(6);
+  if (payload.readUInt16BE(ARP_OFFSET.htype) !== ARP_HTYPE_ETHERNET) return dropped('unsupported-hardware-type');
+  if (payload.readUInt16BE(ARP_OFFSET.ptype) !== ETHERTYPE_IPV4) return dropped('unsupported-protocol-type');
+  if (payload[ARP_OFFSET.hlen] !== MAC_LENGTH || payload[ARP_OFFSET.plen] !== IPV4_LENGTH) return dropped('bad-address-length');
+  const opcode = payload.readUInt16BE(ARP_OFFSET.op);
   const operation = opcode === 1 ? 'request' : opcode === 2 ? 'reply' : undefined;
   if (operation === undefined) return dropped('unknown-opcode');
   return {
     ok: true,
     value: {
       operation,
-      senderMac: macFromBytes(payload, 8),
-      senderIp: ipv4FromBytes(payload, 14),
-      targetMac: macFromBytes(payload, 18),
-      targetIp: ipv4FromBytes(payload, 24),
+      senderMac: macFromBytes(payload, ARP_OFFSET.senderMac),
+      senderIp: ipv4FromBytes(payload, ARP_OFFSET.senderIp),
+      targetMac: macFromBytes(payload, ARP_OFFSET.targetMac),
+      targetIp: ipv4FromBytes(payload, ARP_OFFSET.targetIp),
     },
   };
 }
 
 export function encodeArp(packet: ArpPacket): Buffer {
   const b = Buffer.alloc(ARP_IPV4_LENGTH);
-  b.writeUInt16BE(ARP_HTYPE_ETHERNET, 0);
-  b.writeUInt16BE(ETHERTYPE_IPV4, 2);
-  b[4] = 6;
-  b[5] = 4;
-  b.writeUInt16BE(OPCODES[packet.operation], 6);
-  macToBytes(packet.senderMac).copy(b, 8);
-  ipv4ToBytes(packet.senderIp).copy(b, 14);
-  macToBytes(packet.targetMac).copy(b, 18);
-  ipv4ToBytes(packet.targetIp).copy(b, 24);
+  b.writeUInt16BE(ARP_HTYPE_ETHERNET, ARP_OFFSET.htype);
+  b.writeUInt16BE(ETHERTYPE_IPV4, ARP_OFFSET.ptype);
+  b[ARP_OFFSET.hlen] = MAC_LENGTH;
+  b[ARP_OFFSET.plen] = IPV4_LENGTH;
+  b.writeUInt16BE(OPCODES[packet.operation], ARP_OFFSET.op);
+  macToBytes(packet.senderMac).copy(b, ARP_OFFSET.senderMac);
+  ipv4ToBytes(packet.senderIp).copy(b, ARP_OFFSET.senderIp);
+  macToBytes(packet.targetMac).copy(b, ARP_OFFSET.targetMac);
+  ipv4ToBytes(packet.targetIp).copy(b, ARP_OFFSET.targetIp);
   return b;
 }
 

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { IpDecision } from './ip-decision.js';
+import {
+  afterLinkDown,
+  afterWrite,
+  afterYield,
+  type IpContext,
+  type IpEffect,
+  type IpState,
+  transition,
+  type WriteOutcome,
+} from './ip-state.js';
+
+const ctx: IpContext = {
+  now: 10_000,
+  epoch: 3,
+  healthy: true,
+  outageMode: true,
+  iface: 'eth0',
+  leaseAbsent: false,
+  lastHolderWasMe: false,
+  headStart: false,
+  rankDelayMs: 200,
+  handoverTimeoutMs: 3_000,
+};
+
+const IDLE: IpState = { kind: 'idle' };
+const HOLDING: IpState = { kind: 'holding', gen: 4, epoch: 3, iface: 'eth0' };
+const HOLDING_OLD_EPOCH: IpState = { kind: 'holding', gen: 4, epoch: 2, iface: 'eth0' };
+const YIELDED: IpState = { kind: 'yielded', gen: 4, iface: 'eth0' };
+const RELEASING: IpState = { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 };
+const WAITING: IpState = { kind: 'waiting', freeSince: 9_900 };
+
+const HOLD: IpDecision = { action: 'hold' };
+const RELEASE: IpDecision = { action: 'release', reason: 'not-eligible' };
+const FOLLOW: IpDecision = { action: 'follow', holder: 'node-2' };
+const ACQUIRE0: IpDecision = { action: 'acquire', rank: 0, previousHolder: 'node-2' };
+const ACQUIRE1: IpDecision = { action: 'acquire', rank: 1, previousHolder: undefined };
+const IDLE_UNHEALTHY: IpDecision = { action: 'idle', reason: 'unhealthy' };
+const IDLE_INELIGIBLE: IpDecision = { action: 'idle', reason: 'not-eligible' };
+
+const kinds = (effects: IpEffect[]): string[] => effects.map((e) => (e.kind === 'wake' ? `wake ${e.afterMs}` : e.kind));
+
+// The table, one row per (state, decision, context) worth naming: next state kind and the effects in order.
+const TABLE: Array<[string, IpState, IpDecision, Partial<IpContext>, string, string[]]> = [
+  ['a restarted speaker whose lease names it confirms before answering', IDLE, HOLD, {}, 'idle', ['confirm']],
+  ['an unhealthy speaker confirms nothing (it cannot write)', IDLE, HOLD, { healthy: false }, 'idle', []],
+  ['a node without the pool’s interface does nothing', IDLE, HOLD, { iface: undefined }, 'idle', []],
+  ['a confirmed holder in the current epoch does nothing more', HOLDING, HOLD, {}, 'holding', []],
+  ['after a gap in renewals a holder confirms again before it defends', HOLDING_OLD_EPOCH, HOLD, {}, 'holding', ['confirm']],
+  ['an unhealthy holder in outage mode keeps answering (undefended)', HOLDING, HOLD, { healthy: false }, 'holding', []],
+  [
+    'an unhealthy holder without outage mode falls silent at once',
+    HOLDING,
+    HOLD,
+    { healthy: false, outageMode: false },
+    'idle',
+    ['silence'],
+  ],
+  ['a pool moved to another interface: silent here, confirm there next time', HOLDING, HOLD, { iface: 'eth1' }, 'idle', ['silence']],
+  ['a yielded holder whose lease is still its own confirms, then answers again', YIELDED, HOLD, {}, 'yielded', ['confirm']],
+  ['a holder no longer eligible releases the lease', HOLDING, RELEASE, {}, 'holding', ['release']],
+  ['a releasing holder keeps waiting for its successor', RELEASING, RELEASE, {}, 'releasing', []],
+  ['a holder that sees another live holder stops', HOLDING, FOLLOW, {}, 'idle', ['silence']],
+  [
+    'a releasing holder that sees its successor’s lease answers until the successor’s claim',
+    RELEASING,
+    FOLLOW,
+    {},
+    'releasing',
+    ['wake 2000'],
+  ],
+  ['a releasing holder gives up at the hand-over timeout', RELEASING, FOLLOW, { now: 12_000 }, 'idle', ['silence']],
+  ['a follower stays idle', IDLE, FOLLOW, {}, 'idle', []],
+  ['rank 0 takes a free IP at once, checking first that the old holder stopped', IDLE, ACQUIRE0, {}, 'waiting', ['acquire']],
+  ['rank 1 waits one rank delay first', IDLE, ACQUIRE1, {}, 'waiting', ['wake 200']],
+  ['rank 1 goes when its turn comes', WAITING, ACQUIRE1, { now: 10_100 }, 'waiting', ['acquire']],
+  [
+    'the last holder still alive gets a rank’s head start when its lease vanished',
+    IDLE,
+    ACQUIRE1,
+    { headStart: true },
+    'waiting',
+    ['wake 400'],
+  ],
+  [
+    'a holder whose lease vanished takes it back at once, still answering',
+    HOLDING,
+    ACQUIRE0,
+    { leaseAbsent: true, lastHolderWasMe: true },
+    'holding',
+    ['retake'],
+  ],
+  ['a holder whose lease names a dead other node stops', HOLDING, ACQUIRE0, {}, 'idle', ['silence']],
+  [
+    'in outage mode a holder whose lease vanished keeps answering',
+    HOLDING,
+    IDLE_UNHEALTHY,
+    { healthy: false, lastHolderWasMe: true, leaseAbsent: true },
+    'holding',
+    [],
+  ],
+  ['an ineligible holder of a free IP stops', HOLDING, IDLE_INELIGIBLE, {}, 'idle', ['silence']],
+  ['waiting ends when the node turns ineligible', WAITING, IDLE_INELIGIBLE, {}, 'idle', []],
+];
+
+describe('ip-state: the transition table', () => {
+  for (const [name, state, decision, extra, next, effects] of TABLE) {
+    it(name, () => {
+      const t = transition(state, decision, { ...ctx, ...extra });
+      assert.equal(t.next.kind, next);
+      assert.deepEqual(kinds(t.effects), effects);
+    });
+  }
+
+  it('covers every state against every decision without throwing', () => {
+    for (const state of [IDLE, WAITING, HOLDING, HOLDING_OLD_EPOCH, YIELDED, RELEASING]) {
+      for (const d of [HOLD, RELEASE, FOLLOW, ACQUIRE0, ACQUIRE1, IDLE_UNHEALTHY, IDLE_INELIGIBLE]) {
+        for (const c of [ctx, { ...ctx, healthy: false }, { ...ctx, outageMode: false, healthy: false }, { ...ctx, iface: undefined }]) {
+          const t = transition(state, d, c);
+          // Whatever happens: never answering without a generation, never a license effect from a decision alone.
+          assert.ok(
+            !t.effects.some((e) => e.kind === 'license' || e.kind === 'announce'),
+            `${state.kind} x ${d.action}: licenses come only after a write`,
+          );
+        }
+      }
+    }
+  });
+});
+
+describe('ip-state: after a write', () => {
+  const cases: Array<[string, IpState, Parameters<typeof afterWrite>[1], WriteOutcome, string, string[]]> = [
+    [
+      'a won acquisition holds at the next generation and announces',
+      { kind: 'waiting', freeSince: 9_000 },
+      { kind: 'acquire', previousHolder: 'node-2' },
+      'won',
+      'holding',
+      ['license', 'announce'],
+    ],
+    ['a lost race stays silent', { kind: 'waiting', freeSince: 9_000 }, { kind: 'acquire', previousHolder: undefined }, 'lost', 'idle', []],
+    [
+      'a holder still renewing: nothing moves, look again a rank delay later',
+      { kind: 'waiting', freeSince: 9_000 },
+      { kind: 'acquire', previousHolder: 'node-2' },
+      'holder-alive',
+      'idle',
+      ['wake 200'],
+    ],
+    ['a confirmation after a restart announces', IDLE, { kind: 'confirm' }, 'won', 'holding', ['license', 'announce']],
+    [
+      'a confirmation after a yield re-announces (the defence against a foreign claim)',
+      YIELDED,
+      { kind: 'confirm' },
+      'won',
+      'holding',
+      ['license', 'announce'],
+    ],
+    [
+      'a confirmation of what is still answered only relicenses (no new burst)',
+      HOLDING_OLD_EPOCH,
+      { kind: 'confirm' },
+      'won',
+      'holding',
+      ['license'],
+    ],
+    ['a failed confirmation silences', HOLDING_OLD_EPOCH, { kind: 'confirm' }, 'lost', 'idle', ['silence']],
+    [
+      'a release hands over: undefended license, timeout wake-up',
+      HOLDING,
+      { kind: 'release' },
+      'won',
+      'releasing',
+      ['license', 'wake 3000'],
+    ],
+    ['a release of an IP not answered goes idle', YIELDED, { kind: 'release' }, 'won', 'idle', []],
+    ['a retake keeps answering', HOLDING, { kind: 'retake' }, 'won', 'holding', []],
+    ['a lost retake silences', HOLDING, { kind: 'retake' }, 'lost', 'idle', ['silence']],
+  ];
+  for (const [name, state, effect, outcome, next, effects] of cases) {
+    it(name, () => {
+      const t = afterWrite(state, effect, outcome, ctx, 5);
+      assert.equal(t.next.kind, next);
+      assert.deepEqual(kinds(t.effects), effects);
+      if (t.next.kind === 'holding' && (effect.kind === 'confirm' || effect.kind === 'acquire')) {
+        assert.equal(t.next.gen, 5, 'a new holding takes the next generation');
+        assert.equal(t.next.epoch, ctx.epoch, 'confirmed in the current epoch');
+      }
+    });
+  }
+});
+
+describe('ip-state: reader events', () => {
+  it('a yield of the held generation stops the holding until a confirmation', () => {
+    const t = afterYield(HOLDING, 4);
+    assert.deepEqual(t.next, { kind: 'yielded', gen: 4, iface: 'eth0' });
+    assert.deepEqual(kinds(t.effects), ['wake 0']);
+  });
+
+  it('a yield of an older generation is stale and changes nothing', () => {
+    assert.equal(afterYield(HOLDING, 3).next, HOLDING);
+  });
+
+  it('a yield while releasing is the successor’s claim: done', () => {
+    assert.equal(afterYield(RELEASING, 4).next.kind, 'idle');
+  });
+
+  it('a link going down silences what it carried, and only that', () => {
+    assert.deepEqual(kinds(afterLinkDown(HOLDING, 'eth0').effects), ['silence']);
+    assert.equal(afterLinkDown(HOLDING, 'eth1').next, HOLDING);
+  });
+});

@@ -1,0 +1,239 @@
+// The life of one external IP on one speaker, as an explicit state machine.
+// decide() (ip-decision.ts) says what the Lease and liveness call for; this
+// table says what that means from where the IP stands now, as a next state
+// and a list of effects (Lease writes, licenses for the reader thread, the
+// gratuitous burst, a wake-up). Pure: no clock, no I/O. The announcer
+// (ip-announcer.ts) runs the effects and feeds the outcome of a write back
+// through afterWrite().
+//
+//   idle ──acquire, my turn──▶ (acquire write) ──won──▶ holding
+//   idle ──hold (lease names me)──▶ (confirm write) ──ours──▶ holding
+//   holding ──reader yielded to a claim──▶ yielded ──hold──▶ (confirm) ──▶ holding, next generation
+//   holding ──release (no longer eligible)──▶ (release write) ──▶ releasing ──successor's claim or timeout──▶ idle
+//   holding ──follow (someone else holds the lease)──▶ idle
+//
+// Safety rules kept here:
+// - Answering starts only on an IP just won with a guarded write, or after a
+//   guarded write confirmed the lease is still ours (after a restart, a
+//   yield, a link coming back, a time of not being able to renew).
+// - A holder defends only what it confirmed in the current health epoch
+//   (since its renewals last worked without a gap); after a gap it confirms
+//   again before it defends, because someone may have taken over meanwhile.
+// - A holder that cannot renew stops at once, unless outage mode keeps it
+//   answering (undefended: it yields to the first claim).
+// - Hand-over: release the lease and keep answering, undefended, until the
+//   successor's gratuitous ARP makes the reader yield, or the timeout.
+import type { IpDecision } from './ip-decision.js';
+
+export type IpState =
+  /** Not answering; nothing under way. */
+  | { readonly kind: 'idle' }
+  /** The IP is free (or its holder is dead) and this node waits for its rank's turn. */
+  | { readonly kind: 'waiting'; readonly freeSince: number }
+  /** Licensed in the reader at gen on iface; confirmed ours in health epoch `epoch`. */
+  | { readonly kind: 'holding'; readonly gen: number; readonly epoch: number; readonly iface: string }
+  /** The reader yielded gen to a claim (or an overrun); nothing is answered until a confirmation. */
+  | { readonly kind: 'yielded'; readonly gen: number; readonly iface: string }
+  /** Lease released for a successor at `since`; answering undefended until its claim or the timeout. */
+  | { readonly kind: 'releasing'; readonly gen: number; readonly iface: string; readonly since: number };
+
+export type IpEffect =
+  /** Guarded write that changes nothing but proves the lease is still ours at the version seen. */
+  | { readonly kind: 'confirm' }
+  /** Create the lease, or take it over by a guarded update (after a fresh read shows its holder really stopped). */
+  | { readonly kind: 'acquire'; readonly previousHolder: string | undefined }
+  /** The lease vanished (deleted, or unlabelled by hand) while this node answers: take it back at once. */
+  | { readonly kind: 'retake' }
+  /** Write the lease with no holder, so the next candidate takes it at once. */
+  | { readonly kind: 'release' }
+  /** Delete a lease of ours for an IP that is no longer external. */
+  | { readonly kind: 'delete-lease' }
+  /** License the reader for the state's generation: defended holding, or undefended hand-over. */
+  | { readonly kind: 'license'; readonly mode: 'hold' | 'hand-over' }
+  /** Gratuitous burst and the NodeAssigned Event. */
+  | { readonly kind: 'announce'; readonly how: string }
+  /** Revoke the reader's license on iface now (and forget a yielded entry there). */
+  | { readonly kind: 'silence'; readonly iface: string; readonly reason: string }
+  /** Look at the IP again after ms. */
+  | { readonly kind: 'wake'; readonly afterMs: number };
+
+export type WriteEffect = Extract<IpEffect, { kind: 'confirm' | 'acquire' | 'retake' | 'release' | 'delete-lease' }>;
+
+/** What else a transition depends on, read by the announcer at the moment of deciding. */
+export interface IpContext {
+  now: number;
+  /** Bumped each time this speaker loses its health (a renewal deadline passed). */
+  epoch: number;
+  /** This speaker's liveness renewals are current. */
+  healthy: boolean;
+  outageMode: boolean;
+  /** The interface this node would answer the IP's pool on, if it has it (with carrier). */
+  iface: string | undefined;
+  /** No lease for the IP in the cache (deleted, or unlabelled by hand). */
+  leaseAbsent: boolean;
+  /** The last holder any lease of this IP named was this node (it still answers for a vanished lease). */
+  lastHolderWasMe: boolean;
+  /** The vanished lease's last holder is another live node: give it a rank's head start. */
+  headStart: boolean;
+  rankDelayMs: number;
+  handoverTimeoutMs: number;
+}
+
+export interface Transition {
+  next: IpState;
+  effects: IpEffect[];
+}
+
+const IDLE: IpState = { kind: 'idle' };
+
+function stay(state: IpState, ...effects: IpEffect[]): Transition {
+  return { next: state, effects };
+}
+
+function silenced(state: IpState, reason: string): Transition {
+  return {
+    next: IDLE,
+    effects: state.kind === 'idle' || state.kind === 'waiting' ? [] : [{ kind: 'silence', iface: state.iface, reason }],
+  };
+}
+
+/** Whether the reader may be answering for the IP in this state. */
+export function answering(state: IpState): state is Extract<IpState, { kind: 'holding' | 'releasing' }> {
+  return state.kind === 'holding' || state.kind === 'releasing';
+}
+
+/** Releasing: keep answering until the successor claims the IP or the hand-over times out. */
+function handingOver(state: Extract<IpState, { kind: 'releasing' }>, ctx: IpContext): Transition {
+  const left = state.since + ctx.handoverTimeoutMs - ctx.now;
+  return left <= 0 ? silenced(state, 'no successor announced in time') : stay(state, { kind: 'wake', afterMs: left });
+}
+
+type Rule<A extends IpDecision['action']> = (state: IpState, decision: Extract<IpDecision, { action: A }>, ctx: IpContext) => Transition;
+
+const onHold: Rule<'hold'> = (state, _d, ctx) => {
+  if (state.kind === 'holding') {
+    if (!ctx.healthy) {
+      // Fenced: someone may take over soon. Outage mode keeps answering, undefended (the reader yields to a claim).
+      return ctx.outageMode ? stay(state) : silenced(state, 'liveness lease not renewed in time');
+    }
+    if (ctx.iface !== state.iface) return silenced(state, 'pool moved to another interface');
+    // Confirmed before the last gap in renewals: confirm again before defending.
+    return state.epoch === ctx.epoch ? stay(state) : stay(state, { kind: 'confirm' });
+  }
+  if (state.kind === 'releasing') return handingOver(state, ctx);
+  if (!ctx.healthy || ctx.iface === undefined) return stay(state.kind === 'waiting' ? IDLE : state);
+  return stay(state.kind === 'waiting' ? IDLE : state, { kind: 'confirm' });
+};
+
+const onRelease: Rule<'release'> = (state) => {
+  if (state.kind === 'releasing') return stay(state);
+  return stay(state, { kind: 'release' });
+};
+
+const onFollow: Rule<'follow'> = (state, d, ctx) => {
+  // A successor's write may reach us before its gratuitous ARP reaches the clients: keep answering until it does.
+  if (state.kind === 'releasing') return handingOver(state, ctx);
+  return silenced(state, `${d.holder} holds it`);
+};
+
+const onAcquire: Rule<'acquire'> = (state, d, ctx) => {
+  if (state.kind === 'releasing') return handingOver(state, ctx);
+  if (answering(state) || (state.kind === 'yielded' && ctx.lastHolderWasMe)) {
+    // The lease vanished while we answer (or were about to answer again): take it back at once, still answering.
+    if (ctx.leaseAbsent && ctx.lastHolderWasMe) return stay(state, { kind: 'retake' });
+    return silenced(state, 'its lease is not ours');
+  }
+  if (ctx.iface === undefined) return stay(IDLE);
+  const freeSince = state.kind === 'waiting' ? state.freeSince : ctx.now;
+  const due = freeSince + (d.rank + (ctx.headStart ? 1 : 0)) * ctx.rankDelayMs;
+  const waiting: IpState = { kind: 'waiting', freeSince };
+  if (ctx.now < due) return stay(waiting, { kind: 'wake', afterMs: due - ctx.now });
+  return stay(waiting, { kind: 'acquire', previousHolder: d.previousHolder });
+};
+
+const onIdle: Rule<'idle'> = (state, d, ctx) => {
+  if (state.kind === 'releasing') return handingOver(state, ctx);
+  // Unhealthy in outage mode with the lease gone (deleted during an API outage): nothing moved, keep answering.
+  if (state.kind === 'holding' && d.reason === 'unhealthy' && ctx.outageMode && ctx.lastHolderWasMe) return stay(state);
+  return silenced(state, d.reason === 'unhealthy' ? 'not renewing and the IP is not ours' : 'not eligible');
+};
+
+/** The transition table: what a decision means from each state. */
+export function transition(state: IpState, decision: IpDecision, ctx: IpContext): Transition {
+  switch (decision.action) {
+    case 'hold':
+      return onHold(state, decision, ctx);
+    case 'release':
+      return onRelease(state, decision, ctx);
+    case 'follow':
+      return onFollow(state, decision, ctx);
+    case 'acquire':
+      return onAcquire(state, decision, ctx);
+    case 'idle':
+      return onIdle(state, decision, ctx);
+  }
+}
+
+export type WriteOutcome =
+  /** The write went through at the version seen. */
+  | 'won'
+  /** Someone else wrote first (409), or a fresh read shows the lease is not ours. */
+  | 'lost'
+  /** Before a takeover, a fresh read showed the holder's liveness lease still moving. */
+  | 'holder-alive';
+
+/**
+ * What a finished write means. nextGen is the generation a new holding gets
+ * (the announcer keeps one counter per IP). Errors other than these outcomes
+ * are thrown by the announcer and retried with backoff.
+ */
+export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOutcome, ctx: IpContext, nextGen: number): Transition {
+  if (outcome === 'holder-alive') return stay(IDLE, { kind: 'wake', afterMs: ctx.rankDelayMs });
+  if (outcome === 'lost')
+    return silenced(state, effect.kind === 'release' ? 'lease taken before our release' : 'another speaker holds the lease');
+  switch (effect.kind) {
+    case 'confirm':
+    case 'acquire': {
+      if (ctx.iface === undefined) return stay(IDLE);
+      const how =
+        effect.kind === 'confirm'
+          ? 'confirmed'
+          : effect.previousHolder === undefined
+            ? 'acquired'
+            : `took over from ${effect.previousHolder}`;
+      const holding: IpState = { kind: 'holding', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface };
+      // A confirmation of what the reader still answers (a new epoch) needs no new burst, only a defended license.
+      const quiet = effect.kind === 'confirm' && state.kind === 'holding' && state.iface === ctx.iface;
+      const effects: IpEffect[] = [{ kind: 'license', mode: 'hold' }];
+      if (!quiet) effects.push({ kind: 'announce', how });
+      return { next: holding, effects };
+    }
+    case 'retake':
+      return stay(state);
+    case 'release':
+      if (!answering(state)) return stay(IDLE);
+      return {
+        next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: ctx.now },
+        effects: [
+          { kind: 'license', mode: 'hand-over' },
+          { kind: 'wake', afterMs: ctx.handoverTimeoutMs },
+        ],
+      };
+    case 'delete-lease':
+      return stay(IDLE);
+  }
+}
+
+/** The reader yielded gen (a claim, or an overrun that may have hidden one). */
+export function afterYield(state: IpState, gen: number): Transition {
+  if (!answering(state) || state.gen !== gen) return stay(state);
+  // Releasing: that was the successor's claim. Holding: confirm before answering again.
+  if (state.kind === 'releasing') return stay(IDLE);
+  return stay({ kind: 'yielded', gen, iface: state.iface }, { kind: 'wake', afterMs: 0 });
+}
+
+/** The link under the IP went down (carrier lost, interface re-created): confirm again before answering. */
+export function afterLinkDown(state: IpState, iface: string): Transition {
+  if ((answering(state) || state.kind === 'yielded') && state.iface === iface) return silenced(state, 'link down');
+  return stay(state);
+}

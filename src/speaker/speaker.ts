@@ -1,0 +1,407 @@
+// The speaker's composition root: everything one node's speaker is, built
+// from a small set of dependencies (clock, API, caches, links) so the
+// process (main.ts) and the simulation (src/testing/speaker-simulation.ts)
+// run exactly the same wiring and event routing.
+//
+// What it routes: lease events to the liveness tracker, the peers' expiry
+// alarms and the work queue; Service, EndpointSlice, Node and Eip events to
+// the IPs they touch; renewals to the reader threads' licenses; the
+// readers' yields and conflicts to the announcer; interface changes to a
+// fresh socket. It owns the loops that keep the license rule honest: the
+// event-loop heartbeat (a frozen or blocked process stops answering by
+// itself), the echo of its own renewals (a stalled watch blinds, it does not
+// kill peers), and a jittered resync (nothing waits on a lost event forever).
+import type { Clock, TimerHandle } from '../clock.js';
+import { announcements } from '../election/announcements.js';
+import { IpAnnouncer } from '../election/ip-announcer.js';
+import { IpLeaseWrites } from '../election/ip-lease-writes.js';
+import { LivenessRenewer } from '../election/liveness-renewer.js';
+import { LivenessTracker } from '../election/liveness-tracker.js';
+import { OwnLeaseEcho } from '../election/own-lease-echo.js';
+import { PeerExpiryAlarms } from '../election/peer-expiry-alarms.js';
+import type { SpeakerMetrics } from '../election/speaker-metrics.js';
+import type { EventSink } from '../k8s/event-recorder.js';
+import type { InformerHandlers } from '../k8s/informer.js';
+import { INTERFACES_ANNOTATION, ipLeaseName, LEASE_IP_ANNOTATION, POOLS_ANNOTATION, speakerLeaseName } from '../k8s/lease-names.js';
+import { type LeaseRecord, type LeaseStore, leaseToRecord } from '../k8s/lease-store.js';
+import { runReconcileLoop } from '../k8s/reconcile-loop.js';
+import type { Eip, EndpointSlice, Lease, Node, Service } from '../k8s/types.js';
+import { WorkQueue } from '../k8s/work-queue.js';
+import type { InterfaceProbe } from '../layer2/interface-resolver.js';
+import type { Link, LinkEvents } from '../layer2/link.js';
+import type { Logger } from '../observability/logger.js';
+import { PublishedPools } from '../pools/published-pools.js';
+import { AnnouncementView } from './announcement-view.js';
+import type { SpeakerSettings } from './config.js';
+import { InterfaceMonitor } from './interface-monitor.js';
+import { ResponderPool } from './responder-pool.js';
+
+/** A read-only cache kept current by a watch (the Informer in production, a simulated watch in tests). */
+export interface Cache<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(): readonly T[];
+  on(handlers: InformerHandlers<T>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SpeakerCaches {
+  /** Baton's Leases in the speaker's namespace (speakers' and IPs'). */
+  leases: Cache<Lease>;
+  services: Cache<Service>;
+  eips: Cache<Eip>;
+  slices: Cache<EndpointSlice>;
+  nodes: Cache<Node>;
+}
+
+export interface SpeakerDeps {
+  settings: SpeakerSettings;
+  clock: Clock;
+  log: Logger;
+  metrics: SpeakerMetrics;
+  /** IP Leases, and the fresh reads of peers' liveness Leases before a takeover. */
+  leases: LeaseStore;
+  /** This speaker's own liveness renewals: a lane of their own, never queued behind other traffic. */
+  livenessLeases: LeaseStore;
+  events: EventSink;
+  caches: SpeakerCaches;
+  /** Opens the packet socket of an interface. */
+  openLink: (ifname: string, events: LinkEvents) => Link;
+  interfaces: InterfaceProbe;
+}
+
+// Heartbeat: every 100 ms the event loop proves it runs; the reader may answer for 400 ms after each. A
+// frozen or blocked process thus stops answering within 400 ms, well inside the 1.5 s liveness duration and
+// under the 500 ms between a holder's renew deadline and a takeover; 300 ms of slack absorb GC pauses.
+const HEARTBEAT_MS = 100;
+const ALIVE_MS = 400;
+// How often interfaces are checked for carrier and identity: a pulled cable is noticed within this.
+const INTERFACE_POLL_MS = 200;
+// Every IP is looked at again about this often, whatever happened: a lost event or a swallowed failure
+// costs at most this long. Jittered by ±20% so the speakers of a cluster do not resync in step.
+const RESYNC_MS = 10_000;
+const RESYNC_JITTER = 0.2;
+// Work-queue retry after a failed reconcile: 50 ms (a blip) doubling to 5 s (an outage), so a failed
+// confirmation is retried quickly but an API outage is not hammered.
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 5_000;
+// Reconciles wait on Lease writes; 8 in parallel lets a mass takeover proceed without flooding the API.
+const WORKERS = 8;
+
+export class Speaker {
+  readonly liveness: LivenessTracker;
+  readonly announcer: IpAnnouncer;
+  readonly renewer: LivenessRenewer;
+  readonly responders: ResponderPool;
+  private readonly queue: WorkQueue;
+  private readonly view: AnnouncementView;
+  private readonly alarms: PeerExpiryAlarms;
+  private readonly echo: OwnLeaseEcho;
+  private readonly monitor: InterfaceMonitor;
+  private readonly blindBecause = new Set<'watch' | 'echo'>();
+  private healthEpoch = 0;
+  private readonly timers = new Map<string, TimerHandle>();
+  private loop: Promise<void> | undefined;
+  private synced = false;
+  private stopped = false;
+
+  constructor(private readonly deps: SpeakerDeps) {
+    const { settings, clock, log, metrics, caches } = deps;
+    this.liveness = new LivenessTracker(clock, settings.leaseDurationMs);
+    this.queue = new WorkQueue({ clock, baseDelayMs: RETRY_BASE_MS, maxDelayMs: RETRY_MAX_MS });
+    this.view = new AnnouncementView(() =>
+      announcements(caches.services.list(), PublishedPools.fromEips(caches.eips.list()), caches.slices.list(), settings.loadBalancerClass),
+    );
+    this.responders = new ResponderPool({
+      clock,
+      log,
+      metrics,
+      interfaces: deps.interfaces,
+      open: deps.openLink,
+      eips: () => caches.eips.list(),
+      refreshIntervalMs: settings.garpRefreshMs,
+      aliveMs: ALIVE_MS,
+      events: {
+        yielded: (ip, gen, reason, mac) => this.announcer.onYield(ip, gen, reason, mac),
+        conflict: (ip, gen, mac) => this.announcer.onConflict(ip, gen, mac),
+        failed: (ifname) => this.interfaceChanged(ifname),
+      },
+    });
+    this.renewer = new LivenessRenewer({
+      node: settings.nodeName,
+      store: deps.livenessLeases,
+      clock,
+      log,
+      durationMs: settings.leaseDurationMs,
+      renewIntervalMs: settings.renewIntervalMs,
+      renewDeadlineMs: settings.renewDeadlineMs,
+      annotations: () => ({
+        [POOLS_ANNOTATION]: [...this.responders.selfPools()].sort().join(','),
+        [INTERFACES_ANNOTATION]: this.responders.interfacesAnnotation(),
+      }),
+      onHealthChange: (healthy) => this.healthChanged(healthy),
+      onRenewed: (_ms, ok, written) => this.renewed(ok, written),
+    });
+    this.announcer = new IpAnnouncer({
+      me: settings.nodeName,
+      clock,
+      log,
+      view: {
+        announcements: () => this.view.current(),
+        lease: (ip) => this.ipLease(ip),
+        node: (name) => caches.nodes.get(name),
+        selfPools: () => this.responders.selfPools(),
+      },
+      liveness: this.liveness,
+      health: {
+        healthy: () => this.renewer.healthy(),
+        healthyUntil: () => this.renewer.healthyUntil(),
+        epoch: () => this.healthEpoch,
+      },
+      writes: new IpLeaseWrites({
+        me: settings.nodeName,
+        clock,
+        log,
+        store: deps.leases,
+        liveness: this.liveness,
+        ipLeaseDurationSeconds: Math.ceil(settings.leaseDurationMs / 1000),
+      }),
+      responders: this.responders,
+      events: deps.events,
+      metrics,
+      schedule: (ip, ms) => this.queue.addAfter(ip, ms),
+      timing: {
+        outageMode: settings.outageMode,
+        rankDelayMs: settings.rankDelayMs,
+        handoverTimeoutMs: settings.handoverTimeoutMs,
+        rebalance: settings.rebalance ? { settleMs: settings.rebalanceSettleMs, intervalMs: settings.rebalanceIntervalMs } : undefined,
+      },
+    });
+    this.alarms = new PeerExpiryAlarms(clock, this.liveness, (node) => {
+      const held = this.ipsOfLeases(node);
+      log.debug({ peer: node, ips: held }, 'speaker expired by local observation');
+      for (const ip of held) this.queue.add(ip);
+    });
+    this.echo = new OwnLeaseEcho({
+      clock,
+      // One renew interval: blind within about a second of a stall, before a peer's lease can seem to expire.
+      timeoutMs: settings.renewIntervalMs,
+      onStalled: () => this.setBlind('echo', true),
+      onEchoed: () => this.setBlind('echo', false),
+    });
+    this.monitor = new InterfaceMonitor({
+      clock,
+      interfaces: deps.interfaces,
+      responders: () => this.responders.all(),
+      pollMs: INTERFACE_POLL_MS,
+      carrierChanged: (ifname, up) => this.carrierChanged(ifname, up),
+      identityChanged: (ifname, why) => this.interfaceChanged(ifname, why),
+    });
+    this.route();
+  }
+
+  /** Caches synced and renewing: ready to serve (readiness probe). */
+  ready(): boolean {
+    return this.synced && this.renewer.healthy();
+  }
+
+  /** Lease watch broken or stalled: nobody is judged dead meanwhile. */
+  get blind(): boolean {
+    return this.blindBecause.size > 0;
+  }
+
+  async start(): Promise<void> {
+    const { caches, log } = this.deps;
+    await Promise.all([caches.leases.start(), caches.services.start(), caches.eips.start(), caches.slices.start(), caches.nodes.start()]);
+    if (this.stopped) return;
+    this.synced = true;
+    await this.renewer.renewOnce();
+    this.renewer.start();
+    this.monitor.start();
+    this.every(
+      'heartbeat',
+      () => HEARTBEAT_MS,
+      () => this.heartbeat(),
+    );
+    this.every(
+      'resync',
+      () => RESYNC_MS * (1 - RESYNC_JITTER + 2 * RESYNC_JITTER * Math.random()),
+      () => this.enqueueAll(),
+    );
+    log.info({ ips: this.view.current().size }, 'caches synced; speaker running');
+    this.loop = runReconcileLoop({
+      name: 'ips',
+      queue: this.queue,
+      workers: WORKERS,
+      reconcile: async (ip) => this.announcer.reconcile(ip),
+      log,
+    });
+    this.enqueueAll();
+  }
+
+  /** SIGTERM: hand every IP over (answering until successors announce), then stop everything. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.renewer.release();
+    await this.announcer.handOverAll(this.ipsOfLeases(this.deps.settings.nodeName));
+    this.queue.shutDown();
+    await this.loop;
+    await this.renewer.stop();
+    for (const t of this.timers.values()) this.deps.clock.clearTimeout(t);
+    this.timers.clear();
+    this.monitor.stop();
+    this.echo.stop();
+    this.alarms.clearAll();
+    this.responders.closeAll();
+    const { caches } = this.deps;
+    await Promise.all([caches.leases.stop(), caches.services.stop(), caches.eips.stop(), caches.slices.stop(), caches.nodes.stop()]);
+  }
+
+  /** The event loop runs: every reader may answer for ALIVE_MS more. */
+  heartbeat(): void {
+    for (const r of this.responders.all()) r.link.heartbeat(ALIVE_MS);
+  }
+
+  /** Every IP this speaker has any reason to look at. */
+  enqueueAll(): void {
+    for (const ip of this.view.current().keys()) this.queue.add(ip);
+    for (const ip of this.ipsOfLeases()) this.queue.add(ip);
+    for (const ip of this.announcer.activeIps()) this.queue.add(ip);
+  }
+
+  private route(): void {
+    const { caches, settings } = this.deps;
+    const ownLease = speakerLeaseName(settings.nodeName);
+    const onLease = (l: Lease): void => {
+      const record = leaseToRecord(l);
+      if (record.name === ownLease) this.echo.seen(record.resourceVersion);
+      const seen = this.liveness.observe(record);
+      if (seen !== undefined) {
+        this.alarms.watch(seen.node);
+        if (seen.changed) this.enqueueAll();
+        return;
+      }
+      const ip = record.annotations?.[LEASE_IP_ANNOTATION];
+      if (ip !== undefined) this.queue.add(ip);
+    };
+    caches.leases.on({
+      add: onLease,
+      update: onLease,
+      delete: (l) => {
+        const node = this.liveness.deleted(l.metadata.name);
+        if (node !== undefined) this.alarms.watch(node);
+        const ip = l.metadata.annotations?.[LEASE_IP_ANNOTATION];
+        if (ip !== undefined) this.queue.add(ip);
+      },
+    });
+    const viewChanged = (): void => {
+      for (const ip of this.view.refresh()) this.queue.add(ip);
+      this.responders.closeUnused(this.interfacesInUse());
+    };
+    for (const c of [caches.services, caches.slices] as Array<Cache<{ metadata: { name: string } }>>)
+      c.on({ add: viewChanged, update: viewChanged, delete: viewChanged });
+    // Node conditions and labels decide eligibility for every IP.
+    const nodesChanged = (): void => this.everythingChanged();
+    caches.nodes.on({ add: nodesChanged, update: nodesChanged, delete: nodesChanged });
+    const poolsChanged = (): void => {
+      this.responders.invalidatePools();
+      this.everythingChanged();
+    };
+    caches.eips.on({ add: poolsChanged, update: poolsChanged, delete: poolsChanged });
+  }
+
+  /** The lease informer's onBroken/onResumed (main.ts wires them; a simulated watch calls them too). */
+  watchBroken(broken: boolean): void {
+    this.setBlind('watch', broken);
+  }
+
+  private setBlind(reason: 'watch' | 'echo', on: boolean): void {
+    const was = this.blind;
+    if (on) this.blindBecause.add(reason);
+    else this.blindBecause.delete(reason);
+    if (was === this.blind) return;
+    this.deps.metrics.blind.set(this.blind ? 1 : 0);
+    this.deps.log.warn(
+      { reason },
+      this.blind ? 'lease watch broken or stalled: nobody is judged dead meanwhile' : 'lease watch current again',
+    );
+    this.liveness.setBlind(this.blind);
+    if (!this.blind) {
+      this.alarms.resume();
+      this.enqueueAll();
+    }
+  }
+
+  private healthChanged(healthy: boolean): void {
+    this.deps.metrics.healthy.set(healthy ? 1 : 0);
+    if (!healthy) {
+      // What was confirmed before this gap must be confirmed again before it is defended.
+      this.healthEpoch++;
+    } else {
+      // If this speaker could not write, neither could the others, probably: do not act on the expiries seen meanwhile.
+      this.liveness.restartObservation();
+      this.alarms.resume();
+    }
+    this.announcer.relicenseAll();
+    this.enqueueAll();
+  }
+
+  private renewed(ok: boolean, written: LeaseRecord | undefined): void {
+    this.deps.metrics.renewals.inc({ result: ok ? 'ok' : 'failed' });
+    if (!ok) return;
+    this.echo.wrote(written?.resourceVersion);
+    this.announcer.relicenseAll();
+  }
+
+  private carrierChanged(ifname: string, up: boolean): void {
+    this.deps.log.warn({ interface: ifname, carrier: up }, up ? 'link up' : 'link down: withdrawing its IPs');
+    if (!up) this.announcer.linkDown(ifname);
+    this.responders.invalidatePools();
+    this.everythingChanged();
+  }
+
+  /** The interface is gone, re-created or has a new MAC: close its socket; the next reconcile opens a fresh one. */
+  private interfaceChanged(ifname: string, why = 'socket failed'): void {
+    this.deps.log.warn({ interface: ifname, why }, 'interface changed: reopening its packet socket');
+    this.announcer.linkDown(ifname);
+    this.responders.close(ifname);
+    this.responders.invalidatePools();
+    this.everythingChanged();
+  }
+
+  private everythingChanged(): void {
+    this.view.invalidate();
+    this.enqueueAll();
+  }
+
+  private interfacesInUse(): Set<string> {
+    const names = new Set<string>();
+    for (const a of this.view.current().values()) {
+      const r = this.responders.forPool(a.interfaceSpec);
+      if (r !== undefined) names.add(r.name);
+    }
+    return names;
+  }
+
+  private ipLease(ip: string): LeaseRecord | undefined {
+    const l = this.deps.caches.leases.get(ipLeaseName(ip), this.deps.settings.namespace);
+    return l === undefined ? undefined : leaseToRecord(l);
+  }
+
+  private ipsOfLeases(holder?: string): string[] {
+    return this.deps.caches.leases.list().flatMap((l) => {
+      const ip = l.metadata.annotations?.[LEASE_IP_ANNOTATION];
+      return ip !== undefined && (holder === undefined || l.spec?.holderIdentity === holder) ? [ip] : [];
+    });
+  }
+
+  /** Runs fn every ms (or after each delay() ms) until stop(); one timer per loop. */
+  private every(name: string, delay: () => number, fn: () => void): void {
+    const tick = (): void => {
+      fn();
+      this.timers.set(name, this.deps.clock.setTimeout(tick, delay()));
+    };
+    this.timers.set(name, this.deps.clock.setTimeout(tick, delay()));
+  }
+}
