@@ -227,6 +227,11 @@ export class IpAnnouncer {
     const rb = this.deps.timing.rebalance;
     if (rb === undefined || state.kind !== 'holding' || state.epoch !== this.deps.health.epoch()) return undefined;
     const now = this.deps.clock.now();
+    // An IP just taken stays put for a settle time too: no ping-pong while the cluster is still changing.
+    if (now - state.since < rb.settleMs) {
+      this.deps.schedule(ip, state.since + rb.settleMs - now);
+      return undefined;
+    }
     const settled = eligible.filter(
       (n) => n !== this.deps.me && (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) <= now - rb.settleMs,
     );

@@ -80,13 +80,15 @@ export class IpLeaseWrites {
 
   /**
    * Whether the holder's liveness Lease really stopped: it is gone,
-   * released, or still at the version this speaker last saw. A version it
-   * has not seen means the holder renews and this speaker's watch lags.
+   * released, or still at the version this speaker saw at least a lease
+   * duration ago (the tracker counts the node expired). A version it has not
+   * seen means the holder renews and this speaker's watch lags; a version it
+   * has just seen (another reconcile read it a moment ago) proves nothing yet.
    */
   private async holderStopped(node: string): Promise<boolean> {
     const fresh = await this.o.store.get(speakerLeaseName(node));
     if (fresh === undefined || fresh.holder !== node) return true;
-    if (fresh.resourceVersion === this.o.liveness.observedVersion(node)) return true;
+    if (fresh.resourceVersion === this.o.liveness.observedVersion(node)) return !this.o.liveness.live(node);
     this.o.log.info({ peer: node, resourceVersion: fresh.resourceVersion }, 'holder still renews (this watch lags): not taking over');
     this.o.liveness.observe(fresh);
     return false;

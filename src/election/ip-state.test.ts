@@ -26,8 +26,8 @@ const ctx: IpContext = {
 };
 
 const IDLE: IpState = { kind: 'idle' };
-const HOLDING: IpState = { kind: 'holding', gen: 4, epoch: 3, iface: 'eth0' };
-const HOLDING_OLD_EPOCH: IpState = { kind: 'holding', gen: 4, epoch: 2, iface: 'eth0' };
+const HOLDING: IpState = { kind: 'holding', gen: 4, epoch: 3, iface: 'eth0', since: 1_000 };
+const HOLDING_OLD_EPOCH: IpState = { kind: 'holding', gen: 4, epoch: 2, iface: 'eth0', since: 1_000 };
 const YIELDED: IpState = { kind: 'yielded', gen: 4, iface: 'eth0' };
 const RELEASING: IpState = { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 };
 const WAITING: IpState = { kind: 'waiting', freeSince: 9_900 };

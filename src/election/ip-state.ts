@@ -30,8 +30,8 @@ export type IpState =
   | { readonly kind: 'idle' }
   /** The IP is free (or its holder is dead) and this node waits for its rank's turn. */
   | { readonly kind: 'waiting'; readonly freeSince: number }
-  /** Licensed in the reader at gen on iface; confirmed ours in health epoch `epoch`. */
-  | { readonly kind: 'holding'; readonly gen: number; readonly epoch: number; readonly iface: string }
+  /** Licensed in the reader at gen on iface since `since`; confirmed ours in health epoch `epoch`. */
+  | { readonly kind: 'holding'; readonly gen: number; readonly epoch: number; readonly iface: string; readonly since: number }
   /** The reader yielded gen to a claim (or an overrun); nothing is answered until a confirmation. */
   | { readonly kind: 'yielded'; readonly gen: number; readonly iface: string }
   /** Lease released for a successor at `since`; answering undefended until its claim or the timeout. */
@@ -201,9 +201,10 @@ export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOu
           : effect.previousHolder === undefined
             ? 'acquired'
             : `took over from ${effect.previousHolder}`;
-      const holding: IpState = { kind: 'holding', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface };
       // A confirmation of what the reader still answers (a new epoch) needs no new burst, only a defended license.
       const quiet = effect.kind === 'confirm' && state.kind === 'holding' && state.iface === ctx.iface;
+      const since = quiet && state.kind === 'holding' ? state.since : ctx.now;
+      const holding: IpState = { kind: 'holding', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface, since };
       const effects: IpEffect[] = [{ kind: 'license', mode: 'hold' }];
       if (!quiet) effects.push({ kind: 'announce', how });
       return { next: holding, effects };

@@ -38,7 +38,9 @@ export class LivenessTracker {
     if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false };
     const declared = Number(lease.annotations?.[DURATION_ANNOTATION]);
     const now = this.clock.now();
-    const continuing = before !== undefined && before.holder === node && lease.holder === node && this.live(node);
+    // Continuity by observation only (not blind mode's benefit of the doubt): a speaker that restarted after expiring starts afresh.
+    const continuing =
+      before !== undefined && before.holder === node && lease.holder === node && now < before.observedAt + before.durationMs;
     this.seen.set(node, {
       liveSince: continuing ? before.liveSince : now,
       resourceVersion: lease.resourceVersion,

@@ -41,6 +41,12 @@ describe('PublishedPools: the speaker reads the controller’s verdict', () => {
     assert.equal(publishedReady(eip('new', { address: '198.51.100.0/28' })), false);
   });
 
+  it('reads status.ready where the CRD has no conditions (OpenELB’s own CRD, kept in a migration)', () => {
+    const openelb: Eip = { ...eip('old', { address: '192.0.2.0/28' }), status: { ready: true } };
+    assert.equal(PublishedPools.fromEips([openelb]).poolFor(ip('192.0.2.5'))?.name, 'old');
+    assert.equal(publishedReady({ ...openelb, status: { ready: false } }), false);
+  });
+
   it('while two ready verdicts overlap (the controller between updates), the older pool wins, as in the controller', () => {
     const older = verdict(eip('older', { address: '192.0.2.0/28' }), 'True');
     const newer = verdict(eip('newer', { address: '192.0.2.0/29' }), 'True');

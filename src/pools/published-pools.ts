@@ -32,7 +32,14 @@ export class PublishedPools {
   }
 }
 
-/** The controller's verdict: Ready=True on the Eip's status. No verdict yet counts as not ready. */
+/**
+ * The controller's verdict: the Ready condition on the Eip's status; under
+ * OpenELB's own CRD (a migration installed with --skip-crds), whose schema
+ * has no conditions and prunes them, its `status.ready`, which the
+ * controller writes too. No verdict yet counts as not ready.
+ */
 export function publishedReady(eip: Eip): boolean {
-  return eip.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  const ready = eip.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready !== undefined) return ready.status === 'True';
+  return eip.status?.ready === true;
 }

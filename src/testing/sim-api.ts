@@ -43,7 +43,10 @@ export class SimCache<T extends { metadata: { name: string; namespace?: string }
     this.handlers.push(handlers);
   }
 
-  async start(): Promise<void> {}
+  /** The first list: every object is added, as the informer's initial list adds them. */
+  async start(): Promise<void> {
+    for (const o of [...this.objects.values()]) this.clock.run(() => this.handlers.forEach((h) => h.add?.(o)));
+  }
 
   async stop(): Promise<void> {}
 
@@ -91,10 +94,12 @@ export class SimApiServer {
   private version = 0;
   writes = 0;
   /** Every change of a lease's holder, with its time: who owned an IP at any moment. */
-  readonly history: Array<{ t: number; name: string; holder: string }> = [];
+  readonly history: Array<{ t: number; seq: number; name: string; holder: string }> = [];
 
   constructor(
     readonly clock: FakeClock,
+    /** The simulation's shared order of events (see WireFrame.seq). */
+    private readonly nextSeq: () => number,
     readonly namespace = 'baton-system',
     /** One request's round trip on a healthy LAN. */
     readonly latencyMs = 2,
@@ -176,11 +181,11 @@ export class SimApiServer {
     this.remove({ ...current, resourceVersion: undefined });
   }
 
-  /** The holder the lease named at time t ('' for none). */
-  holderAt(name: string, t: number): string {
+  /** The holder the lease named just before event seq ('' for none). */
+  holderAt(name: string, seq: number): string {
     let holder = '';
     for (const h of this.history) {
-      if (h.t > t) break;
+      if (h.seq > seq) break;
       if (h.name === name) holder = h.holder;
     }
     return holder;
@@ -216,7 +221,7 @@ export class SimApiServer {
     this.writes++;
     this.version++;
     this.leases.delete(r.name);
-    this.history.push({ t: this.clock.now(), name: r.name, holder: '' });
+    this.history.push({ t: this.clock.now(), seq: this.nextSeq(), name: r.name, holder: '' });
     if (selected(current)) this.emit('delete', current);
   }
 
@@ -224,7 +229,8 @@ export class SimApiServer {
     this.writes++;
     const saved = { ...r, resourceVersion: String(++this.version) };
     this.leases.set(r.name, saved);
-    if (before?.holder !== saved.holder) this.history.push({ t: this.clock.now(), name: r.name, holder: saved.holder });
+    if (before?.holder !== saved.holder)
+      this.history.push({ t: this.clock.now(), seq: this.nextSeq(), name: r.name, holder: saved.holder });
     const was = before !== undefined && selected(before);
     const is = selected(saved);
     // A watch with a label selector sees an object that stops matching as deleted, one that starts matching as added.

@@ -28,7 +28,7 @@ export function oneMacViolations(sim: Simulation, ip: string): Violation[] {
     if (!d.ok || d.value.senderIp !== ip) continue;
     const a = d.value;
     const gratuitous = a.senderIp === a.targetIp;
-    if (gratuitous && sim.api.holderAt(lease, f.t) === f.from) {
+    if (gratuitous && sim.api.holderAt(lease, f.seq) === f.from) {
       owner = f.from;
       continue;
     }

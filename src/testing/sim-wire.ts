@@ -15,6 +15,8 @@ export interface WirePort {
 
 export interface WireFrame {
   t: number;
+  /** Order among everything the simulation logs (frames and lease changes): finer than time, which ties. */
+  seq: number;
   from: string;
   frame: Buffer;
 }
@@ -24,7 +26,10 @@ export class Wire {
   private readonly learned = new Map<string, WirePort>();
   readonly log: WireFrame[] = [];
 
-  constructor(private readonly clock: FakeClock) {}
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly nextSeq: () => number,
+  ) {}
 
   attach(port: WirePort): void {
     this.ports.add(port);
@@ -43,7 +48,7 @@ export class Wire {
   send(from: WirePort, frame: Buffer): void {
     if (!this.ports.has(from)) return;
     const t = this.clock.now();
-    this.log.push({ t, from: from.name, frame: Buffer.from(frame) });
+    this.log.push({ t, seq: this.nextSeq(), from: from.name, frame: Buffer.from(frame) });
     const src = macAt(frame, 6);
     this.learned.set(src, from);
     const dst = macAt(frame, 0);

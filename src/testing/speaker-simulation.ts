@@ -285,8 +285,10 @@ export class Simulation {
     names: number,
     readonly options: SimOptions = {},
   ) {
-    this.api = new SimApiServer(clock);
-    this.wire = new Wire(clock);
+    let seq = 0;
+    const nextSeq = (): number => ++seq;
+    this.api = new SimApiServer(clock, nextSeq);
+    this.wire = new Wire(clock, nextSeq);
     this.client = new SimClient(this.wire, clock, CLIENT_MAC, '192.0.2.100');
     this.foreign = new ForeignHost(this.wire, FOREIGN_MAC);
     this.objects.eips.set({
