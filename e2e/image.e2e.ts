@@ -39,16 +39,23 @@ describe('container image build', { timeout: 1_200_000 }, () => {
 
     const help = await run(process.execPath, [join(app, 'dist/src/cli/main.js'), '--help']);
     for (const cmd of ['controller', 'speaker', 'cleanup']) assert.match(help.stdout, new RegExp(`\\n  ${cmd} `), cmd);
+    assert.doesNotMatch(help.stdout, /\n {2}demo /, 'the lab’s demo does not ship');
     await run(process.execPath, ['-e', `require(${JSON.stringify(join(app, 'native/build/Release/af_packet.node'))})`]);
 
     const modules = await readdir(join(app, 'node_modules'));
     // Our own dev dependencies (the @types packages stay: the Kubernetes client lists some as its dependencies).
-    for (const dev of ['typescript', 'fast-check', 'node-gyp']) assert.ok(!modules.includes(dev), `${dev} is not in the runtime image`);
+    for (const dev of ['typescript', 'fast-check', 'node-gyp', '@biomejs', 'yaml'])
+      assert.ok(!modules.includes(dev), `${dev} is not in the runtime image`);
     for (const prod of ['pino', 'prom-client', '@kubernetes']) assert.ok(modules.includes(prod), `${prod} is`);
     assert.equal(existsSync(join(app, 'src')), false, 'no TypeScript sources');
     assert.equal(existsSync(join(app, 'native/af_packet.c')), false, 'no C sources');
     const compiled = await run('find', [join(app, 'dist'), '-name', '*.test.js']);
     assert.equal(compiled.stdout.trim(), '', 'no test files');
+    // The product only: no lab, no e2e suite, no fakes (tsconfig.build.json builds src/ without src/testing/).
+    assert.deepEqual(await readdir(join(app, 'dist')), ['src'], 'dist holds the product only: no dev/ (the lab), no e2e/');
+    assert.equal(existsSync(join(app, 'dist/src/testing')), false, 'no fakes');
+    const labFiles = await run('grep', ['-rlE', 'class LabError|ip netns add|ensureToolchain', join(app, 'dist')], { allowFailure: true });
+    assert.equal(labFiles.stdout.trim(), '', 'no file of the runtime stage mentions the lab');
     console.log(`[image] not checked without Docker: ${result.notChecked.join('; ')}`);
   });
 });

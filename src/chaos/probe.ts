@@ -28,7 +28,8 @@ export class ClientProbe {
   private timer: NodeJS.Timeout | undefined;
   private readonly targets: Set<string>;
 
-  constructor(private readonly o: ProbeOptions) {
+  constructor(private readonly options: ProbeOptions) {
+    const o = options;
     this.targets = new Set(o.ips);
     this.link = PacketSocket.open(o.interface);
     this.link.onFrame((frame) => {
@@ -43,13 +44,13 @@ export class ClientProbe {
 
   start(): void {
     const tick = (): void => {
-      for (const ip of this.o.ips) {
+      for (const ip of this.options.ips) {
         this.askArp(ip);
         this.loadPage(ip);
       }
     };
     tick();
-    this.timer = setInterval(tick, this.o.intervalMs);
+    this.timer = setInterval(tick, this.options.intervalMs);
   }
 
   stop(): void {
@@ -65,7 +66,7 @@ export class ClientProbe {
           ethernetSource: this.link.mac,
           ethernetDestination: 'ff:ff:ff:ff:ff:ff',
           senderMac: this.link.mac,
-          senderIp: this.o.sourceIp,
+          senderIp: this.options.sourceIp,
           targetMac: '00:00:00:00:00:00',
           targetIp: ip,
         }),
@@ -81,9 +82,9 @@ export class ClientProbe {
     const finish = (ok: boolean, from: string): void => {
       if (done) return;
       done = true;
-      this.o.emit({ t, kind: 'http', ip, ok, from, ms: now() - t });
+      this.options.emit({ t, kind: 'http', ip, ok, from, ms: now() - t });
     };
-    const req = request({ host: ip, port: this.o.httpPort, path: '/', agent: false, timeout: this.o.timeoutMs }, (res) => {
+    const req = request({ host: ip, port: this.options.httpPort, path: '/', agent: false, timeout: this.options.timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

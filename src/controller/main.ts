@@ -62,6 +62,7 @@ export async function runController(config: ControllerConfig): Promise<void> {
   };
   const events = new EventRecorder(client, 'baton-controller', config.identity, clock, log);
   const serviceReconciler = new ServiceReconciler({
+    clock,
     services,
     namespaceLabels: (ns) => namespaces.get(ns)?.metadata.labels ?? {},
     state,

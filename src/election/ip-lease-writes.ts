@@ -46,30 +46,30 @@ type WriteEffect = Extract<IpEffect, { kind: 'confirm' | 'acquire' | 'retake' | 
 const LOST: WriteResult = { outcome: 'lost' };
 
 export class IpLeaseWrites {
-  constructor(private readonly o: IpLeaseWritesOptions) {}
+  constructor(private readonly options: IpLeaseWritesOptions) {}
 
   /** Carries out one write effect for ip, decided on `lease` (the cached record, if any). */
   async perform(ip: string, effect: WriteEffect, lease: LeaseRecord | undefined): Promise<WriteResult> {
-    const { me } = this.o;
+    const { me } = this.options;
     switch (effect.kind) {
       case 'confirm':
         if (lease === undefined || lease.holder !== me) return LOST;
-        return this.guarded(lease, () => this.o.store.update({ ...lease, renewTime: this.stamp() }));
+        return this.guarded(lease, () => this.options.store.update({ ...lease, renewTime: this.stamp() }));
       case 'acquire':
         if (effect.previousHolder !== undefined && !(await this.holderStopped(effect.previousHolder))) return { outcome: 'holder-alive' };
         if (lease === undefined) return this.create(ip, 'acquire');
-        return this.guarded(lease, () => this.o.store.update(this.takenBy(lease, lease.transitions + 1)));
+        return this.guarded(lease, () => this.options.store.update(this.takenBy(lease, lease.transitions + 1)));
       case 'retake':
         return lease === undefined
           ? this.create(ip, 'retake')
-          : this.guarded(lease, () => this.o.store.update({ ...lease, renewTime: this.stamp() }));
+          : this.guarded(lease, () => this.options.store.update({ ...lease, renewTime: this.stamp() }));
       case 'release':
         if (lease === undefined || lease.holder !== me) return { outcome: 'won' };
-        return this.guarded(lease, () => this.o.store.update({ ...lease, holder: '', renewTime: this.stamp() }));
+        return this.guarded(lease, () => this.options.store.update({ ...lease, holder: '', renewTime: this.stamp() }));
       case 'delete-lease':
         if (lease === undefined) return { outcome: 'won' };
         try {
-          await this.o.store.delete(lease);
+          await this.options.store.delete(lease);
         } catch (err) {
           // Gone already, or someone else's now: either way nothing of ours is left to delete.
           if (!isLostRace(err)) throw err;
@@ -86,21 +86,21 @@ export class IpLeaseWrites {
    * has just seen (another reconcile read it a moment ago) proves nothing yet.
    */
   private async holderStopped(node: string): Promise<boolean> {
-    const fresh = await this.o.store.get(speakerLeaseName(node));
+    const fresh = await this.options.store.get(speakerLeaseName(node));
     if (fresh === undefined || fresh.holder !== node) return true;
-    if (fresh.resourceVersion === this.o.liveness.observedVersion(node)) return !this.o.liveness.live(node);
-    this.o.log.info({ peer: node, resourceVersion: fresh.resourceVersion }, 'holder still renews (this watch lags): not taking over');
-    this.o.liveness.observe(fresh);
+    if (fresh.resourceVersion === this.options.liveness.observedVersion(node)) return !this.options.liveness.live(node);
+    this.options.log.info({ peer: node, resourceVersion: fresh.resourceVersion }, 'holder still renews (this watch lags): not taking over');
+    this.options.liveness.observe(fresh);
     return false;
   }
 
   private async create(ip: string, why: 'acquire' | 'retake'): Promise<WriteResult> {
     const wall = this.stamp();
     try {
-      await this.o.store.create({
+      await this.options.store.create({
         name: ipLeaseName(ip),
-        holder: this.o.me,
-        durationSeconds: this.o.ipLeaseDurationSeconds,
+        holder: this.options.me,
+        durationSeconds: this.options.ipLeaseDurationSeconds,
         acquireTime: wall,
         renewTime: wall,
         transitions: 0,
@@ -122,7 +122,7 @@ export class IpLeaseWrites {
    * free or a stopped holder's → take it over (acquire only).
    */
   private async adopt(ip: string, why: 'acquire' | 'retake'): Promise<WriteResult> {
-    const fresh = await this.o.store.get(ipLeaseName(ip));
+    const fresh = await this.options.store.get(ipLeaseName(ip));
     if (fresh === undefined) return LOST;
     const relabelled = {
       ...fresh,
@@ -130,18 +130,18 @@ export class IpLeaseWrites {
       annotations: { ...fresh.annotations, [LEASE_IP_ANNOTATION]: ip },
     };
     const unlabelled = fresh.labels?.[KIND_LABEL] !== 'ip';
-    if (fresh.holder === this.o.me) {
-      if (unlabelled) this.o.log.warn({ ip, lease: fresh.name }, 'our IP lease lost its labels: putting them back');
-      return this.guarded(undefined, () => this.o.store.update({ ...relabelled, renewTime: this.stamp() }));
+    if (fresh.holder === this.options.me) {
+      if (unlabelled) this.options.log.warn({ ip, lease: fresh.name }, 'our IP lease lost its labels: putting them back');
+      return this.guarded(undefined, () => this.options.store.update({ ...relabelled, renewTime: this.stamp() }));
     }
     if (why === 'retake') return LOST;
     if (fresh.holder !== '' && !(await this.holderStopped(fresh.holder))) return LOST;
-    return this.guarded(undefined, () => this.o.store.update(this.takenBy(relabelled, fresh.transitions + 1)));
+    return this.guarded(undefined, () => this.options.store.update(this.takenBy(relabelled, fresh.transitions + 1)));
   }
 
   private takenBy(lease: LeaseRecord, transitions: number): LeaseRecord {
     const wall = this.stamp();
-    return { ...lease, holder: this.o.me, acquireTime: wall, renewTime: wall, transitions };
+    return { ...lease, holder: this.options.me, acquireTime: wall, renewTime: wall, transitions };
   }
 
   /** Runs a write decided on `basis` (undefined: on a fresh read the cache does not show). */
@@ -156,7 +156,7 @@ export class IpLeaseWrites {
   }
 
   private stamp(): string {
-    return microTime(this.o.clock.wallNow());
+    return microTime(this.options.clock.wallNow());
   }
 }
 

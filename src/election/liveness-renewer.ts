@@ -34,50 +34,57 @@ export class LivenessRenewer {
   private watchdog: TimerHandle | undefined;
   private pause: { timer: TimerHandle; wake: () => void } | undefined;
 
-  constructor(private readonly o: LivenessRenewerOptions) {
+  constructor(private readonly options: LivenessRenewerOptions) {
+    const o = options;
     if (o.renewDeadlineMs >= o.durationMs) throw new RangeError('renew deadline must be shorter than the lease duration');
     if (o.renewIntervalMs >= o.renewDeadlineMs) throw new RangeError('renew interval must be shorter than the renew deadline');
   }
 
   get leaseName(): string {
-    return speakerLeaseName(this.o.node);
+    return speakerLeaseName(this.options.node);
   }
 
   healthy(): boolean {
-    return !this.released && this.o.clock.now() < this.lastOkSentAt + this.o.renewDeadlineMs;
+    return !this.released && this.options.clock.now() < this.lastOkSentAt + this.options.renewDeadlineMs;
   }
 
   /** When healthy() turns false unless a renewal succeeds first. */
   healthyUntil(): number {
-    return this.lastOkSentAt + this.o.renewDeadlineMs;
+    return this.lastOkSentAt + this.options.renewDeadlineMs;
   }
 
   /** Renews once now; resolves true on success. The first call creates the lease if needed. */
   async renewOnce(): Promise<boolean> {
     if (this.released) return false;
-    const sentAt = this.o.clock.now();
-    const wall = microTime(this.o.clock.wallNow());
+    const sentAt = this.options.clock.now();
+    const wall = microTime(this.options.clock.wallNow());
     const desired = {
-      holder: this.o.node,
-      durationSeconds: Math.ceil(this.o.durationMs / 1000),
+      holder: this.options.node,
+      durationSeconds: Math.ceil(this.options.durationMs / 1000),
       renewTime: wall,
       labels: leaseLabels('speaker'),
-      annotations: { [DURATION_ANNOTATION]: String(this.o.durationMs), ...this.o.annotations() },
+      annotations: { [DURATION_ANNOTATION]: String(this.options.durationMs), ...this.options.annotations() },
     };
     let ok = false;
     try {
       if (this.record === undefined) {
-        const current = await this.o.store.get(this.leaseName);
+        const current = await this.options.store.get(this.leaseName);
         this.record =
           current === undefined
-            ? await this.o.store.create({ name: this.leaseName, acquireTime: wall, transitions: 0, resourceVersion: undefined, ...desired })
-            : await this.o.store.update({
+            ? await this.options.store.create({
+                name: this.leaseName,
+                acquireTime: wall,
+                transitions: 0,
+                resourceVersion: undefined,
+                ...desired,
+              })
+            : await this.options.store.update({
                 ...current,
                 ...desired,
-                acquireTime: current.holder === this.o.node ? current.acquireTime : wall,
+                acquireTime: current.holder === this.options.node ? current.acquireTime : wall,
               });
       } else {
-        this.record = await this.o.store.update({ ...this.record, ...desired });
+        this.record = await this.options.store.update({ ...this.record, ...desired });
       }
       ok = true;
     } catch (err) {
@@ -85,15 +92,15 @@ export class LivenessRenewer {
       // hand. Either way read (or create) afresh next time: a deleted lease is re-created within one interval.
       const code = errorCode(err);
       if (code === 'K8S_CONFLICT' || code === 'K8S_NOT_FOUND') this.record = undefined;
-      this.o.log.debug({ err, code }, 'liveness renewal failed');
+      this.options.log.debug({ err, code }, 'liveness renewal failed');
     }
     if (ok) {
       this.lastOkSentAt = sentAt;
       // Turn unhealthy on time even if the next renewal hangs: a timer, not the loop, marks the deadline.
-      if (this.watchdog !== undefined) this.o.clock.clearTimeout(this.watchdog);
-      this.watchdog = this.o.clock.setTimeout(() => this.noteHealth(), Math.max(0, this.healthyUntil() - this.o.clock.now()));
+      if (this.watchdog !== undefined) this.options.clock.clearTimeout(this.watchdog);
+      this.watchdog = this.options.clock.setTimeout(() => this.noteHealth(), Math.max(0, this.healthyUntil() - this.options.clock.now()));
     }
-    this.o.onRenewed?.(this.o.clock.now() - sentAt, ok, ok ? this.record : undefined);
+    this.options.onRenewed?.(this.options.clock.now() - sentAt, ok, ok ? this.record : undefined);
     this.noteHealth();
     return ok;
   }
@@ -101,11 +108,11 @@ export class LivenessRenewer {
   start(): void {
     this.loop ??= (async () => {
       while (!this.stopped) {
-        const started = this.o.clock.now();
+        const started = this.options.clock.now();
         await this.renewOnce();
-        const wait = Math.max(0, this.o.renewIntervalMs - (this.o.clock.now() - started));
+        const wait = Math.max(0, this.options.renewIntervalMs - (this.options.clock.now() - started));
         await new Promise<void>((wake) => {
-          this.pause = { timer: this.o.clock.setTimeout(wake, wait), wake };
+          this.pause = { timer: this.options.clock.setTimeout(wake, wait), wake };
         });
         this.pause = undefined;
         this.noteHealth();
@@ -118,16 +125,16 @@ export class LivenessRenewer {
     this.interrupt();
     this.released = true;
     this.noteHealth();
-    const current = this.record ?? (await this.o.store.get(this.leaseName).catch(() => undefined));
+    const current = this.record ?? (await this.options.store.get(this.leaseName).catch(() => undefined));
     if (current === undefined) return;
-    await this.o.store
-      .update({ ...current, holder: '', renewTime: microTime(this.o.clock.wallNow()) })
-      .catch((err: unknown) => this.o.log.warn({ err }, 'could not release the liveness lease'));
+    await this.options.store
+      .update({ ...current, holder: '', renewTime: microTime(this.options.clock.wallNow()) })
+      .catch((err: unknown) => this.options.log.warn({ err }, 'could not release the liveness lease'));
   }
 
   async stop(): Promise<void> {
     this.interrupt();
-    if (this.watchdog !== undefined) this.o.clock.clearTimeout(this.watchdog);
+    if (this.watchdog !== undefined) this.options.clock.clearTimeout(this.watchdog);
     await this.loop;
   }
 
@@ -135,7 +142,7 @@ export class LivenessRenewer {
   private interrupt(): void {
     this.stopped = true;
     if (this.pause !== undefined) {
-      this.o.clock.clearTimeout(this.pause.timer);
+      this.options.clock.clearTimeout(this.pause.timer);
       this.pause.wake();
     }
   }
@@ -144,8 +151,8 @@ export class LivenessRenewer {
     const h = this.healthy();
     if (h !== this.wasHealthy) {
       this.wasHealthy = h;
-      this.o.log.info({ healthy: h }, h ? 'liveness lease renewed: healthy' : 'liveness lease not renewed in time: unhealthy');
-      this.o.onHealthChange?.(h);
+      this.options.log.info({ healthy: h }, h ? 'liveness lease renewed: healthy' : 'liveness lease not renewed in time: unhealthy');
+      this.options.onHealthChange?.(h);
     }
   }
 }

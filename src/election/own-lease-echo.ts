@@ -31,7 +31,7 @@ export class OwnLeaseEcho {
   private timer: TimerHandle | undefined;
   private isStalled = false;
 
-  constructor(private readonly o: OwnLeaseEchoOptions) {}
+  constructor(private readonly options: OwnLeaseEchoOptions) {}
 
   get stalled(): boolean {
     return this.isStalled;
@@ -45,7 +45,7 @@ export class OwnLeaseEcho {
       this.earlyEchoes.splice(0, early + 1);
       return;
     }
-    this.pending.push({ rv, at: this.o.clock.now() });
+    this.pending.push({ rv, at: this.options.clock.now() });
     // Bounded through a long stall: the oldest entry (what "overdue" measures) and the newest are what matter.
     if (this.pending.length > MAX_PENDING) this.pending.splice(1, 1);
     this.arm();
@@ -63,29 +63,29 @@ export class OwnLeaseEcho {
     this.arm();
     if (this.isStalled && !this.overdue()) {
       this.isStalled = false;
-      this.o.onEchoed();
+      this.options.onEchoed();
     }
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.pending = [];
   }
 
   private overdue(): boolean {
     const oldest = this.pending[0];
-    return oldest !== undefined && this.o.clock.now() - oldest.at >= this.o.timeoutMs;
+    return oldest !== undefined && this.options.clock.now() - oldest.at >= this.options.timeoutMs;
   }
 
   /** One timer, for the oldest pending echo. */
   private arm(): void {
-    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
     const oldest = this.pending[0];
     if (oldest === undefined) return;
-    const left = oldest.at + this.o.timeoutMs - this.o.clock.now();
-    this.timer = this.o.clock.setTimeout(
+    const left = oldest.at + this.options.timeoutMs - this.options.clock.now();
+    this.timer = this.options.clock.setTimeout(
       () => {
         this.timer = undefined;
         if (!this.overdue()) {
@@ -94,7 +94,7 @@ export class OwnLeaseEcho {
         }
         if (!this.isStalled) {
           this.isStalled = true;
-          this.o.onStalled();
+          this.options.onStalled();
         }
       },
       Math.max(0, left),

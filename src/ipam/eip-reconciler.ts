@@ -27,11 +27,11 @@ export interface EipReconcilerDeps {
 }
 
 export class EipReconciler {
-  constructor(private readonly d: EipReconcilerDeps) {}
+  constructor(private readonly deps: EipReconcilerDeps) {}
 
   reconcile = async (name: string): Promise<ReconcileResult> => {
-    const eip = this.d.eips.get(name);
-    const { state, metrics } = this.d;
+    const eip = this.deps.eips.get(name);
+    const { state, metrics } = this.deps;
     if (eip === undefined) {
       metrics.poolAddresses.remove({ pool: name });
       metrics.poolInUse.remove({ pool: name });
@@ -45,25 +45,25 @@ export class EipReconciler {
 
     if (deleting && users.length === 0) {
       if (finalizers.includes(EIP_FINALIZER)) {
-        this.d.fence();
-        await this.d.writes.setFinalizers(
+        this.deps.fence();
+        await this.deps.writes.setFinalizers(
           eip,
           finalizers.filter((f) => f !== EIP_FINALIZER),
         );
-        this.d.log.info({ eip: name }, 'pool released for deletion');
+        this.deps.log.info({ eip: name }, 'pool released for deletion');
       }
       return {};
     }
     let obj = eip;
     if (!deleting && !finalizers.includes(EIP_FINALIZER)) {
-      this.d.fence();
-      obj = await this.d.writes.setFinalizers(eip, [...finalizers, EIP_FINALIZER]);
+      this.deps.fence();
+      obj = await this.deps.writes.setFinalizers(eip, [...finalizers, EIP_FINALIZER]);
     }
 
-    const status = desiredEipStatus(pool, state.table, eip.status, this.d.clock.wallNow(), eip.metadata.generation);
+    const status = desiredEipStatus(pool, state.table, eip.status, this.deps.clock.wallNow(), eip.metadata.generation);
     if (!sameStatus(eip.status, status)) {
-      this.d.fence();
-      await this.d.writes.setStatus(obj, status);
+      this.deps.fence();
+      await this.deps.writes.setStatus(obj, status);
       this.announce(eip, eip.status?.conditions ?? [], status.conditions ?? []);
     }
     const size = rangeSize(pool.pool.address?.usable);
@@ -80,10 +80,10 @@ export class EipReconciler {
       if (prev !== undefined && prev.reason === c.reason && prev.status === c.status) continue;
       const bad = (c.type === 'Ready' && c.status === 'False') || c.reason === 'SecondDefault' || c.reason === 'InUse';
       if (bad) {
-        this.d.events.record(t, 'Warning', c.reason, c.message);
-        this.d.log.warn({ eip: eip.metadata.name, reason: c.reason }, c.message);
+        this.deps.events.record(t, 'Warning', c.reason, c.message);
+        this.deps.log.warn({ eip: eip.metadata.name, reason: c.reason }, c.message);
       } else if (c.type === 'Ready' || c.type === 'Allocatable') {
-        this.d.events.record(t, 'Normal', c.reason, c.message);
+        this.deps.events.record(t, 'Normal', c.reason, c.message);
       }
     }
   }

@@ -19,6 +19,7 @@ function setup() {
     metrics: c.metrics,
     log: silentLogger(),
     loadBalancerClass: 'baton.dev/layer2',
+    clock: new FakeClock(),
   });
   const eips = new EipReconciler({
     eips: c.eipCache(),

@@ -9,7 +9,9 @@
 // planning) -> finalizer -> status (the commit point a restarted
 // controller rebuilds from) -> release what the Service no longer holds.
 
+import type { Clock } from '../clock.js';
 import type { EventTarget } from '../k8s/event-recorder.js';
+import { OwnWrites } from '../k8s/own-writes.js';
 import type { ReconcileResult } from '../k8s/reconcile-loop.js';
 import { type Service, splitKey } from '../k8s/types.js';
 import { formatIp } from '../net/ip.js';
@@ -23,6 +25,8 @@ import type { IpamMetrics } from './ipam-metrics.js';
 import type { IpamState } from './ipam-state.js';
 import { loadBalancerRequest } from './service-request.js';
 
+// Longest we wait for our own write to show up in the cache before deciding on what the cache says anyway.
+const OWN_WRITE_ECHO_MS = 5_000;
 // Waiting Services are woken by pool and release events; this slow re-check only guards against a missed wake-up.
 const PENDING_RECHECK_MS = 60_000;
 
@@ -36,6 +40,7 @@ export interface ServiceReconcilerDeps {
   metrics: IpamMetrics;
   log: Logger;
   loadBalancerClass: string;
+  clock: Clock;
 }
 
 export class ServiceReconciler {
@@ -45,26 +50,24 @@ export class ServiceReconciler {
    * delivered our own write: acting on it would only earn a 409, so the
    * reconcile waits for the update event instead.
    */
-  private readonly superseded = new Map<string, Set<string>>();
+  private readonly ownWrites: OwnWrites;
 
-  constructor(private readonly d: ServiceReconcilerDeps) {}
+  constructor(private readonly deps: ServiceReconcilerDeps) {
+    this.ownWrites = new OwnWrites(deps.clock, OWN_WRITE_ECHO_MS);
+  }
 
   reconcile = async (key: string): Promise<ReconcileResult> => {
     const { namespace, name } = splitKey(key);
-    const svc = this.d.services.get(name, namespace);
+    const svc = this.deps.services.get(name, namespace);
     const rv = svc?.metadata.resourceVersion;
-    const old = this.superseded.get(key);
-    if (old !== undefined) {
-      if (rv !== undefined && old.has(rv)) return {};
-      this.superseded.delete(key);
-    }
+    if (svc !== undefined && this.ownWrites.awaitingEcho(key, rv)) return {};
     if (svc === undefined) {
       // Gone from the cache: whatever it held is free (its finalizer was already handled, or never set).
       this.release(key, undefined);
-      this.d.state.clearPending(key);
+      this.deps.state.clearPending(key);
       return {};
     }
-    if (svc.metadata.deletionTimestamp !== undefined || !isManaged(svc, this.d.loadBalancerClass)) {
+    if (svc.metadata.deletionTimestamp !== undefined || !isManaged(svc, this.deps.loadBalancerClass)) {
       await this.retire(key, svc);
       return {};
     }
@@ -72,7 +75,7 @@ export class ServiceReconciler {
   };
 
   private async allocate(key: string, svc: Service): Promise<ReconcileResult> {
-    const { state, metrics } = this.d;
+    const { state, metrics } = this.deps;
     const parsed = loadBalancerRequest(svc);
     if (!parsed.ok) {
       // Bad input: say so; whatever the Service already holds stays (nothing that works is lost).
@@ -84,7 +87,7 @@ export class ServiceReconciler {
     const plan = planAddresses(request, {
       pools: state.pools(),
       table: state.table,
-      namespaceLabels: this.d.namespaceLabels(request.namespace),
+      namespaceLabels: this.deps.namespaceLabels(request.namespace),
     });
     if (!plan.ok) {
       this.warn(svc, plan.reason, plan.message);
@@ -109,17 +112,17 @@ export class ServiceReconciler {
       const replaced: string[] = [];
       const finalizers = svc.metadata.finalizers ?? [];
       if (!finalizers.includes(SERVICE_FINALIZER)) {
-        this.d.fence();
+        this.deps.fence();
         replaced.push(obj.metadata.resourceVersion ?? '');
-        obj = await this.d.writes.setFinalizers(obj, [...finalizers, SERVICE_FINALIZER]);
+        obj = await this.deps.writes.setFinalizers(obj, [...finalizers, SERVICE_FINALIZER]);
       }
       const wantedTexts = wanted.map((w) => w.text);
       if (!sameList(ingressIps(obj), wantedTexts)) {
-        this.d.fence();
+        this.deps.fence();
         replaced.push(obj.metadata.resourceVersion ?? '');
-        await this.d.writes.setIngress(obj, wantedTexts);
+        await this.deps.writes.setIngress(obj, wantedTexts);
       }
-      if (replaced.length > 0) this.superseded.set(key, new Set(replaced));
+      this.ownWrites.wrote(key, replaced);
     } catch (err) {
       for (const a of added) state.table.releaseOne(key, a.text);
       throw err;
@@ -127,13 +130,13 @@ export class ServiceReconciler {
     for (const d of dropped) state.table.releaseOne(key, d.text);
     for (const a of added) {
       metrics.allocations.inc({ pool: a.pool });
-      this.d.events.record(target(svc), 'Normal', 'IPAllocated', `allocated ${a.text} from Eip ${a.pool}`);
-      this.d.log.info({ service: key, ip: a.text, eip: a.pool }, 'address allocated');
+      this.deps.events.record(target(svc), 'Normal', 'IPAllocated', `allocated ${a.text} from Eip ${a.pool}`);
+      this.deps.log.info({ service: key, ip: a.text, eip: a.pool }, 'address allocated');
     }
     for (const d of dropped) {
       metrics.releases.inc({ pool: d.pool });
-      this.d.events.record(target(svc), 'Normal', 'IPReleased', `released ${d.text} of Eip ${d.pool}`);
-      this.d.log.info({ service: key, ip: d.text, eip: d.pool }, 'address released');
+      this.deps.events.record(target(svc), 'Normal', 'IPReleased', `released ${d.text} of Eip ${d.pool}`);
+      this.deps.log.info({ service: key, ip: d.text, eip: d.pool }, 'address released');
     }
     if (added.length + dropped.length > 0)
       state.allocationsChanged(
@@ -145,20 +148,20 @@ export class ServiceReconciler {
 
   /** The Service is being deleted or is no longer Baton's: free its addresses, clear what Baton wrote, drop the finalizer. */
   private async retire(key: string, svc: Service): Promise<void> {
-    const held = this.d.state.table.allocationsOf(key);
+    const held = this.deps.state.table.allocationsOf(key);
     const deleting = svc.metadata.deletionTimestamp !== undefined;
-    this.d.state.clearPending(key);
+    this.deps.state.clearPending(key);
     let obj = svc;
     const heldTexts = held.map((h) => h.text);
     const status = ingressIps(svc);
     if (!deleting && held.length > 0 && status.length > 0 && status.every((ip) => heldTexts.includes(ip))) {
-      this.d.fence();
-      obj = await this.d.writes.setIngress(obj, []);
+      this.deps.fence();
+      obj = await this.deps.writes.setIngress(obj, []);
     }
     const finalizers = obj.metadata.finalizers ?? [];
     if (finalizers.includes(SERVICE_FINALIZER)) {
-      this.d.fence();
-      await this.d.writes.setFinalizers(
+      this.deps.fence();
+      await this.deps.writes.setFinalizers(
         obj,
         finalizers.filter((f) => f !== SERVICE_FINALIZER),
       );
@@ -167,23 +170,23 @@ export class ServiceReconciler {
   }
 
   private release(key: string, svc: Service | undefined): void {
-    const held = this.d.state.table.releaseService(key);
+    const held = this.deps.state.table.releaseService(key);
     if (held.length === 0) return;
     for (const h of held) {
-      this.d.metrics.releases.inc({ pool: h.pool });
-      this.d.log.info({ service: key, ip: h.text, eip: h.pool }, 'address released');
-      if (svc !== undefined) this.d.events.record(target(svc), 'Normal', 'IPReleased', `released ${h.text} of Eip ${h.pool}`);
+      this.deps.metrics.releases.inc({ pool: h.pool });
+      this.deps.log.info({ service: key, ip: h.text, eip: h.pool }, 'address released');
+      if (svc !== undefined) this.deps.events.record(target(svc), 'Normal', 'IPReleased', `released ${h.text} of Eip ${h.pool}`);
     }
-    this.d.state.allocationsChanged(
+    this.deps.state.allocationsChanged(
       held.map((h) => h.pool),
       true,
     );
   }
 
   private warn(svc: Service, reason: string, message: string): void {
-    this.d.metrics.failures.inc({ reason });
-    this.d.events.record(target(svc), 'Warning', reason, message);
-    this.d.log.warn({ service: `${svc.metadata.namespace}/${svc.metadata.name}`, reason }, message);
+    this.deps.metrics.failures.inc({ reason });
+    this.deps.events.record(target(svc), 'Warning', reason, message);
+    this.deps.log.warn({ service: `${svc.metadata.namespace}/${svc.metadata.name}`, reason }, message);
   }
 }
 

@@ -86,7 +86,7 @@ const MIN_WATCH_MS = 1_000;
 type WatchEvent<T> = { type: string; object: T & WireStatus };
 
 export class Informer<T extends WireObject> {
-  private readonly o: InformerOptions;
+  private readonly options: InformerOptions;
   private readonly store = new Map<string, T>();
   private readonly handlers: Array<InformerHandlers<T>> = [];
   private resourceVersion = '';
@@ -102,7 +102,7 @@ export class Informer<T extends WireObject> {
   private readonly counters: InformerStats = { restarts: 0, errors: 0, relists: 0 };
 
   constructor(opts: InformerOptions) {
-    this.o = opts;
+    this.options = opts;
   }
 
   on(handlers: InformerHandlers<T>): void {
@@ -121,7 +121,7 @@ export class Informer<T extends WireObject> {
   /** Stops: abandons the open watch or pause; resolves once the list/watch loop has ended (callers may ignore it). */
   stop(): Promise<void> {
     this.stopped = true;
-    this.abortWatch?.abort(new InformerError('INFORMER_STOPPED', `informer ${this.o.name} stopped`));
+    this.abortWatch?.abort(new InformerError('INFORMER_STOPPED', `informer ${this.options.name} stopped`));
     this.wake?.();
     return this.loop ?? Promise.resolve();
   }
@@ -149,7 +149,7 @@ export class Informer<T extends WireObject> {
   }
 
   private async run(): Promise<void> {
-    const backoff = new Backoff({ ...(this.o.backoff ?? DEFAULT_BACKOFF), random: this.o.random });
+    const backoff = new Backoff({ ...(this.options.backoff ?? DEFAULT_BACKOFF), random: this.options.random });
     while (!this.stopped) {
       let relisted = false;
       let worked = false;
@@ -172,7 +172,7 @@ export class Informer<T extends WireObject> {
           // Expected after a long watch or a reconnect: the server no longer has our version. Relist at once; but a
           // version from a list made just now that is already gone means the server is in trouble: back off.
           if (!relisted || worked) {
-            this.o.log.info({ informer: this.o.name }, 'resourceVersion too old; relisting');
+            this.options.log.info({ informer: this.options.name }, 'resourceVersion too old; relisting');
             continue;
           }
         }
@@ -180,12 +180,12 @@ export class Informer<T extends WireObject> {
         this.counters.restarts++;
         if (!this.broken && this.hasSynced) {
           this.broken = true;
-          this.o.onBroken?.();
+          this.options.onBroken?.();
         }
         const delayMs = backoff.next();
-        this.o.onRetry?.({ delayMs, err });
-        this.o.log.warn(
-          { informer: this.o.name, err, code: errorCode(err), retryInMs: Math.round(delayMs) },
+        this.options.onRetry?.({ delayMs, err });
+        this.options.log.warn(
+          { informer: this.options.name, err, code: errorCode(err), retryInMs: Math.round(delayMs) },
           'list/watch failed; retrying',
         );
         await this.pause(delayMs);
@@ -196,9 +196,9 @@ export class Informer<T extends WireObject> {
   /** Waits ms on the clock, or until stop(). */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = this.o.clock.setTimeout(() => done(), ms);
+      const timer = this.options.clock.setTimeout(() => done(), ms);
       const done = (): void => {
-        this.o.clock.clearTimeout(timer);
+        this.options.clock.clearTimeout(timer);
         this.wake = undefined;
         resolve();
       };
@@ -210,20 +210,20 @@ export class Informer<T extends WireObject> {
   private current(): void {
     if (!this.hasSynced) {
       this.hasSynced = true;
-      this.o.log.debug({ informer: this.o.name, objects: this.store.size }, 'informer synced');
+      this.options.log.debug({ informer: this.options.name, objects: this.store.size }, 'informer synced');
       for (const w of this.syncWaiters.splice(0)) w();
     } else if (this.broken) {
       this.broken = false;
-      this.o.log.info({ informer: this.o.name }, 'watching again');
-      this.o.onResumed?.();
+      this.options.log.info({ informer: this.options.name }, 'watching again');
+      this.options.onResumed?.();
     }
   }
 
   private async relist(): Promise<void> {
     this.counters.relists++;
-    const list = await this.o.client.list<{ metadata?: { resourceVersion?: string }; items: T[] }>(this.o.path, {
-      labelSelector: this.o.labelSelector,
-      fieldSelector: this.o.fieldSelector,
+    const list = await this.options.client.list<{ metadata?: { resourceVersion?: string }; items: T[] }>(this.options.path, {
+      labelSelector: this.options.labelSelector,
+      fieldSelector: this.options.fieldSelector,
     });
     const seen = new Set<string>();
     for (const item of list.items) {
@@ -253,7 +253,7 @@ export class Informer<T extends WireObject> {
       try {
         h[kind]?.(obj);
       } catch (err) {
-        this.o.log.error({ informer: this.o.name, err }, 'informer handler threw');
+        this.options.log.error({ informer: this.options.name, err }, 'informer handler threw');
       }
     }
   }
@@ -264,10 +264,10 @@ export class Informer<T extends WireObject> {
    * worked, rejects on any failure (a watch ended before it worked included).
    */
   private async watch(worked: () => void): Promise<void> {
-    const { clock } = this.o;
-    const timeoutSeconds = this.o.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_S;
+    const { clock } = this.options;
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_S;
     // Silence longer than this means the connection is dead, whatever TCP thinks.
-    const silenceMs = this.o.idleTimeoutMs ?? timeoutSeconds * 1000 + WATCH_END_GRACE_MS;
+    const silenceMs = this.options.idleTimeoutMs ?? timeoutSeconds * 1000 + WATCH_END_GRACE_MS;
     const abort = new AbortController();
     this.abortWatch = abort;
     let silence: TimerHandle | undefined;
@@ -275,7 +275,7 @@ export class Informer<T extends WireObject> {
     const heard = (): void => {
       if (silence !== undefined) clock.clearTimeout(silence);
       silence = clock.setTimeout(
-        () => abort.abort(new InformerError('INFORMER_WATCH_IDLE', `watch ${this.o.path}: silent for ${silenceMs} ms`)),
+        () => abort.abort(new InformerError('INFORMER_WATCH_IDLE', `watch ${this.options.path}: silent for ${silenceMs} ms`)),
         silenceMs,
       );
     };
@@ -288,16 +288,16 @@ export class Informer<T extends WireObject> {
     };
     try {
       // A stop() that came during the relist before this watch found nothing to abort yet.
-      if (this.stopped) throw new InformerError('INFORMER_STOPPED', `informer ${this.o.name} stopped`);
+      if (this.stopped) throw new InformerError('INFORMER_STOPPED', `informer ${this.options.name} stopped`);
       heard();
-      const res = await this.o.client.watch({
-        path: this.o.path,
+      const res = await this.options.client.watch({
+        path: this.options.path,
         query: {
           resourceVersion: this.resourceVersion,
           allowWatchBookmarks: 'true',
           timeoutSeconds: String(timeoutSeconds),
-          labelSelector: this.o.labelSelector,
-          fieldSelector: this.o.fieldSelector,
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
         },
         signal: abort.signal,
       });
@@ -307,7 +307,7 @@ export class Informer<T extends WireObject> {
       if (!proven) {
         throw new InformerError(
           'INFORMER_WATCH_TOO_SHORT',
-          `watch ${this.o.path}: the server ended it ${Math.round(clock.now() - openedAt)} ms after opening, before any event`,
+          `watch ${this.options.path}: the server ended it ${Math.round(clock.now() - openedAt)} ms after opening, before any event`,
         );
       }
     } finally {
@@ -339,7 +339,7 @@ export class Informer<T extends WireObject> {
           buffer = buffer.slice(nl + 1);
           if (line.trim() === '') continue;
           try {
-            this.onEvent(parseEvent<T>(line, this.o.path));
+            this.onEvent(parseEvent<T>(line, this.options.path));
           } catch (err) {
             fail(err);
             return;
@@ -349,9 +349,15 @@ export class Informer<T extends WireObject> {
       });
       res.on('end', () => resolve());
       const broke = (cause?: Error): ApiError =>
-        new ApiError('K8S_CONNECTION_FAILED', 0, `watch ${this.o.path}: ${cause?.message ?? 'connection closed mid-stream'}`, undefined, {
-          cause,
-        });
+        new ApiError(
+          'K8S_CONNECTION_FAILED',
+          0,
+          `watch ${this.options.path}: ${cause?.message ?? 'connection closed mid-stream'}`,
+          undefined,
+          {
+            cause,
+          },
+        );
       res.on('error', (err) => fail(signal.aborted ? signal.reason : broke(err)));
       res.on('close', () => {
         if (!res.complete) fail(signal.aborted ? signal.reason : broke());
@@ -378,7 +384,7 @@ export class Informer<T extends WireObject> {
         break;
       case 'ERROR':
         // The object is a Status: 410 means our resourceVersion is too old (K8S_GONE, relist), anything else a failure.
-        throw errorFromStatus(obj, `watch ${this.o.path}`);
+        throw errorFromStatus(obj, `watch ${this.options.path}`);
       default:
         return;
     }

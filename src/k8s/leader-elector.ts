@@ -30,7 +30,7 @@ export interface LeaderElectorOptions {
 }
 
 export class LeaderElector {
-  private readonly o: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'log'>> & LeaderElectorOptions;
+  private readonly options: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'log'>> & LeaderElectorOptions;
   private observed: LeaseRecord | undefined;
   private observedAt = 0;
   private leading = false;
@@ -39,13 +39,14 @@ export class LeaderElector {
   private loop: Promise<void> | undefined;
 
   constructor(options: LeaderElectorOptions) {
-    this.o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
-    if (this.o.renewDeadlineMs >= this.o.leaseDurationMs) throw new RangeError('renewDeadline must be shorter than leaseDuration');
+    this.options = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+    if (this.options.renewDeadlineMs >= this.options.leaseDurationMs)
+      throw new RangeError('renewDeadline must be shorter than leaseDuration');
   }
 
   /** Leading and renewed recently enough that nobody else can hold the lease. */
   isLeader(): boolean {
-    return this.leading && this.o.clock.now() - this.lastRenewAt < this.o.renewDeadlineMs;
+    return this.leading && this.options.clock.now() - this.lastRenewAt < this.options.renewDeadlineMs;
   }
 
   start(): void {
@@ -59,46 +60,49 @@ export class LeaderElector {
     if (this.leading) {
       this.leading = false;
       const current = this.observed;
-      if (current !== undefined && current.holder === this.o.identity) {
-        await this.o.store
-          .update({ ...current, holder: '', durationSeconds: 1, renewTime: microTime(this.o.clock.wallNow()) })
-          .catch((err: unknown) => this.o.log.warn({ err }, 'could not release the leader lease'));
+      if (current !== undefined && current.holder === this.options.identity) {
+        await this.options.store
+          .update({ ...current, holder: '', durationSeconds: 1, renewTime: microTime(this.options.clock.wallNow()) })
+          .catch((err: unknown) => this.options.log.warn({ err }, 'could not release the leader lease'));
       }
-      this.o.onStoppedLeading();
+      this.options.onStoppedLeading();
     }
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       const ok = await this.tryAcquireOrRenew();
-      const now = this.o.clock.now();
+      const now = this.options.clock.now();
       if (ok) {
         this.lastRenewAt = now;
         if (!this.leading) {
           this.leading = true;
-          this.o.log.info({ lease: this.o.leaseName, identity: this.o.identity }, 'became leader');
-          this.o.onStartedLeading();
+          this.options.log.info({ lease: this.options.leaseName, identity: this.options.identity }, 'became leader');
+          this.options.onStartedLeading();
         }
-      } else if (this.leading && now - this.lastRenewAt >= this.o.renewDeadlineMs) {
+      } else if (this.leading && now - this.lastRenewAt >= this.options.renewDeadlineMs) {
         this.leading = false;
-        this.o.log.error({ lease: this.o.leaseName, identity: this.o.identity }, 'lost leadership: could not renew in time');
-        this.o.onStoppedLeading();
+        this.options.log.error(
+          { lease: this.options.leaseName, identity: this.options.identity },
+          'lost leadership: could not renew in time',
+        );
+        this.options.onStoppedLeading();
         return;
       }
-      await this.o.clock.sleep(this.o.retryPeriodMs);
+      await this.options.clock.sleep(this.options.retryPeriodMs);
     }
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const { store, identity, leaseName, clock } = this.o;
+    const { store, identity, leaseName, clock } = this.options;
     const now = clock.now();
     const wall = microTime(clock.wallNow());
-    const durationSeconds = Math.ceil(this.o.leaseDurationMs / 1000);
+    const durationSeconds = Math.ceil(this.options.leaseDurationMs / 1000);
     let current: LeaseRecord | undefined;
     try {
       current = await store.get(leaseName);
     } catch (err) {
-      this.o.log.debug({ err }, 'reading the leader lease failed');
+      this.options.log.debug({ err }, 'reading the leader lease failed');
       return false;
     }
     if (current === undefined) {

@@ -23,26 +23,26 @@ export class InterfaceMonitor {
   private readonly carrier = new Map<string, boolean>();
   private timer: TimerHandle | undefined;
 
-  constructor(private readonly o: InterfaceMonitorOptions) {}
+  constructor(private readonly options: InterfaceMonitorOptions) {}
 
   start(): void {
     const tick = (): void => {
       this.check();
-      this.timer = this.o.clock.setTimeout(tick, this.o.pollMs);
+      this.timer = this.options.clock.setTimeout(tick, this.options.pollMs);
     };
-    this.timer = this.o.clock.setTimeout(tick, this.o.pollMs);
+    this.timer = this.options.clock.setTimeout(tick, this.options.pollMs);
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   /** One look at every open interface. */
   check(): void {
-    for (const r of this.o.responders()) {
+    for (const r of this.options.responders()) {
       const name = r.link.name;
-      const id = this.o.interfaces.identity(name);
+      const id = this.options.interfaces.identity(name);
       if (id === undefined || id.ifindex !== r.link.ifindex || id.mac !== r.link.mac) {
         const why =
           id === undefined
@@ -51,14 +51,14 @@ export class InterfaceMonitor {
               ? `re-created (index ${r.link.ifindex} -> ${id.ifindex})`
               : `new MAC ${id.mac}`;
         this.carrier.delete(name);
-        this.o.identityChanged(name, why);
+        this.options.identityChanged(name, why);
         continue;
       }
-      const up = this.o.interfaces.hasCarrier(name);
+      const up = this.options.interfaces.hasCarrier(name);
       const before = this.carrier.get(name);
       this.carrier.set(name, up);
-      if (before !== undefined && before !== up) this.o.carrierChanged(name, up);
-      else if (before === undefined && !up) this.o.carrierChanged(name, false);
+      if (before !== undefined && before !== up) this.options.carrierChanged(name, up);
+      else if (before === undefined && !up) this.options.carrierChanged(name, false);
     }
   }
 }

@@ -37,11 +37,11 @@ export class ResponderPool {
   private readonly responders = new Map<string, ArpResponder>();
   private pools: Set<string> | undefined;
 
-  constructor(private readonly o: ResponderPoolOptions) {}
+  constructor(private readonly options: ResponderPoolOptions) {}
 
   /** The responder for a pool's interface spec (opened on first use), or undefined if this node lacks the interface. */
   forPool(spec: string): ArpResponder | undefined {
-    const ifname = resolveInterface(spec, this.o.interfaces);
+    const ifname = resolveInterface(spec, this.options.interfaces);
     return ifname === undefined ? undefined : (this.responders.get(ifname) ?? this.openResponder(ifname));
   }
 
@@ -56,10 +56,12 @@ export class ResponderPool {
   /** Pools this node can serve: those whose interface it has, with carrier. */
   selfPools(): ReadonlySet<string> {
     this.pools ??= new Set(
-      this.o
+      this.options
         .eips()
         .flatMap((e) =>
-          e.spec.interface !== undefined && resolveInterface(e.spec.interface, this.o.interfaces) !== undefined ? [e.metadata.name] : [],
+          e.spec.interface !== undefined && resolveInterface(e.spec.interface, this.options.interfaces) !== undefined
+            ? [e.metadata.name]
+            : [],
         ),
     );
     return this.pools;
@@ -83,7 +85,7 @@ export class ResponderPool {
     if (r === undefined) return;
     this.responders.delete(ifname);
     r.close();
-    this.o.log.info({ interface: ifname }, 'closed the packet socket');
+    this.options.log.info({ interface: ifname }, 'closed the packet socket');
   }
 
   /** Closes responders of interfaces no pool of this node's announcements uses any more (no thread or socket leaks). */
@@ -96,14 +98,14 @@ export class ResponderPool {
   }
 
   private openResponder(ifname: string): ArpResponder | undefined {
-    const { clock, log, metrics, events } = this.o;
+    const { clock, log, metrics, events } = this.options;
     try {
       const r = new ArpResponder({
-        open: (linkEvents) => this.o.open(ifname, linkEvents),
+        open: (linkEvents) => this.options.open(ifname, linkEvents),
         clock,
         log: log.child({ interface: ifname }),
         metrics: metrics.forResponder(),
-        refreshIntervalMs: this.o.refreshIntervalMs,
+        refreshIntervalMs: this.options.refreshIntervalMs,
         events: {
           yielded: events.yielded,
           conflict: events.conflict,
@@ -115,7 +117,7 @@ export class ResponderPool {
         },
       });
       this.responders.set(ifname, r);
-      r.link.heartbeat(this.o.aliveMs);
+      r.link.heartbeat(this.options.aliveMs);
       log.info({ interface: ifname, mac: r.link.mac, ifindex: r.link.ifindex }, 'listening for ARP');
       return r;
     } catch (err) {
