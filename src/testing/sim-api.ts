@@ -45,7 +45,11 @@ export class SimCache<T extends { metadata: { name: string; namespace?: string }
 
   /** The first list: every object is added, as the informer's initial list adds them. */
   async start(): Promise<void> {
-    for (const o of [...this.objects.values()]) this.clock.run(() => this.handlers.forEach((h) => h.add?.(o)));
+    for (const o of [...this.objects.values()]) {
+      this.clock.run(() => {
+        for (const h of this.handlers) h.add?.(o);
+      });
+    }
   }
 
   async stop(): Promise<void> {}
