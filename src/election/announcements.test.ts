@@ -52,12 +52,12 @@ describe('announcements', () => {
     assert.equal(a.get('192.0.2.200')?.endpointNodes, undefined, 'Cluster policy: any node');
   });
 
-  it('leaves out addresses in no published-ready pool, IPv6 (no NDP yet) and Services being deleted', () => {
+  it('leaves out addresses in no published-ready pool and Services being deleted', () => {
     const deleting = service('gone', { ingress: ['192.0.2.202'] });
     const a = announcements(
       [
         service('outside', { ingress: ['192.0.2.9'] }),
-        service('six', { ingress: ['2001:db8::5'] }),
+        service('six', { ingress: ['2001:db8:1::5'] }),
         { ...deleting, metadata: { ...deleting.metadata, deletionTimestamp: 'now' } },
       ],
       pools,
@@ -83,6 +83,27 @@ describe('announcements', () => {
     );
     assert.deepEqual([...(a.get('192.0.2.210')?.endpointNodes ?? [])], ['n2']);
     assert.equal(a.get('192.0.2.210')?.services.length, 2);
+  });
+
+  it('announces IPv6 addresses on their own, and the IPv6 address of a dual-stack Service following its IPv4 one', () => {
+    const a = announcements(
+      [service('six', { ingress: ['2001:db8::5'] }), service('dual', { ingress: ['192.0.2.220', '2001:DB8::7'] })],
+      pools,
+      [],
+      'baton.dev/layer2',
+    );
+    assert.equal(a.get('2001:db8::5')?.follows, undefined, 'IPv6 only: its own election');
+    assert.equal(a.get('2001:db8::7')?.follows, '192.0.2.220', 'dual stack: one owner for both');
+    assert.equal(a.get('192.0.2.220')?.follows, undefined);
+  });
+
+  it('a shared IPv6 address follows the smallest IPv4 address of its Services, whatever their order', () => {
+    const services = [
+      service('b', { ingress: ['192.0.2.230', '2001:db8::9'] }),
+      service('a', { ingress: ['192.0.2.210', '2001:db8::9'], ports: [{ port: 81 }] }),
+    ];
+    assert.equal(announcements(services, pools, [], 'baton.dev/layer2').get('2001:db8::9')?.follows, '192.0.2.210');
+    assert.equal(announcements([...services].reverse(), pools, [], 'baton.dev/layer2').get('2001:db8::9')?.follows, '192.0.2.210');
   });
 
   it('announces nothing of a pool the controller has not (yet) published as ready', () => {

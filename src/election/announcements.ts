@@ -2,7 +2,8 @@
 // address in the status of a Service Baton manages that lies in a pool the
 // controller has published as ready (pools/published-pools.ts), with that
 // pool's interface and, for Local Services, the nodes that have ready
-// endpoints.
+// endpoints. IPv4 and IPv6 alike; the IPv6 address of a dual-stack Service
+// follows its IPv4 address (one election, one owner for both, moving as one).
 
 import { type EndpointSlice, objectKey, SERVICE_NAME_LABEL, type Service } from '../k8s/types.js';
 import { canonicalIp, type IpAddress, parseIp } from '../net/ip.js';
@@ -17,6 +18,12 @@ export interface Announcement {
   services: Service[];
   /** Nodes with a ready endpoint of every Local Service on this IP; undefined when none is Local. */
   endpointNodes: ReadonlySet<string> | undefined;
+  /**
+   * For the IPv6 address of a dual-stack Service: its IPv4 address, whose
+   * election decides this one too (no Lease of its own). Undefined: elected
+   * on its own.
+   */
+  follows: string | undefined;
 }
 
 /** Finds the ready pool of an address (PublishedPools in the speaker). */
@@ -36,14 +43,13 @@ export function announcements(
     if (!isManaged(svc, loadBalancerClass) || svc.metadata.deletionTimestamp !== undefined) continue;
     for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
       const ip = ingress.ip === undefined ? undefined : parseIp(ingress.ip);
-      // IPv6 addresses need NDP, which this speaker does not send yet; they are left to the IPAM status alone.
-      if (ip === undefined || ip.family !== 4) continue;
+      if (ip === undefined) continue;
       const pool = pools.poolFor(ip);
       if (pool === undefined || pool.interface === undefined) continue;
       const text = canonicalIp(ingress.ip as string) as string;
       let a = out.get(text);
       if (a === undefined) {
-        a = { ip: text, pool: pool.name, interfaceSpec: pool.interface, services: [], endpointNodes: undefined };
+        a = { ip: text, pool: pool.name, interfaceSpec: pool.interface, services: [], endpointNodes: undefined, follows: undefined };
         out.set(text, a);
       }
       a.services.push(svc);
@@ -53,7 +59,32 @@ export function announcements(
       }
     }
   }
+  linkDualStack(out);
   return out;
+}
+
+/**
+ * The IPv6 address of a Service that also has an IPv4 address follows that
+ * one. Several Services sharing an IPv6 address: the smallest of their IPv4
+ * addresses leads, so every speaker picks the same leader.
+ */
+function linkDualStack(out: Map<string, Announcement>): void {
+  for (const a of out.values()) {
+    if (parseIp(a.ip)?.family !== 6) continue;
+    const leaders = a.services.flatMap((svc) =>
+      (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => {
+        const v4 = i.ip === undefined ? undefined : canonicalIp(i.ip);
+        return v4 !== undefined && parseIp(v4)?.family === 4 && out.get(v4)?.follows === undefined && out.has(v4) ? [v4] : [];
+      }),
+    );
+    a.follows = leaders.sort(compareIpv4)[0];
+  }
+}
+
+function compareIpv4(x: string, y: string): number {
+  const a = parseIp(x)?.value ?? 0n;
+  const b = parseIp(y)?.value ?? 0n;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Service key -> nodes that run at least one ready endpoint of it. */

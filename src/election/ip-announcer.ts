@@ -135,6 +135,10 @@ export class IpAnnouncer {
       if (lease !== undefined && lease.holder === me) await this.write(ip, state, { kind: 'delete-lease' }, this.context(undefined, lease));
       return;
     }
+    if (a.follows !== undefined) {
+      this.follow(ip, a, state);
+      return;
+    }
     if (lease !== undefined && lease.holder !== '') this.lastHolder.set(ip, lease.holder);
     const eligible = this.eligibleNodes(a);
     const holder = lease?.holder ?? '';
@@ -187,6 +191,21 @@ export class IpAnnouncer {
       this.deps.log.debug({ ip, mac }, 'address conflict: defence backing off');
     }
     this.defences.set(ip, d);
+  }
+
+  /** This process stalled past the readers' alive window: stop answering everything until it is confirmed again. */
+  stalled(): void {
+    for (const [ip, state] of [...this.states]) {
+      if (state.kind === 'holding') {
+        this.deps.responders.byName(state.iface)?.withdraw(ip);
+        this.apply(ip, { next: { kind: 'yielded', gen: state.gen, iface: state.iface }, effects: [{ kind: 'wake', afterMs: 0 }] });
+      } else if (state.kind === 'releasing') {
+        this.apply(ip, {
+          next: { kind: 'idle' },
+          effects: [{ kind: 'silence', iface: state.iface, reason: 'stalled while handing over' }],
+        });
+      }
+    }
   }
 
   /** A link lost carrier or is being reopened: what it answered must be confirmed again. */
@@ -262,6 +281,7 @@ export class IpAnnouncer {
   private async run(ip: string, t: Transition, ctx: IpContext): Promise<void> {
     const before = this.stateOf(ip);
     this.states.set(ip, t.next);
+    if (before.kind !== t.next.kind) this.wakeFollowers(ip);
     for (const effect of t.effects) {
       if (isWrite(effect)) {
         await this.write(ip, before, effect, ctx);
@@ -274,7 +294,9 @@ export class IpAnnouncer {
 
   /** Applies a transition that has no writes (reader events); a write asked for is left to the next reconcile. */
   private apply(ip: string, t: Transition): void {
+    const before = this.states.get(ip);
     this.states.set(ip, t.next);
+    if (before?.kind !== t.next.kind || (answering(t.next) && answering(before) && before.gen !== t.next.gen)) this.wakeFollowers(ip);
     for (const effect of t.effects) if (!isWrite(effect)) this.effect(ip, t.next, effect);
     this.deps.metrics.ipsHeld.set(this.heldCount());
   }
@@ -286,6 +308,10 @@ export class IpAnnouncer {
     ctx: IpContext,
   ): Promise<void> {
     const lease = this.deps.view.lease(ip);
+    // Undefended before the write: the successor may see the lease free (and claim the IP) before our answer
+    // comes back, and a defended holder would fight it.
+    const current = this.stateOf(ip);
+    if ((effect.kind === 'release' || effect.kind === 'delete-lease') && current.kind === 'holding') this.license(ip, current, false);
     const result = await this.deps.writes.perform(ip, effect, lease);
     if (result.replaced !== undefined) this.ownWrites.wrote(ip, [result.replaced]);
     this.deps.metrics.elections.inc({ result: `${effect.kind}-${result.outcome}` });
@@ -319,8 +345,60 @@ export class IpAnnouncer {
     }
   }
 
+  /**
+   * The IPv6 address of a dual-stack Service mirrors its IPv4 address: held
+   * here exactly while the IPv4 address is (its Lease is the proof for
+   * both), handed over with it, yielded on its own claims like any other.
+   * A yielded follower is held again (announcing afresh) once the leader is
+   * confirmed in the current epoch; it never writes a Lease.
+   */
+  private follow(ip: string, a: Announcement, state: IpState): void {
+    const leader = this.stateOf(a.follows as string);
+    const iface = this.deps.responders.forPool(a.interfaceSpec)?.name;
+    const now = this.deps.clock.now();
+    const hold = (announce: boolean): void => {
+      if (iface === undefined || leader.kind !== 'holding') return;
+      const gen = (this.gens.get(ip) ?? 0) + 1;
+      this.gens.set(ip, gen);
+      const next: IpState = { kind: 'holding', gen, epoch: leader.epoch, iface, since: now };
+      const effects: IpEffect[] = [{ kind: 'license', mode: 'hold' }];
+      if (announce) effects.push({ kind: 'announce', how: `with ${a.follows}` });
+      this.apply(ip, { next, effects });
+    };
+    if (leader.kind === 'holding' && iface !== undefined) {
+      if (state.kind === 'holding' && state.iface === iface) {
+        if (state.epoch !== leader.epoch)
+          this.apply(ip, { next: { ...state, epoch: leader.epoch }, effects: [{ kind: 'license', mode: 'hold' }] });
+        return;
+      }
+      if (state.kind === 'yielded' && leader.epoch !== this.deps.health.epoch()) return;
+      if (answering(state) || state.kind === 'yielded')
+        this.effect(ip, state, { kind: 'silence', iface: state.iface, reason: 'moved with its IPv4 address' });
+      hold(true);
+      return;
+    }
+    if (leader.kind === 'releasing' && state.kind === 'holding') {
+      this.apply(ip, {
+        next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: leader.since },
+        effects: [{ kind: 'license', mode: 'hand-over' }],
+      });
+      return;
+    }
+    if (leader.kind === 'releasing' && state.kind === 'releasing') return;
+    if (state.kind !== 'idle' && state.kind !== 'waiting')
+      this.apply(ip, {
+        next: { kind: 'idle' },
+        effects: [{ kind: 'silence', iface: state.iface, reason: `${a.follows} is not held here` }],
+      });
+  }
+
+  /** A leader's state changed: its followers (dual-stack IPv6 addresses) look again. */
+  private wakeFollowers(ip: string): void {
+    for (const a of this.deps.view.announcements().values()) if (a.follows === ip) this.deps.schedule(a.ip, 0);
+  }
+
   /** The reader's windows for an answering IP, from this speaker's health now. */
-  private license(ip: string, state: Extract<IpState, { kind: 'holding' | 'releasing' }>): void {
+  private license(ip: string, state: Extract<IpState, { kind: 'holding' | 'releasing' }>, defend = true): void {
     const { clock, health, timing } = this.deps;
     const now = clock.now();
     const healthy = health.healthy() && !this.leaving;
@@ -333,7 +411,7 @@ export class IpAnnouncer {
       defendMs = 0;
     } else {
       answerMs = timing.outageMode ? Number.POSITIVE_INFINITY : healthy ? healthLeft : 0;
-      defendMs = healthy && state.epoch === health.epoch() ? healthLeft : 0;
+      defendMs = defend && healthy && state.epoch === health.epoch() ? healthLeft : 0;
     }
     const responder = this.deps.responders.byName(state.iface);
     if (responder === undefined || !responder.license(ip, state.gen, answerMs, defendMs)) {

@@ -176,6 +176,14 @@ describe('ip-state: after a write', () => {
       ['license', 'wake 3000'],
     ],
     ['a release of an IP not answered goes idle', YIELDED, { kind: 'release' }, 'won', 'idle', []],
+    [
+      'a release that lost the race to a successor still hands over (no gap)',
+      HOLDING,
+      { kind: 'release' },
+      'lost',
+      'releasing',
+      ['license', 'wake 3000'],
+    ],
     ['a retake keeps answering', HOLDING, { kind: 'retake' }, 'won', 'holding', []],
     ['a lost retake silences', HOLDING, { kind: 'retake' }, 'lost', 'idle', ['silence']],
   ];

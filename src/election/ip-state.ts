@@ -189,6 +189,9 @@ export type WriteOutcome =
  */
 export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOutcome, ctx: IpContext, nextGen: number): Transition {
   if (outcome === 'holder-alive') return stay(IDLE, { kind: 'wake', afterMs: ctx.rankDelayMs });
+  // A release that lost the race: a successor wrote the lease first (it saw this node's liveness released).
+  // Hand over all the same, answering undefended until its claim, so clients see no gap.
+  if (outcome === 'lost' && effect.kind === 'release' && answering(state) && state.kind === 'holding') return handOver(state, ctx);
   if (outcome === 'lost')
     return silenced(state, effect.kind === 'release' ? 'lease taken before our release' : 'another speaker holds the lease');
   switch (effect.kind) {
@@ -212,17 +215,22 @@ export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOu
     case 'retake':
       return stay(state);
     case 'release':
-      if (!answering(state)) return stay(IDLE);
-      return {
-        next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: ctx.now },
-        effects: [
-          { kind: 'license', mode: 'hand-over' },
-          { kind: 'wake', afterMs: ctx.handoverTimeoutMs },
-        ],
-      };
+      if (state.kind === 'releasing') return stay(state);
+      if (state.kind !== 'holding') return stay(IDLE);
+      return handOver(state, ctx);
     case 'delete-lease':
       return stay(IDLE);
   }
+}
+
+function handOver(state: Extract<IpState, { kind: 'holding' }>, ctx: IpContext): Transition {
+  return {
+    next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: ctx.now },
+    effects: [
+      { kind: 'license', mode: 'hand-over' },
+      { kind: 'wake', afterMs: ctx.handoverTimeoutMs },
+    ],
+  };
 }
 
 /** The reader yielded gen (a claim, or an overrun that may have hidden one). */

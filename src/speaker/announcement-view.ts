@@ -12,7 +12,7 @@ export function announcementKey(a: Announcement | undefined): string {
     .sort()
     .join(',');
   const nodes = a.endpointNodes === undefined ? '*' : [...a.endpointNodes].sort().join(',');
-  return `${a.pool}|${a.interfaceSpec}|${nodes}|${services}`;
+  return `${a.pool}|${a.interfaceSpec}|${nodes}|${services}|${a.follows ?? ''}`;
 }
 
 export class AnnouncementView {

@@ -130,6 +130,40 @@ describe('Speaker on a simulated LAN', () => {
     });
   }
 
+  it('frozen while its periodic refresh falls due: after SIGCONT the old holder sends nothing, the overdue refresh included (F2)', async () => {
+    const { sim, clock } = await cluster();
+    const h = holder(sim);
+    // The refresh is due 10 s after the IP was taken (about t=0): freeze just before it, for longer than a takeover takes.
+    await clock.advance(9_700 - clock.now());
+    sim.node(h).freeze('process');
+    await clock.advance(2_500);
+    assert.notEqual(holder(sim), h);
+    const thawedAt = clock.now();
+    sim.node(h).thaw();
+    // Within the rebalancing settle time (10 s): after it, the old holder may legitimately get the IP back.
+    await clock.advance(5_000);
+    assert.deepEqual(
+      sim.wire.log.filter((f) => f.from === h && f.t >= thawedAt).map((f) => f.t - thawedAt),
+      [],
+      'nothing at all from the old holder after SIGCONT',
+    );
+    noTwoMacs(sim);
+  });
+
+  it('a stall of the event loop longer than the alive window: every IP is confirmed before it is answered again', async () => {
+    const { sim, clock } = await cluster();
+    const h = holder(sim);
+    const writes = sim.api.writes;
+    sim.node(h).freeze('loop');
+    await clock.advance(600);
+    sim.node(h).thaw();
+    await clock.advance(2_000);
+    assert.equal(holder(sim), h, 'too short for a takeover: the holder keeps the IP');
+    assert.ok(sim.api.writes > writes, 'it confirmed (a guarded write) before answering again');
+    assert.ok(answeredAfter(sim, IP, clock.now() - 1_000, clock.now()) < 50, 'and answers again');
+    noTwoMacs(sim);
+  });
+
   it('a blocked event loop: the reader stops answering by itself within the heartbeat window, the heir takes over', async () => {
     const { sim, clock } = await cluster();
     const h = holder(sim);

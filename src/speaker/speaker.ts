@@ -100,6 +100,7 @@ export class Speaker {
   private readonly monitor: InterfaceMonitor;
   private readonly blindBecause = new Set<'watch' | 'echo'>();
   private healthEpoch = 0;
+  private lastHeartbeatAt: number | undefined;
   private readonly timers = new Map<string, TimerHandle>();
   private loop: Promise<void> | undefined;
   private synced = false;
@@ -258,8 +259,24 @@ export class Speaker {
     await Promise.all([caches.leases.stop(), caches.services.stop(), caches.eips.stop(), caches.slices.stop(), caches.nodes.stop()]);
   }
 
-  /** The event loop runs: every reader may answer for ALIVE_MS more. */
+  /**
+   * The event loop runs: every reader may answer for ALIVE_MS more. After a
+   * stall longer than that (SIGSTOP, a long pause) the readers have stopped
+   * answering by themselves, and someone may have taken over meanwhile:
+   * before answering again, every IP is confirmed with a guarded write (an
+   * overdue refresh or reply must not go out on the strength of an old grant).
+   */
   heartbeat(): void {
+    const now = this.deps.clock.now();
+    const gap = this.lastHeartbeatAt === undefined ? 0 : now - this.lastHeartbeatAt;
+    this.lastHeartbeatAt = now;
+    if (gap > ALIVE_MS) {
+      this.deps.log.warn(
+        { stalledMs: Math.round(gap) },
+        'the event loop stalled longer than the readers’ alive window: confirming every IP before answering again',
+      );
+      this.announcer.stalled();
+    }
     for (const r of this.responders.all()) r.link.heartbeat(ALIVE_MS);
   }
 
