@@ -11,6 +11,7 @@ import './layer2.e2e.js';
 import './ipam.e2e.js';
 import './ipam-ha.e2e.js';
 import './speaker.e2e.js';
+import './speaker-faults.e2e.js';
 import './chart.e2e.js';
 import './chaos.e2e.js';
 

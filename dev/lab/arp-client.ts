@@ -71,7 +71,8 @@ export class ArpCapture {
     private readonly file: string,
   ) {}
 
-  static async start(lan: Lan, host: LanHost, label: string, workDir: string): Promise<ArpCapture> {
+  /** options.filter: a tcpdump filter other than `arp` (e.g. `vlan 200 and arp`: then frames() decodes nothing, frameCount() counts). */
+  static async start(lan: Lan, host: LanHost, label: string, workDir: string, options: { filter?: string } = {}): Promise<ArpCapture> {
     const file = join(workDir, `capture-${host.name}-${label}.pcap`);
     let listening = false;
     // --immediate-mode: hand each packet to tcpdump at once (not in 1 s batches); -U: write it at once;
@@ -80,7 +81,7 @@ export class ArpCapture {
       host,
       `tcpdump-${label}`,
       'tcpdump',
-      ['-i', host.iface, '-n', '--immediate-mode', '-U', '-Z', 'root', '-w', file, 'arp'],
+      ['-i', host.iface, '-n', '--immediate-mode', '-U', '-Z', 'root', '-w', file, ...(options.filter ?? 'arp').split(' ')],
       {
         onOutput: (chunk) => {
           if (chunk.includes('listening on')) listening = true;
@@ -112,6 +113,15 @@ export class ArpCapture {
       if (d.ok) out.push({ ...d.value, timeMs: r.timeMs, gratuitous: isGratuitous(d.value) });
     }
     return out;
+  }
+
+  /** How many frames were captured so far, decodable as ARP or not. */
+  async frameCount(): Promise<number> {
+    try {
+      return parsePcap(await readFile(this.file)).records.length;
+    } catch {
+      return 0;
+    }
   }
 
   /** Stops tcpdump and returns everything it captured. */

@@ -231,6 +231,19 @@ export class ControlPlane {
     return join(this.dirs.logs, 'audit.log');
   }
 
+  /**
+   * Signals etcd: SIGSTOP freezes it (every write through the API server
+   * hangs, open watches stay open and go quiet, as in an etcd leader
+   * election or a stalled disk), SIGCONT lets it go on. Returns etcd's
+   * pid, so the caller can check its state (schedulingState).
+   */
+  signalEtcd(sig: 'SIGSTOP' | 'SIGCONT'): number {
+    const pid = this.etcd?.running === true ? this.etcd.pid : undefined;
+    if (pid === undefined) throw new LabError('LAB_NOT_STARTED', 'etcd is not running');
+    process.kill(pid, sig);
+    return pid;
+  }
+
   /** PIDs of the running control-plane processes, for leak checks. */
   pids(): number[] {
     return [this.etcd, this.apiserver, this.kcm].flatMap((p) => (p?.running === true && p.pid !== undefined ? [p.pid] : []));

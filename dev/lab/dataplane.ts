@@ -11,6 +11,13 @@ import { tcpProbe } from './netns-probe.js';
 
 /** External IPs of the speaker tests all fall in here (192.0.2.192/26 of the lab LAN). */
 export const EXTERNAL_RANGE = '192.0.2.192/26';
+/**
+ * A second range of external IPs off the LAN's subnet (the fault tests' pool): served by the same data plane,
+ * and on-link for the client (a route to it through its LAN interface), so the client asks for them by ARP
+ * exactly as for addresses of its own subnet.
+ */
+export const OFF_LAN_RANGE = '198.51.100.0/24';
+export const EXTERNAL_RANGES = [EXTERNAL_RANGE, OFF_LAN_RANGE] as const;
 export const SERVICE_PORT = 80;
 
 const SERVER = `
@@ -41,7 +48,7 @@ export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<str
         'table ip baton_dataplane {',
         '  chain prerouting {',
         '    type nat hook prerouting priority -100; policy accept;',
-        `    ip daddr ${EXTERNAL_RANGE} tcp dport ${SERVICE_PORT} dnat to ${node.ip}`,
+        `    ip daddr { ${EXTERNAL_RANGES.join(', ')} } tcp dport ${SERVICE_PORT} dnat to ${node.ip}`,
         '  }',
         '}',
         '',
@@ -50,6 +57,7 @@ export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<str
     await runInNetns(node.netns, 'nft', ['-f', script]);
     servers.set(node.name, startServer(lan, node.name));
   }
+  await runInNetns(lan.client.netns, 'ip', ['route', 'replace', OFF_LAN_RANGE, 'dev', lan.client.iface, 'scope', 'link']);
   for (const node of lan.nodes) {
     await waitFor(
       `the data plane server on ${node.name}`,

@@ -44,6 +44,8 @@ export class Lan {
   readonly client: LanHost;
   private readonly workDir: string;
   private readonly processes = new Set<ManagedProcess>();
+  /** Hosts joined later (addForeignHost): not nodes, not the client; removed at teardown like the rest. */
+  private readonly extras: LanHost[] = [];
 
   private constructor(opts: LanOptions) {
     this.workDir = opts.workDir;
@@ -144,17 +146,101 @@ export class Lan {
     await runInNetns(host.netns, 'nft', ['delete', 'table', 'inet', PARTITION_TABLE], { allowFailure: true });
   }
 
+  /**
+   * Joins another host to the LAN, one that is neither a node nor the
+   * client: a foreign machine that sends what the test makes it send (a
+   * duplicate address, a leftover speaker). Its MAC follows the LAN's rule
+   * (02:ba:70:00:00:<octet in hex>), so the octet must not be a node's or
+   * the client's.
+   */
+  async addForeignHost(name: string, octet: number): Promise<LanHost> {
+    const taken = [
+      HOST_OCTET,
+      CLIENT_OCTET,
+      ...this.nodes.map((n) => Number(n.ip.split('.')[3])),
+      ...this.extras.map((h) => Number(h.ip.split('.')[3])),
+    ];
+    if (!Number.isInteger(octet) || octet < 2 || octet > 254 || taken.includes(octet))
+      throw new LabError('LAB_COMMAND_FAILED', `octet ${octet} is taken or out of range for a foreign host`);
+    const subnet = this.hostAddress.split('.').slice(0, 3).join('.');
+    const h: LanHost = {
+      name,
+      netns: `${OWNED_PREFIX}${name}`,
+      ip: `${subnet}.${octet}`,
+      mac: `${MAC_PREFIX}:${octet.toString(16).padStart(2, '0')}`,
+      iface: 'eth0',
+      hostVeth: `${OWNED_PREFIX}${name}`,
+    };
+    this.extras.push(h);
+    await this.attach(h);
+    return h;
+  }
+
+  /** Removes a host added with addForeignHost (its processes first). */
+  async removeForeignHost(host: LanHost): Promise<void> {
+    const i = this.extras.indexOf(host);
+    if (i === -1) return;
+    await Promise.all([...this.processes].filter((p) => p.name.startsWith(`${host.name}/`)).map((p) => p.stop('SIGTERM', 3_000)));
+    await removeNetworkObjects([host.netns], [host.hostVeth]);
+    this.extras.splice(i, 1);
+  }
+
+  /** Changes the MAC of a host's LAN interface while it stays up (as NetworkManager's cloned MAC or a bond fail-over would). */
+  async setMac(host: LanHost, mac: string): Promise<void> {
+    await runInNetns(host.netns, 'ip', ['link', 'set', 'dev', host.iface, 'address', mac]);
+  }
+
+  /** The MAC a host's LAN interface has now (it differs from host.mac after setMac). */
+  async currentMac(host: LanHost): Promise<string> {
+    const res = await runInNetns(host.netns, 'ip', ['-j', 'link', 'show', 'dev', host.iface]);
+    const [link] = JSON.parse(res.stdout) as Array<{ address: string }>;
+    if (link === undefined) throw new LabError('LAB_COMMAND_FAILED', `no ${host.iface} in ${host.netns}`);
+    return link.address.toLowerCase();
+  }
+
+  /**
+   * Deletes the host's LAN interface and makes it again with the same name,
+   * MAC and address (a netplan re-apply, a driver reset): the interface
+   * gets a new index, so sockets bound to the old one are dead.
+   * Returns the old and new interface index.
+   */
+  async recreateInterface(host: LanHost, mac = host.mac): Promise<{ before: number; after: number }> {
+    const before = await this.ifindex(host);
+    // Deleting one end of a veth pair deletes the other (the bridge port) too.
+    await runInNetns(host.netns, 'ip', ['link', 'delete', 'dev', host.iface]);
+    await waitFor(
+      `${host.hostVeth} to go`,
+      async () => ((await run('ip', ['link', 'show', 'dev', host.hostVeth], { allowFailure: true })).exitCode !== 0 ? true : undefined),
+      { timeoutMs: 5_000, intervalMs: 10 },
+    );
+    await this.plug({ ...host, mac });
+    return { before, after: await this.ifindex(host) };
+  }
+
   /** Stops every process started here, then removes namespaces, veths and the bridge. Safe to call twice. */
   async destroy(): Promise<void> {
     await Promise.all([...this.processes].map((p) => p.stop('SIGTERM', 3_000)));
-    await removeNetworkObjects([...this.hosts().map((h) => h.netns)], [this.bridge, ...this.hosts().map((h) => h.hostVeth)]);
+    const all = [...this.hosts(), ...this.extras];
+    await removeNetworkObjects([...all.map((h) => h.netns)], [this.bridge, ...all.map((h) => h.hostVeth)]);
+  }
+
+  private async ifindex(host: LanHost): Promise<number> {
+    const res = await runInNetns(host.netns, 'ip', ['-j', 'link', 'show', 'dev', host.iface]);
+    const [link] = JSON.parse(res.stdout) as Array<{ ifindex: number }>;
+    if (link === undefined) throw new LabError('LAB_COMMAND_FAILED', `no ${host.iface} in ${host.netns}`);
+    return link.ifindex;
   }
 
   private async attach(h: LanHost): Promise<void> {
     await run('ip', ['netns', 'add', h.netns]);
+    await runInNetns(h.netns, 'ip', ['link', 'set', 'lo', 'up']);
+    await this.plug(h);
+  }
+
+  /** The host's cable: a veth pair from the bridge into its namespace, with its MAC and address. */
+  private async plug(h: LanHost): Promise<void> {
     await run('ip', ['link', 'add', h.hostVeth, 'type', 'veth', 'peer', 'name', h.iface, 'netns', h.netns]);
     await run('ip', ['link', 'set', h.hostVeth, 'master', this.bridge, 'up']);
-    await runInNetns(h.netns, 'ip', ['link', 'set', 'lo', 'up']);
     await runInNetns(h.netns, 'ip', ['link', 'set', h.iface, 'address', h.mac]);
     await runInNetns(h.netns, 'ip', ['addr', 'add', `${h.ip}/${this.prefixLength}`, 'dev', h.iface]);
     await runInNetns(h.netns, 'ip', ['link', 'set', h.iface, 'up']);

@@ -3,7 +3,7 @@
 // `setpriv --pdeathsig KILL` makes the kernel kill the child if the test
 // process itself dies without running its teardown (kill -9, OOM).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { LabError } from './errors.js';
 
 export interface SpawnOptions {
@@ -72,6 +72,15 @@ export class ManagedProcess {
     return this.child.pid;
   }
 
+  /**
+   * The kernel's scheduling state of the process (`/proc/<pid>/stat`): R
+   * running, S sleeping, T stopped by a signal (SIGSTOP)...; undefined once
+   * it is gone. Proves a freeze really froze it.
+   */
+  schedulingState(): string | undefined {
+    return this.running && this.child.pid !== undefined ? schedulingState(this.child.pid) : undefined;
+  }
+
   get running(): boolean {
     return this.exitInfo === undefined;
   }
@@ -111,5 +120,17 @@ export class ManagedProcess {
         `${this.name} exited (code ${String(this.exitInfo.code)}, signal ${String(this.exitInfo.signal)}); see ${this.logFile}`,
       );
     }
+  }
+}
+
+/** The kernel's scheduling state of a process (R, S, D, T for stopped...), or undefined if there is none. */
+export function schedulingState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ...: comm may hold spaces and parentheses, so read after the last ')'.
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3);
+  } catch {
+    return undefined;
   }
 }
