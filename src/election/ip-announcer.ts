@@ -247,8 +247,11 @@ export class IpAnnouncer {
     if (rb === undefined || state.kind !== 'holding' || state.epoch !== this.deps.health.epoch()) return undefined;
     const now = this.deps.clock.now();
     // An IP just taken stays put for a settle time too: no ping-pong while the cluster is still changing.
-    if (now - state.since < rb.settleMs) {
-      this.deps.schedule(ip, state.since + rb.settleMs - now);
+    // One expression decides and schedules: `now - since < settle` and `since + settle - now > 0` can disagree in
+    // floating point, and a wake-up of 0 ms would spin the work queue without letting time pass.
+    const settling = state.since + rb.settleMs - now;
+    if (settling > 0) {
+      this.deps.schedule(ip, settling);
       return undefined;
     }
     const settled = eligible.filter(
