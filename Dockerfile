@@ -17,7 +17,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
 RUN npx tsc -p tsconfig.build.json
-RUN npm prune --omit=dev --no-audit --no-fund
+# npm prune leaves a scope's folder behind once its last package is gone (node_modules/@biomejs):
+# drop empty folders so the runtime stage holds production packages and nothing else.
+RUN npm prune --omit=dev --no-audit --no-fund && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete
 
 FROM node:20.20.2-bookworm-slim AS runtime
 WORKDIR /app
