@@ -1,7 +1,7 @@
-// Baton's AF_PACKET addon: the JavaScript face of the ARP reader.
+// Baton's AF_PACKET addon: the JavaScript face of the ARP and NDP reader.
 //
-// Design. The speaker never answers ARP or announces from JavaScript: the
-// reader thread of each interface's raw packet socket (packet_link.c) does,
+// Design. The speaker never answers ARP or NDP or announces from JavaScript:
+// the reader thread of each interface's raw packet sockets (packet_link.c) does,
 // in C, within microseconds of a request however busy the event loop is, and
 // only under a license JS grants per address (responder_core.c): held at a
 // generation, an answer deadline, a defend deadline, and a heartbeat that a
@@ -9,7 +9,10 @@
 // injected, so the same code also runs as a *virtual* link: no socket, no
 // thread, time and frames supplied by JS (unit tests, the election
 // simulation). Raw packet sockets are the only way to send and receive ARP
-// from user space; `raw-socket` only opens AF_INET/AF_INET6.
+// from user space, and the only way to see unicast NUD solicitations for an
+// address the kernel does not own, the hop limit and destination of every
+// NS, and to choose an NA's Ethernet destination (an ICMPv6 socket, as in
+// `raw-socket` or MetalLB, can do none of these; see link.ts).
 //
 // Events from the reader reach JS on two thread-safe functions: frames with
 // their verdicts on a bounded queue (dropped and counted when JS falls
@@ -19,7 +22,7 @@
 // ordered with respect to each other.
 //
 // JS API (typed in src/layer2/addon.ts; times in ms, deadlines from "now"):
-//   open(ifname, onFrame(frame, verdict), onControl(event)) -> handle       real socket, CAP_NET_RAW
+//   open(ifname, onFrame(frame, verdict, reason), onControl(event)) -> handle   real sockets, CAP_NET_RAW
 //   openVirtual(name, mac: Buffer(6), ifindex) -> handle                     no socket
 //   info(h) -> { name, mac, ifindex }
 //   heartbeat(h, aliveMs[, nowMs])
@@ -27,10 +30,13 @@
 //   revoke(h, ips: string[])
 //   announce(h, ip, gen[, nowMs]) -> 'sent' | 'not-held' | ... | errno name
 //   receive(h, frames: Buffer[], atMs: Float64Array, pktTypes: Uint8Array, vlan: Uint8Array,
-//           kernelDrops, nowMs) -> verdicts                                  virtual only
+//           kernelDrops, nowMs[, reasons: Array]) -> verdicts               virtual only; reasons[i] is
+//                                                                            set to frame i's drop reason
+//                                                                            (malformed) or undefined
 //   takeOutput(h) -> { sends: Buffer[], events: object[] }                   virtual only
 //   stats(h) -> { framesRead, eventsDropped, kernelDrops, repliesSent, entries }
 //   send(h, frame) -> bytes            raw, unlicensed: for the chaos probe's PacketSocket only
+//   icmpv6Checksum(src: Buffer(16), dst: Buffer(16), message: Buffer) -> number   the core's checksum
 //   close(h)
 // nowMs is required for virtual handles and ignored for real ones (CLOCK_MONOTONIC).
 // Errors are thrown as Error with code = errno name (EPERM, ENODEV, EBADF...).
@@ -53,7 +59,7 @@
 
 typedef struct {
   size_t len;
-  uint8_t bytes[RC_ETH_MIN_FRAME];
+  uint8_t bytes[RC_MAX_SEND_FRAME];
 } sent_frame;
 
 typedef struct {
@@ -77,6 +83,7 @@ typedef struct {
 
 typedef struct {
   rc_verdict verdict;
+  rc_detail detail;
   size_t len;
   uint8_t bytes[];
 } frame_msg;
@@ -89,7 +96,7 @@ typedef struct {
 
 // ---- Reader thread side ----
 
-static void sink_frame(void* ctx, const uint8_t* data, size_t len, rc_verdict verdict) {
+static void sink_frame(void* ctx, const uint8_t* data, size_t len, rc_verdict verdict, rc_detail detail) {
   handle_t* h = ctx;
   if (h->frames_gone) return;
   frame_msg* m = malloc(sizeof *m + len);
@@ -98,6 +105,7 @@ static void sink_frame(void* ctx, const uint8_t* data, size_t len, rc_verdict ve
     return;
   }
   m->verdict = verdict;
+  m->detail = detail;
   m->len = len;
   memcpy(m->bytes, data, len);
   napi_status st = napi_call_threadsafe_function(h->frames_tsfn, m, napi_tsfn_nonblocking);
@@ -140,15 +148,21 @@ static void sink_stopped(void* ctx) {
 
 // ---- JS thread side of the thread-safe functions ----
 
+// A drop reason as JS sees it: its DropReason name, or undefined.
+static napi_status detail_value(napi_env env, rc_detail d, napi_value* out) {
+  const char* name = rc_detail_name(d);
+  return name == NULL ? napi_get_undefined(env, out) : napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, out);
+}
+
 static void call_frame(napi_env env, napi_value cb, void* context, void* data) {
   (void)context;
   frame_msg* m = data;
-  napi_value args[2], undefined, result;
+  napi_value args[3], undefined, result;
   void* copy;
   if (env != NULL && cb != NULL && napi_create_buffer_copy(env, m->len, m->bytes, &copy, &args[0]) == napi_ok &&
       napi_create_string_utf8(env, rc_verdict_name(m->verdict), NAPI_AUTO_LENGTH, &args[1]) == napi_ok &&
-      napi_get_undefined(env, &undefined) == napi_ok)
-    napi_call_function(env, undefined, cb, 2, args, &result);  // a throw becomes an uncaught exception
+      detail_value(env, m->detail, &args[2]) == napi_ok && napi_get_undefined(env, &undefined) == napi_ok)
+    napi_call_function(env, undefined, cb, 3, args, &result);  // a throw becomes an uncaught exception
   free(m);
 }
 
@@ -166,7 +180,7 @@ static void call_control(napi_env env, napi_value cb, void* context, void* data)
 
 static int outbox_send(void* ctx, const uint8_t* frame, size_t len) {
   handle_t* h = ctx;
-  if (len > RC_ETH_MIN_FRAME) return EMSGSIZE;
+  if (len > RC_MAX_SEND_FRAME) return EMSGSIZE;
   if (h->sends_len == h->sends_cap) {
     size_t cap = h->sends_cap == 0 ? 16 : h->sends_cap * 2;
     sent_frame* grown = realloc(h->sends, cap * sizeof *grown);
@@ -465,8 +479,8 @@ static napi_value js_announce(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_receive(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  size_t argc = get_args(env, info, 7, argv);
+  napi_value argv[8];
+  size_t argc = get_args(env, info, 8, argv);
   handle_t* h = handle_of(env, argv[0]);
   if (h == NULL) return NULL;
   if (!h->is_virtual) return throw_code(env, "EINVAL", "receive() is for virtual links; a real link reads its socket");
@@ -482,10 +496,14 @@ static napi_value js_receive(napi_env env, napi_callback_info info) {
       drops_d > 1e15)
     return throw_type(env, "receive(h, frames: Buffer[], atMs: Float64Array, pktTypes: Uint8Array, vlan: Uint8Array, kernelDrops, nowMs)");
   if (now_of(env, h, argc, argv, 6, &now) != 0) return NULL;
+  bool want_reasons = false;
+  if (argc > 7 && napi_is_array(env, argv[7], &want_reasons) != napi_ok)
+    return throw_type(env, "receive: reasons must be an array");
   rc_frame* frames = calloc(n + 1, sizeof *frames);
   rc_verdict* verdicts = calloc(n + 1, sizeof *verdicts);
+  rc_detail* details = calloc(n + 1, sizeof *details);
   napi_value result = NULL;
-  if (frames == NULL || verdicts == NULL) {
+  if (frames == NULL || verdicts == NULL || details == NULL) {
     throw_errno(env, "receive", ENOMEM);
     goto out;
   }
@@ -510,7 +528,8 @@ static napi_value js_receive(napi_env env, napi_callback_info info) {
   uint32_t start = 0;
   do {
     uint32_t count = n - start < PL_DRAIN_MAX ? n - start : PL_DRAIN_MAX;
-    rc_process_drain(h->link.core, frames + start, count, drops, count == PL_DRAIN_MAX, now, &io, verdicts + start);
+    rc_process_drain(h->link.core, frames + start, count, drops, count == PL_DRAIN_MAX, now, &io, verdicts + start,
+                     details + start);
     drops = 0;
     start += count;
   } while (start < n);
@@ -519,10 +538,12 @@ static napi_value js_receive(napi_env env, napi_callback_info info) {
     napi_value v;
     napi_create_string_utf8(env, rc_verdict_name(verdicts[i]), NAPI_AUTO_LENGTH, &v);
     napi_set_element(env, result, i, v);
+    if (want_reasons && detail_value(env, details[i], &v) == napi_ok) napi_set_element(env, argv[7], i, v);
   }
 out:
   free(frames);
   free(verdicts);
+  free(details);
   return result;
 }
 
@@ -590,6 +611,22 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The core's ICMPv6 checksum, for the tests that hold it to the TS codec's (ndp.ts) byte for byte.
+static napi_value js_icmpv6_checksum(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  get_args(env, info, 3, argv);
+  uint8_t src[RC_IPV6_LEN], dst[RC_IPV6_LEN];
+  void* msg;
+  size_t len;
+  bool is_buffer = false;
+  if (get_bytes(env, argv[0], src, RC_IPV6_LEN) != 0 || get_bytes(env, argv[1], dst, RC_IPV6_LEN) != 0 ||
+      napi_is_buffer(env, argv[2], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[2], &msg, &len) != napi_ok)
+    return throw_type(env, "icmpv6Checksum(src: Buffer(16), dst: Buffer(16), message: Buffer)");
+  napi_value out;
+  napi_create_uint32(env, rc_icmpv6_checksum(src, dst, msg, len), &out);
+  return out;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   handle_t* h = NULL;
@@ -611,6 +648,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"takeOutput", NULL, js_take_output, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"icmpv6Checksum", NULL, js_icmpv6_checksum, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

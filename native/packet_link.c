@@ -1,9 +1,26 @@
-// The socket and the reader thread of one interface.
+// The sockets and the reader thread of one interface.
 //
-// The reader sleeps in poll() on the socket and an eventfd (so stopping it
+// Two packet sockets: one bound to the ARP EtherType, one bound to IPv6 with
+// a filter that keeps only ICMPv6 Neighbour Solicitations and Advertisements.
+// Why two sockets bound to a protocol rather than one bound to ETH_P_ALL:
+//   - a protocol-bound packet socket is not a transmit tap (the kernel's
+//     dev_queue_xmit_nit() walks only the ETH_P_ALL lists), so nothing this
+//     host sends ever reaches the reader, on any kernel: not its own NS for a
+//     VIP (a node with IPv6 forwarding resolves VIPs itself), not our own NAs;
+//     and no skb is cloned per transmitted packet where PACKET_IGNORE_OUTGOING
+//     (Linux 4.20) is missing. The host's own multicast looped back is
+//     dropped by packet_rcv() itself (PACKET_LOOPBACK);
+//   - the node's IPv4 traffic, the bulk of a load balancer's, never runs the
+//     NDP filter: only IPv6 frames reach the second socket's filter;
+//   - the ARP socket and its filter stay exactly as they were.
+// The cost, one more descriptor and two queues, is paid in the reader: it
+// drains both queues into one drain, so the claims-first rule covers ARP and
+// NDP frames alike, and the kernel's drop counters of both count as overruns.
+//
+// The reader sleeps in poll() on both sockets and an eventfd (so stopping it
 // never waits on a receive timeout), then drains everything already queued
 // with non-blocking recvmmsg() into a buffer that grows as needed, reads the
-// kernel's drop counter, and hands the whole drain to the core, which
+// kernel's drop counters, and hands the whole drain to the core, which
 // honours every claim in it before answering any request in it. Each frame
 // carries the kernel's receive timestamp, so a request that waited through a
 // stall is judged by its real age, not by when the reader got to it.
@@ -29,9 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
-// Bytes kept of each frame (the kernel filter truncates to this): an ARP frame is 42 bytes, padded to
-// 60 (64 where the NIC keeps the FCS), so every ARP frame arrives whole and a drain slot stays small.
-#define SNAPLEN 128
+// Bytes kept of each frame (the kernel filters truncate to this). An ARP frame is 42 bytes, padded to
+// 60 (64 where the NIC keeps the FCS). An NS or NA is 78 bytes before options; real stacks send 86 (one
+// link-layer address option) or 94 (plus an RFC 7527 nonce). 256 keeps 178 bytes of options, 22 units,
+// whole; a longer NDP message is cut and judged malformed (truncated-ipv6: its checksum cannot be
+// verified), never answered and never a claim. Slots stay small: 256 bytes of frame each.
+#define SNAPLEN 256
 // Drain buffer: starts at 64 frames (ARP comes a few at a time) and doubles up to PL_DRAIN_MAX.
 #define DRAIN_FIRST 64
 // Receive buffer asked for: room for a few thousand ARP frames while the reader is descheduled, instead
@@ -59,6 +79,7 @@ typedef struct {
   drain_slot* slots;
   rc_frame* frames;
   rc_verdict* verdicts;
+  rc_detail* details;
   size_t cap;
 } drain_buf;
 
@@ -90,16 +111,16 @@ int pl_open_virtual(packet_link* l, const char* name, const uint8_t mac[RC_MAC_L
   snprintf(l->name, sizeof l->name, "%s", name);
   memcpy(l->mac, mac, RC_MAC_LEN);
   l->ifindex = ifindex;
-  l->fd = -1;
-  l->wake_fd = -1;
+  l->fd = l->fd6 = l->wake_fd = -1;
   return init_common(l);
 }
 
 static int fail_open(packet_link* l, const char** what, const char* step, int err) {
   *what = step;
   if (l->fd >= 0) close(l->fd);
+  if (l->fd6 >= 0) close(l->fd6);
   if (l->wake_fd >= 0) close(l->wake_fd);
-  l->fd = l->wake_fd = -1;
+  l->fd = l->fd6 = l->wake_fd = -1;
   return err;
 }
 
@@ -107,18 +128,97 @@ static int set_int(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
 }
 
+// ARP socket: EtherType ARP (the bind selects it too; the filter also bounds what is copied to us).
+static struct sock_filter ARP_FILTER[] = {
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, RC_ETH_OFF_TYPE),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+// IPv6 socket: next header ICMPv6 right after the fixed header, type NS or NA; everything else stays in
+// the kernel (no copy, no wake-up). Extension headers are refused here as parse_ndp() refuses them:
+// valid NDP carries none. A load beyond the frame ends the program with 0 (drop). A jump offset counts
+// the instructions skipped after the jump.
+static struct sock_filter NDP_FILTER[] = {
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, RC_ETH_OFF_TYPE),           // 0
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 6),         // 1: not IPv6 -> 8
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, RC_IP6_OFF_NEXT_HEADER),    // 2
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RC_IPPROTO_ICMPV6, 0, 4),  // 3: not ICMPv6 -> 8
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, RC_ICMP6_OFF_TYPE),         // 4
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RC_ICMP6_NS, 1, 0),        // 5: NS -> 7
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RC_ICMP6_NA, 0, 1),        // 6: not NA -> 8
+    BPF_STMT(BPF_RET | BPF_K, SNAPLEN),                            // 7: keep SNAPLEN bytes
+    BPF_STMT(BPF_RET | BPF_K, 0),                                  // 8: drop
+};
+
+// One receiving socket on l's interface, bound to protocol (host order) behind filter. Returns 0 or an
+// errno with *what naming the step; the caller closes *fd on failure.
+static int open_socket(const packet_link* l, uint16_t protocol, struct sock_filter* filter, unsigned short filter_len,
+                       int* fd, const char** what) {
+  // Protocol 0 at creation: nothing is queued until bind() names the protocol, after the filter is in place.
+  *fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (*fd < 0) {
+    *what = "socket(AF_PACKET)";
+    return errno;
+  }
+  struct sock_fprog prog = {.len = filter_len, .filter = filter};
+  if (setsockopt(*fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    *what = "SO_ATTACH_FILTER";
+    return errno;
+  }
+  // Linux 4.20+: no copies of what this host sends. A protocol-bound socket gets none anyway (see the
+  // top of this file); kept as a second guard. Should one arrive, PACKET_OUTGOING is judged own-frame.
+  (void)set_int(*fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+  // VLAN tags stripped by offload are reported here, not in the frame: a tagged frame is not ours.
+  int e = set_int(*fd, SOL_PACKET, PACKET_AUXDATA, 1);
+  if (e != 0) {
+    *what = "PACKET_AUXDATA";
+    return e;
+  }
+  // Per-frame receive time, to refuse requests that waited through a stall. The kernel stamps with
+  // CLOCK_REALTIME only (SO_TIMESTAMPING software stamps too), so ages compare with CLOCK_REALTIME:
+  // a clock step forward only makes frames look stale (fail closed), a step back is caught as a
+  // negative age, and chrony/ntpd slew rather than step in steady state.
+  e = set_int(*fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+  if (e != 0) {
+    *what = "SO_TIMESTAMPNS";
+    return e;
+  }
+  e = set_int(*fd, SOL_SOCKET, SO_PRIORITY, SEND_PRIORITY);
+  if (e != 0) {
+    *what = "SO_PRIORITY";
+    return e;
+  }
+  (void)set_int(*fd, SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
+  // Not PACKET_QDISC_BYPASS: it would save a step, but bypassed frames are invisible to tcpdump on
+  // this host, and an operator debugging ARP or NDP must see what the speaker sends.
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(protocol);
+  sll.sll_ifindex = l->ifindex;
+  if (bind(*fd, (struct sockaddr*)&sll, sizeof sll) < 0) {
+    *what = "bind(AF_PACKET)";
+    return errno;
+  }
+  return 0;
+}
+
+#define FILTER_LEN(f) ((unsigned short)(sizeof(f) / sizeof((f)[0])))
+
 int pl_open(packet_link* l, const char* ifname, const char** what) {
   memset(l, 0, sizeof *l);
-  l->fd = l->wake_fd = -1;
+  l->fd = l->fd6 = l->wake_fd = -1;
   if (strlen(ifname) >= sizeof l->name) return fail_open(l, what, "interface name", EINVAL);
   snprintf(l->name, sizeof l->name, "%s", ifname);
   unsigned int ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return fail_open(l, what, "if_nametoindex", errno);
   l->ifindex = (int)ifindex;
 
-  // Protocol 0 at creation: nothing is queued until bind() names ARP, after the filter is in place.
-  l->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (l->fd < 0) return fail_open(l, what, "socket(AF_PACKET)", errno);
+  const char* step = "open";
+  int e = open_socket(l, ETH_P_ARP, ARP_FILTER, FILTER_LEN(ARP_FILTER), &l->fd, &step);
+  if (e != 0) return fail_open(l, what, step, e);
 
   // The MAC the kernel has now, read on the socket itself: replies and announcements must carry the
   // address the NIC accepts (a changed MAC means reopening the link, see link.ts).
@@ -129,40 +229,8 @@ int pl_open(packet_link* l, const char* ifname, const char** what) {
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) return fail_open(l, what, "not an Ethernet interface", EAFNOSUPPORT);
   memcpy(l->mac, ifr.ifr_hwaddr.sa_data, RC_MAC_LEN);
 
-  // EtherType must be ARP; keep SNAPLEN bytes. The bind below already selects ARP; the filter also
-  // bounds what is copied to us.
-  struct sock_filter code[] = {
-      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, RC_ETH_OFF_TYPE),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
-      BPF_STMT(BPF_RET | BPF_K, 0),
-  };
-  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
-  if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
-    return fail_open(l, what, "SO_ATTACH_FILTER", errno);
-  // Linux 4.20+: no copies of what this host sends. Older kernels: PACKET_OUTGOING is judged own-frame.
-  (void)set_int(l->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
-  // VLAN tags stripped by offload are reported here, not in the frame: a tagged frame is not ours.
-  int e = set_int(l->fd, SOL_PACKET, PACKET_AUXDATA, 1);
-  if (e != 0) return fail_open(l, what, "PACKET_AUXDATA", e);
-  // Per-frame receive time, to refuse requests that waited through a stall. The kernel stamps with
-  // CLOCK_REALTIME only (SO_TIMESTAMPING software stamps too), so ages compare with CLOCK_REALTIME:
-  // a clock step forward only makes frames look stale (fail closed), a step back is caught as a
-  // negative age, and chrony/ntpd slew rather than step in steady state.
-  e = set_int(l->fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
-  if (e != 0) return fail_open(l, what, "SO_TIMESTAMPNS", e);
-  e = set_int(l->fd, SOL_SOCKET, SO_PRIORITY, SEND_PRIORITY);
-  if (e != 0) return fail_open(l, what, "SO_PRIORITY", e);
-  (void)set_int(l->fd, SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
-  // Not PACKET_QDISC_BYPASS: it would save a step, but bypassed frames are invisible to tcpdump on
-  // this host, and an operator debugging ARP must see what the speaker sends.
-
-  struct sockaddr_ll sll;
-  memset(&sll, 0, sizeof sll);
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ARP);
-  sll.sll_ifindex = l->ifindex;
-  if (bind(l->fd, (struct sockaddr*)&sll, sizeof sll) < 0) return fail_open(l, what, "bind(AF_PACKET)", errno);
+  e = open_socket(l, ETH_P_IPV6, NDP_FILTER, FILTER_LEN(NDP_FILTER), &l->fd6, &step);
+  if (e != 0) return fail_open(l, what, step, e);
 
   l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (l->wake_fd < 0) return fail_open(l, what, "eventfd", errno);
@@ -176,7 +244,11 @@ int pl_send(packet_link* l, const uint8_t* frame, size_t len) {
   struct sockaddr_ll to;
   memset(&to, 0, sizeof to);
   to.sll_family = AF_PACKET;
-  to.sll_protocol = htons(ETH_P_ARP);
+  // The frame's own EtherType (still in network order) becomes skb->protocol, so the qdisc, the driver
+  // and any tap see an NA as IPv6 and the lab's tagged frames as VLAN. A frame too short to carry one
+  // is refused by the kernel anyway (shorter than the link-layer header).
+  if (len >= RC_ETH_HDR_LEN) memcpy(&to.sll_protocol, frame + RC_ETH_OFF_TYPE, sizeof to.sll_protocol);
+  else to.sll_protocol = htons(ETH_P_ARP);
   to.sll_ifindex = l->ifindex;
   to.sll_halen = RC_MAC_LEN;
   if (len >= RC_MAC_LEN) memcpy(to.sll_addr, frame + RC_ETH_OFF_DST, RC_MAC_LEN);
@@ -222,6 +294,9 @@ static int drain_grow(drain_buf* d) {
   rc_verdict* verdicts = realloc(d->verdicts, cap * sizeof *verdicts);
   if (verdicts == NULL) return 0;
   d->verdicts = verdicts;
+  rc_detail* details = realloc(d->details, cap * sizeof *details);
+  if (details == NULL) return 0;
+  d->details = details;
   d->cap = cap;
   return 1;
 }
@@ -231,6 +306,7 @@ static void drain_free(drain_buf* d) {
   free(d->slots);
   free(d->frames);
   free(d->verdicts);
+  free(d->details);
 }
 
 static void prepare(struct mmsghdr* m, drain_slot* s) {
@@ -271,16 +347,16 @@ static rc_pkttype pkttype_of(unsigned char t) {
     case PACKET_BROADCAST: return RC_PKT_BROADCAST;
     case PACKET_MULTICAST: return RC_PKT_MULTICAST;
     case PACKET_OUTGOING: return RC_PKT_OUTGOING;
+    // The host's own multicast looped back (it has no Ethernet header). packet_rcv() drops these before
+    // any packet socket sees them; named here so that, should one ever arrive, it is taken as our own.
+    case PACKET_LOOPBACK: return RC_PKT_OUTGOING;
     default: return RC_PKT_OTHERHOST;  // OTHERHOST, and kinds that never carry a request for us
   }
 }
 
-// Reads everything queued now. Returns the number of frames; *truncated if the drain had to stop
-// before the queue was empty, *err for a receive error.
-static size_t drain(packet_link* l, drain_buf* d, int* truncated, int* err) {
-  size_t n = 0;
-  *truncated = 0;
-  *err = 0;
+// Appends everything queued now on fd to the n frames already in d. Returns the new number of frames;
+// sets *truncated if the drain had to stop before the queue was empty, *err for a receive error.
+static size_t drain(int fd, drain_buf* d, size_t n, int* truncated, int* err) {
   for (;;) {
     if (n == d->cap && !drain_grow(d)) {
       *truncated = 1;
@@ -288,7 +364,7 @@ static size_t drain(packet_link* l, drain_buf* d, int* truncated, int* err) {
     }
     size_t want = d->cap - n;
     for (size_t i = n; i < d->cap; i++) prepare(&d->msgs[i], &d->slots[i]);
-    int got = recvmmsg(l->fd, d->msgs + n, (unsigned)want, MSG_DONTWAIT, NULL);
+    int got = recvmmsg(fd, d->msgs + n, (unsigned)want, MSG_DONTWAIT, NULL);
     if (got < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) *err = errno;
@@ -301,26 +377,37 @@ static size_t drain(packet_link* l, drain_buf* d, int* truncated, int* err) {
   return n;
 }
 
+// Frames the kernel dropped on fd since the last call (reading resets the counter).
+static uint64_t kernel_drops(int fd) {
+  struct tpacket_stats st;
+  socklen_t st_len = sizeof st;
+  memset(&st, 0, sizeof st);
+  (void)getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
+  return st.tp_drops;
+}
+
 static void* reader(void* arg) {
   packet_link* l = arg;
   drain_buf d;
   memset(&d, 0, sizeof d);
   int fatal = drain_grow(&d) ? 0 : ENOMEM;
   while (fatal == 0) {
-    struct pollfd fds[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = l->wake_fd, .events = POLLIN}};
-    if (poll(fds, 2, -1) < 0) {
+    struct pollfd fds[3] = {
+        {.fd = l->fd, .events = POLLIN}, {.fd = l->fd6, .events = POLLIN}, {.fd = l->wake_fd, .events = POLLIN}};
+    if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       fatal = errno;
       break;
     }
-    if (__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE) || fds[1].revents != 0) break;
-    int truncated, err;
-    size_t n = drain(l, &d, &truncated, &err);
+    if (__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE) || fds[2].revents != 0) break;
+    // Both queues, whichever woke us: one drain, judged claims first over ARP and NDP together. A drain
+    // cut short on the ARP queue leaves the IPv6 queue for the next round (poll() returns at once).
+    int truncated = 0, err = 0, err6 = 0;
+    size_t n = drain(l->fd, &d, 0, &truncated, &err);
+    if (!truncated) n = drain(l->fd6, &d, n, &truncated, &err6);
+    if (err == 0) err = err6;
     // Read (and reset) after the drain: a drop counted here happened before frames still unjudged.
-    struct tpacket_stats st;
-    socklen_t st_len = sizeof st;
-    memset(&st, 0, sizeof st);
-    (void)getsockopt(l->fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
+    uint64_t drops = kernel_drops(l->fd) + kernel_drops(l->fd6);
     int64_t real_now = realtime_ns();
     for (size_t i = 0; i < n; i++) {
       drain_slot* s = &d.slots[i];
@@ -333,9 +420,10 @@ static void* reader(void* arg) {
     reader_ctx ctx = {.link = l, .fatal = 0};
     rc_io io = {.ctx = &ctx, .send = reader_send, .event = reader_event};
     pthread_mutex_lock(&l->lock);
-    rc_process_drain(l->core, d.frames, n, st.tp_drops, truncated, pl_now_ns(), &io, d.verdicts);
+    rc_process_drain(l->core, d.frames, n, drops, truncated, pl_now_ns(), &io, d.verdicts, d.details);
     pthread_mutex_unlock(&l->lock);
-    for (size_t i = 0; i < n; i++) l->sink.frame(l->sink.ctx, d.frames[i].data, d.frames[i].len, d.verdicts[i]);
+    for (size_t i = 0; i < n; i++)
+      l->sink.frame(l->sink.ctx, d.frames[i].data, d.frames[i].len, d.verdicts[i], d.details[i]);
     if (is_fatal(err)) fatal = err;
     else if (ctx.fatal != 0) fatal = ctx.fatal;
   }
@@ -389,8 +477,9 @@ void pl_stop(packet_link* l) {
     l->thread_started = 0;
   }
   if (l->fd >= 0) close_in_background(l->fd);
+  if (l->fd6 >= 0) close_in_background(l->fd6);
   if (l->wake_fd >= 0) close(l->wake_fd);
-  l->fd = l->wake_fd = -1;
+  l->fd = l->fd6 = l->wake_fd = -1;
 }
 
 void pl_destroy(packet_link* l) {

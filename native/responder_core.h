@@ -1,6 +1,7 @@
-// The rules of Baton's ARP reader, without sockets, threads, N-API or clocks:
-// the per-address license table, the one claim predicate, and the
-// claims-first processing of a drain of frames. Time comes in as arguments
+// The rules of Baton's ARP and NDP reader, without sockets, threads, N-API or
+// clocks: the per-address license table (IPv4 and IPv6 keys), the claim
+// predicate of each protocol, RFC 4861 validation of Neighbour Discovery, and
+// the claims-first processing of a drain of frames. Time comes in as arguments
 // (now_ns on one monotonic scale, each frame's age_ns), frames go out through
 // a caller's send function and events through a caller's event function, so
 // the same code runs in the reader thread of a real socket (af_packet.c) and
@@ -43,6 +44,53 @@
 // encodeEthernet() in src/layer2/packet/ethernet.ts does, so both produce the same bytes.
 #define RC_ETH_MIN_FRAME 60
 
+// ---- Wire layout: IPv6 (RFC 8200) carrying ICMPv6 Neighbour Discovery (RFC 4861) ----
+// Offsets are from the start of the frame. Only NDP without extension headers is judged (next header
+// 58 right after the fixed header): the kernel's ndisc takes no other form of valid NS/NA either
+// (RFC 4861 7.1.1's hop limit 255 makes a routed, extension-laden NDP packet meaningless), and fixed
+// offsets keep every read a constant bound check.
+#define RC_ETHERTYPE_IPV6 0x86dd
+#define RC_IPV6_LEN 16
+#define RC_IP6_OFF_VERSION (RC_ETH_HDR_LEN + 0)  // version in the high 4 bits, then traffic class and flow label
+#define RC_IP6_OFF_PAYLOAD_LEN (RC_ETH_HDR_LEN + 4)
+#define RC_IP6_OFF_NEXT_HEADER (RC_ETH_HDR_LEN + 6)
+#define RC_IP6_OFF_HOP_LIMIT (RC_ETH_HDR_LEN + 7)
+#define RC_IP6_OFF_SRC (RC_ETH_HDR_LEN + 8)
+#define RC_IP6_OFF_DST (RC_ETH_HDR_LEN + 24)
+#define RC_IP6_HDR_LEN 40
+#define RC_IP6_VERSION 6
+#define RC_IPPROTO_ICMPV6 58
+#define RC_ICMP6_OFF (RC_ETH_HDR_LEN + RC_IP6_HDR_LEN)  // 54: the ICMPv6 message
+#define RC_ICMP6_OFF_TYPE (RC_ICMP6_OFF + 0)
+#define RC_ICMP6_OFF_CODE (RC_ICMP6_OFF + 1)
+#define RC_ICMP6_OFF_CHECKSUM (RC_ICMP6_OFF + 2)
+#define RC_NDP_OFF_FLAGS (RC_ICMP6_OFF + 4)  // NA: R, S, O in the top three bits; NS: reserved
+#define RC_NDP_OFF_TARGET (RC_ICMP6_OFF + 8)
+#define RC_NDP_OFF_OPTIONS (RC_ICMP6_OFF + 24)
+// RFC 4861 7.1.1 / 7.1.2: an NS or NA is at least 24 octets: type, code, checksum (4), flags or
+// reserved (4), target address (16).
+#define RC_NDP_MIN_LEN 24
+#define RC_ICMP6_NS 135
+#define RC_ICMP6_NA 136
+// RFC 4861 7.1.1: a router never forwards with hop limit 255, so 255 proves the sender is on-link.
+#define RC_ND_HOP_LIMIT 255
+#define RC_NA_FLAG_ROUTER 0x80
+#define RC_NA_FLAG_SOLICITED 0x40
+#define RC_NA_FLAG_OVERRIDE 0x20
+#define RC_ND_OPT_SOURCE_LLA 1
+#define RC_ND_OPT_TARGET_LLA 2
+// Option lengths count units of 8 octets, type and length bytes included (RFC 4861 4.6).
+#define RC_ND_OPT_UNIT 8
+// A link-layer address option for Ethernet is one unit: type, length, 6-byte MAC (RFC 2464 8).
+#define RC_ND_OPT_LLA_UNITS 1
+#define RC_ND_OPT_OFF_ADDR 2
+// Every NA we send: fixed header, 24-octet NA, one Target link-layer address option (86 bytes, above
+// the Ethernet minimum, so never padded).
+#define RC_NA_PAYLOAD_LEN (RC_NDP_MIN_LEN + RC_ND_OPT_UNIT)
+#define RC_NA_FRAME_LEN (RC_ICMP6_OFF + RC_NA_PAYLOAD_LEN)
+// The longest frame the core ever sends (a virtual link's outbox slot).
+#define RC_MAX_SEND_FRAME RC_NA_FRAME_LEN
+
 // ---- Time ----
 #define RC_NS_PER_MS 1000000LL
 // A deadline that never passes ("answerMs: Infinity").
@@ -56,13 +104,13 @@
 #define RC_STALE_LIMIT_NS (250 * RC_NS_PER_MS)
 
 // ---- Table ----
-// Keys carry a family so IPv6 (NDP) can share the table later; only IPv4 is answered today.
+// Keys carry a family: IPv4 addresses are answered with ARP, IPv6 addresses with NDP, from one table.
 #define RC_FAMILY_IPV4 4
 #define RC_FAMILY_IPV6 6
 #define RC_KEY_ADDR_LEN 16
 typedef struct {
   uint8_t family;
-  uint8_t addr[RC_KEY_ADDR_LEN];  // IPv4: network order in the first 4 bytes, the rest zero
+  uint8_t addr[RC_KEY_ADDR_LEN];  // network order; IPv4 in the first 4 bytes, the rest zero
 } rc_key;
 
 // Upper bound on entries: a /12 of addresses, far above any pool one node serves. It bounds memory
@@ -80,7 +128,8 @@ typedef enum {
   RC_PKT_OUTGOING = 4,
 } rc_pkttype;
 
-// Keep in this order: rc_verdict_name() and FrameVerdict in src/layer2/link.ts name them.
+// Keep in this order: rc_verdict_name() and FrameVerdict in src/layer2/link.ts name them. NDP frames
+// get the same verdicts as ARP (an NS is a request, an NA an announcement or reply, a DAD NS a probe).
 typedef enum {
   RC_V_ANSWERED,
   RC_V_NOT_HELD,
@@ -98,6 +147,36 @@ typedef enum {
   RC_V_SEND_FAILED,
   RC_V_COUNT
 } rc_verdict;
+
+// Why a frame was judged malformed, finer than the verdict: the names are DropReason values of
+// src/layer2/packet/drop-reason.ts, the same the TS decoders (arp.ts, ndp.ts) give. Keep in the order
+// of rc_detail_name(). RC_D_NONE for every verdict but malformed.
+typedef enum {
+  RC_D_NONE,
+  RC_D_TRUNCATED_ETHERNET,
+  RC_D_NOT_ARP,  // an EtherType that is neither ARP nor IPv6
+  RC_D_TRUNCATED_ARP,
+  RC_D_UNSUPPORTED_HARDWARE_TYPE,
+  RC_D_UNSUPPORTED_PROTOCOL_TYPE,
+  RC_D_BAD_ADDRESS_LENGTH,
+  RC_D_UNKNOWN_OPCODE,
+  RC_D_TRUNCATED_IPV6,  // shorter than the fixed header, or than its payload length says (cut by the snapshot)
+  RC_D_BAD_IP_VERSION,
+  RC_D_NOT_ICMPV6,  // next header is not ICMPv6: another protocol, or an extension header first
+  RC_D_NOT_NDP,     // ICMPv6 but neither NS nor NA
+  RC_D_TRUNCATED_NDP,  // an NS or NA shorter than 24 octets
+  RC_D_BAD_HOP_LIMIT,
+  RC_D_BAD_ICMP_CODE,
+  RC_D_BAD_CHECKSUM,
+  RC_D_MULTICAST_SOURCE,
+  RC_D_MULTICAST_TARGET,
+  RC_D_BAD_OPTION_LENGTH,  // an option of length 0, or one running past the message
+  RC_D_BAD_LINK_LAYER_OPTION,  // a source/target link-layer address option that is not one Ethernet unit
+  RC_D_SOURCE_LLA_FROM_UNSPECIFIED,  // a DAD NS (source ::) with a source link-layer address option
+  RC_D_BAD_DESTINATION,  // an NS sent neither to the target's solicited-node group nor (non-DAD) to the target
+  RC_D_SOLICITED_TO_MULTICAST,  // an NA with the Solicited flag sent to a multicast address
+  RC_D_COUNT
+} rc_detail;
 
 typedef struct {
   const uint8_t* data;
@@ -140,7 +219,7 @@ typedef enum {
   RC_ANNOUNCE_YIELDED,
   RC_ANNOUNCE_STALE_GENERATION,
   RC_ANNOUNCE_UNLICENSED,
-  RC_ANNOUNCE_UNSUPPORTED,  // an IPv6 entry: no NDP yet
+  RC_ANNOUNCE_UNSUPPORTED,  // a key of neither family (never granted: get_key makes only IPv4 and IPv6 keys)
   RC_ANNOUNCE_SEND_FAILED,  // *err holds the errno
 } rc_announce_result;
 
@@ -161,18 +240,28 @@ int rc_grant(rc_core* c, const rc_key* keys, const uint32_t* gens, size_t n, int
 // Forgets keys: no more answers for them from this moment.
 void rc_revoke(rc_core* c, const rc_key* keys, size_t n);
 
-// Sends the gratuitous pair for key if it is held at gen and licensed at now_ns.
+// Announces key if it is held at gen and licensed at now_ns: for IPv4 the gratuitous ARP pair (request
+// and reply form), for IPv6 one unsolicited Neighbour Advertisement (S=0, O=1, Target link-layer
+// address option) to all-nodes ff02::1.
 rc_announce_result rc_announce(rc_core* c, const rc_key* key, uint32_t gen, int64_t now_ns, const rc_io* io, int* err);
 
 // Judges one drain: every frame that was queued when the reader woke, in arrival order. Every claim in
 // it is honoured, and then, if kernel_drops > 0 or the drain was cut short (truncated), every held
-// address that is not defended is yielded, before any request in it is answered. verdicts[i] receives
-// frame i's verdict.
+// address that is not defended is yielded, before any request in it is answered. ARP and NDP frames
+// may be mixed in one drain: claims of both are honoured before requests of both. verdicts[i] receives
+// frame i's verdict, details[i] (unless details is NULL) why it was malformed.
 void rc_process_drain(rc_core* c, const rc_frame* frames, size_t n, uint64_t kernel_drops, int truncated, int64_t now_ns,
-                      const rc_io* io, rc_verdict* verdicts);
+                      const rc_io* io, rc_verdict* verdicts, rc_detail* details);
 
 void rc_get_stats(const rc_core* c, rc_stats* out);
 const char* rc_verdict_name(rc_verdict v);
+// NULL for RC_D_NONE (and anything out of range).
+const char* rc_detail_name(rc_detail d);
+
+// The ICMPv6 checksum (RFC 4443 2.3) of msg[0..len) under the IPv6 pseudo-header (RFC 8200 8.1: source,
+// destination, upper-layer length, next header 58). Over a message whose checksum field is zero it is
+// the value to put there; over a message with a correct checksum it is 0.
+uint16_t rc_icmpv6_checksum(const uint8_t src[RC_IPV6_LEN], const uint8_t dst[RC_IPV6_LEN], const uint8_t* msg, size_t len);
 
 // Saturating now + duration: deadlines never wrap, RC_FOREVER stays forever.
 int64_t rc_deadline(int64_t now_ns, int64_t duration_ns);

@@ -1,14 +1,27 @@
 // The status Baton writes on an Eip: OpenELB's fields (poolSize, usage,
 // used, firstIP, lastIP, v4, occupied, ready) so existing tooling keeps
-// reading them, plus conditions that say in words what is wrong.
+// reading them, plus conditions that say in words what is wrong, plus
+// poolSizeExact when poolSize cannot hold the truth.
 import type { Condition, EipStatus } from '../k8s/types.js';
 import { formatIp } from '../net/ip.js';
 import { rangeSize } from '../pools/address-range.js';
 import type { PoolState } from '../pools/pool-set.js';
 import type { AddressTable } from './address-table.js';
 
-// poolSize is a JSON integer read as int64 by Go tools; larger IPv6 pools are reported at this ceiling (2^53 - 1, exact in JSON).
+// poolSize is an integer in OpenELB's schema, read as int64 by Go tools and as a double by JavaScript ones; a
+// larger pool (an IPv6 /64 holds 2^64 - 129) is reported at this ceiling, 2^53 - 1, the largest integer both
+// read exactly, and its true size goes to poolSizeExact.
 const MAX_REPORTED_POOL_SIZE = Number.MAX_SAFE_INTEGER;
+
+/** The status with Baton's extra field (charts/baton/crds/eips.network.kubesphere.io.yaml). */
+export interface BatonEipStatus extends EipStatus {
+  /**
+   * The exact number of addresses the pool can hand out, in decimal: present only when poolSize is
+   * capped at 2^53 - 1 (so absent means poolSize is exact). A string: no JSON number type of the
+   * API's clients holds 2^64. OpenELB's own CRD prunes it, which loses only this field.
+   */
+  readonly poolSizeExact?: string;
+}
 
 export function desiredEipStatus(
   state: PoolState,
@@ -16,7 +29,7 @@ export function desiredEipStatus(
   previous: EipStatus | undefined,
   now: Date,
   generation: number | undefined,
-): EipStatus {
+): BatonEipStatus {
   const pool = state.pool;
   const usable = pool.address?.usable;
   const size = rangeSize(usable);
@@ -55,10 +68,12 @@ export function desiredEipStatus(
         : { type: 'Deleting', status: 'True', reason: 'Released', message: 'no Service uses this pool any more' },
     );
   }
+  const capped = size > BigInt(MAX_REPORTED_POOL_SIZE);
   return {
     occupied: size > 0n && BigInt(usage) >= size,
     usage,
-    poolSize: size > BigInt(MAX_REPORTED_POOL_SIZE) ? MAX_REPORTED_POOL_SIZE : Number(size),
+    poolSize: capped ? MAX_REPORTED_POOL_SIZE : Number(size),
+    ...(capped ? { poolSizeExact: size.toString() } : {}),
     ...(Object.keys(used).length > 0 ? { used } : {}),
     ...(usable !== undefined
       ? {

@@ -1,9 +1,11 @@
 // The native AF_PACKET addon (native/af_packet.c), loaded once, typed. The
-// addon holds the reader's rules (native/responder_core.c); AfPacketLink,
-// VirtualLink and PacketSocket are thin wrappers over these functions.
+// addon holds the reader's rules for ARP and NDP (native/responder_core.c);
+// AfPacketLink, VirtualLink and PacketSocket are thin wrappers over these
+// functions.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FrameVerdict, Grant, LinkEvents, LinkStats, YieldReason } from './link.js';
+import type { DropReason } from './packet/drop-reason.js';
 
 /** An opaque native link: a real socket with its reader thread, or a virtual table. */
 export type NativeHandle = object;
@@ -20,7 +22,12 @@ export type PktType = keyof typeof PKT_TYPES;
 
 /** Times are ms; deadlines are counted from the call. nowMs is required for virtual handles, ignored for real ones. */
 export interface AfPacketAddon {
-  open(ifname: string, onFrame: (frame: Buffer, verdict: FrameVerdict) => void, onControl: (e: ControlEvent) => void): NativeHandle;
+  /** Opens the interface's ARP and IPv6 (NS/NA) sockets; onFrame's reason is set for 'malformed' frames. */
+  open(
+    ifname: string,
+    onFrame: (frame: Buffer, verdict: FrameVerdict, reason: DropReason | undefined) => void,
+    onControl: (e: ControlEvent) => void,
+  ): NativeHandle;
   openVirtual(name: string, mac: Buffer, ifindex: number): NativeHandle;
   info(h: NativeHandle): { name: string; mac: string; ifindex: number };
   heartbeat(h: NativeHandle, aliveMs: number, nowMs?: number): void;
@@ -28,7 +35,7 @@ export interface AfPacketAddon {
   grant(h: NativeHandle, ips: string[], gens: Uint32Array, answerMs: number, defendMs: number, nowMs?: number): number[];
   revoke(h: NativeHandle, ips: string[]): void;
   announce(h: NativeHandle, ip: string, gen: number, nowMs?: number): string;
-  /** Virtual only: one drain of frames; returns each frame's verdict. */
+  /** Virtual only: one drain of frames; returns each frame's verdict, and sets reasons[i] to frame i's drop reason (or undefined). */
   receive(
     h: NativeHandle,
     frames: Buffer[],
@@ -37,12 +44,15 @@ export interface AfPacketAddon {
     vlanTagged: Uint8Array,
     kernelDrops: number,
     nowMs: number,
+    reasons?: Array<DropReason | undefined>,
   ): FrameVerdict[];
   /** Virtual only: the frames sent and events raised since the last call. */
   takeOutput(h: NativeHandle): { sends: Buffer[]; events: ControlEvent[] };
   stats(h: NativeHandle): LinkStats;
   /** Raw, unlicensed send on a real socket: for PacketSocket (the chaos probe) only. */
   send(h: NativeHandle, frame: Buffer): number;
+  /** The core's ICMPv6 checksum over the IPv6 pseudo-header (tests hold it to ndp.ts's). */
+  icmpv6Checksum(source: Buffer, destination: Buffer, message: Buffer): number;
   close(h: NativeHandle): void;
   /** Requests older than this are never answered (RC_STALE_LIMIT_NS). */
   readonly staleLimitMs: number;

@@ -1,8 +1,10 @@
-// Link over a real interface: the addon's AF_PACKET socket bound to the ARP
-// EtherType, whose reader thread answers and announces under the license
-// rule of link.ts (native/responder_core.c). Needs CAP_NET_RAW. Deadlines are
-// on the addon's CLOCK_MONOTONIC, counted from each call: JS passes
-// durations, never times.
+// Link over a real interface: the addon's two AF_PACKET sockets, one bound to
+// the ARP EtherType and one to IPv6 behind a filter for Neighbour
+// Solicitations and Advertisements, and their one reader thread, which
+// answers and announces under the license rule of link.ts
+// (native/responder_core.c). Needs CAP_NET_RAW. Deadlines are on the addon's
+// CLOCK_MONOTONIC, counted from each call: JS passes durations, never times.
+// The solicited-node group joins IPv6 needs are the caller's (see link.ts).
 import { type AfPacketAddon, dispatchControl, grantArrays, loadAddon, type NativeHandle } from './addon.js';
 import type { AnnounceResult, Grant, Link, LinkEvents, LinkStats } from './link.js';
 
@@ -14,14 +16,14 @@ export class AfPacketLink implements Link {
   private readonly handle: NativeHandle;
   private closed = false;
 
-  /** Opens the socket and starts its reader; throws an Error with code (EPERM, ENODEV...) when it cannot. */
+  /** Opens the sockets and starts their reader; throws an Error with code (EPERM, ENODEV...) when it cannot. */
   constructor(ifname: string, events: LinkEvents) {
     this.native = loadAddon();
     // Events still queued when close() runs are not delivered: the link is gone for its owner.
     this.handle = this.native.open(
       ifname,
-      (frame, verdict) => {
-        if (!this.closed) events.frame?.(frame, verdict);
+      (frame, verdict, reason) => {
+        if (!this.closed) events.frame?.(frame, verdict, reason);
       },
       (e) => {
         if (!this.closed) dispatchControl(events, e);
@@ -54,7 +56,7 @@ export class AfPacketLink implements Link {
     return this.native.stats(this.handle);
   }
 
-  /** Stops the reader (at once: it waits on an eventfd, not a timeout) and closes the socket. */
+  /** Stops the reader (at once: it waits on an eventfd, not a timeout) and closes the sockets. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -2,9 +2,11 @@
 // a real link's reader thread) with time from a Clock and frames in and out
 // through JavaScript. Unit tests and the election simulation use it, so they
 // exercise the decisions that ship, not a model of them. Needs no privilege.
+// ARP and NDP frames alike: a real link's two sockets feed one drain, so one
+// receive() may mix them.
 //
 // Each receive() is one drain, as the reader takes everything queued when it
-// wakes. Frames the core sends (replies, gratuitous pairs) are handed to
+// wakes. Frames the core sends (replies, gratuitous pairs, NAs) are handed to
 // onSend synchronously, after the core call has returned. Events reach the
 // LinkEvents handlers asynchronously (one microtask per call: its yields and
 // conflicts first, then its frames in order), as the real link's
@@ -13,6 +15,7 @@ import type { Clock } from '../clock.js';
 import { macToBytes } from '../net/mac.js';
 import { type AfPacketAddon, dispatchControl, grantArrays, loadAddon, type NativeHandle, PKT_TYPES, type PktType } from './addon.js';
 import type { AnnounceResult, FrameVerdict, Grant, Link, LinkEvents, LinkStats } from './link.js';
+import type { DropReason } from './packet/drop-reason.js';
 
 export interface VirtualLinkOptions {
   name: string;
@@ -89,8 +92,9 @@ export class VirtualLink implements Link {
       vlan[i] = f.vlan === undefined ? 0 : 1;
     });
     const bytes = frames.map((f) => f.frame);
-    const verdicts = this.native.receive(this.handle, bytes, at, pkt, vlan, kernelDrops, now);
-    this.flush(bytes.map((frame, i) => [frame, verdicts[i] as FrameVerdict]));
+    const reasons: Array<DropReason | undefined> = [];
+    const verdicts = this.native.receive(this.handle, bytes, at, pkt, vlan, kernelDrops, now, reasons);
+    this.flush(bytes.map((frame, i) => [frame, verdicts[i] as FrameVerdict, reasons[i]]));
   }
 
   stats(): LinkStats {
@@ -107,11 +111,11 @@ export class VirtualLink implements Link {
     if (frame.length < 6) return 'host'; // too short to say; the core judges it malformed
     const dst = frame.subarray(0, 6);
     if (dst.equals(BROADCAST)) return 'broadcast';
-    if (((dst[0] ?? 0) & 1) === 1) return 'multicast';
+    if (((dst[0] ?? 0) & 1) === 1) return 'multicast'; // the group bit: 01:00:5e:..., 33:33:... (IPv6 groups)
     return dst.equals(this.macBytes) ? 'host' : 'otherhost';
   }
 
-  private flush(frames: Array<[Buffer, FrameVerdict]>): void {
+  private flush(frames: Array<[Buffer, FrameVerdict, DropReason | undefined]>): void {
     const out = this.native.takeOutput(this.handle);
     for (const frame of out.sends) this.options.onSend(frame);
     if (out.events.length === 0 && frames.length === 0) return;
@@ -119,7 +123,7 @@ export class VirtualLink implements Link {
     queueMicrotask(() => {
       if (this.closed) return;
       for (const e of out.events) dispatchControl(events, e);
-      if (events.frame !== undefined) for (const [frame, verdict] of frames) events.frame(frame, verdict);
+      if (events.frame !== undefined) for (const [frame, verdict, reason] of frames) events.frame(frame, verdict, reason);
     });
   }
 }

@@ -10,6 +10,10 @@
 //   yielded      a request the link's fast path left unanswered: another MAC
 //                claimed the address in the same read (its gratuitous ARP
 //                arrived with the request), or the link was not yet told
+//
+// The Ethernet, ARP and NDP names are also the reason the reader gives with
+// a 'malformed' verdict (LinkEvents.frame's third argument), so a frame the
+// TS decoders refuse and the reader refuses carry the same name.
 export const DROP_REASONS = [
   // Ethernet
   'truncated-ethernet',
@@ -28,6 +32,24 @@ export const DROP_REASONS = [
   'gratuitous',
   'not-ready',
   'yielded',
+  // IPv6 and Neighbour Discovery (ndp.ts, and the reader's reason for a malformed NS or NA: the C core
+  // names these same strings, rc_detail_name() in native/responder_core.c)
+  'not-ipv6',
+  'truncated-ipv6',
+  'bad-ip-version',
+  'not-icmpv6',
+  'not-ndp',
+  'truncated-ndp',
+  'bad-hop-limit',
+  'bad-icmp-code',
+  'bad-checksum',
+  'multicast-source',
+  'multicast-target',
+  'bad-option-length',
+  'bad-link-layer-option',
+  'source-lla-from-unspecified',
+  'bad-destination',
+  'solicited-to-multicast',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
