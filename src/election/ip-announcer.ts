@@ -26,6 +26,7 @@ import {
   afterWrite,
   afterYield,
   answering,
+  HANDOVER_WINDOW_MS,
   type IpContext,
   type IpEffect,
   type IpState,
@@ -41,6 +42,12 @@ export interface AnnouncerView {
   announcements(): ReadonlyMap<string, Announcement>;
   /** The IP's Lease in the cache. */
   lease(ip: string): LeaseRecord | undefined;
+  /**
+   * When (local clock) the cache first saw the IP's Lease naming nobody, in its current stretch of
+   * naming nobody: the watch event's arrival, not a later reconcile, so the hand-over window a
+   * successor waits out is counted from as close to the release as this node can know.
+   */
+  leaseFreeSince?(ip: string): number | undefined;
   node(name: string): Node | undefined;
   /** Pools this node can serve (it has their interface, with carrier). */
   selfPools(): ReadonlySet<string>;
@@ -111,6 +118,9 @@ export class IpAnnouncer {
   private readonly defences = new Map<string, Defence>();
   private readonly ownWrites: OwnWrites;
   private leaving = false;
+  /** IPs with a Lease write in flight, and those a reconcile skipped meanwhile (looked at again once it ends). */
+  private readonly writing = new Set<string>();
+  private readonly skippedWhileWriting = new Set<string>();
   private lastRebalanceAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: AnnouncerDeps) {
@@ -124,6 +134,12 @@ export class IpAnnouncer {
 
   reconcile = async (ip: string): Promise<void> => {
     const { view, me } = this.deps;
+    // One decision at a time per IP: the hand-over on SIGTERM reconciles outside the work queue, and a
+    // watch event (our own write's echo) can arrive before the write's answer, while the state is still old.
+    if (this.writing.has(ip)) {
+      this.skippedWhileWriting.add(ip);
+      return;
+    }
     const lease = view.lease(ip);
     if (this.ownWrites.awaitingEcho(ip, lease?.resourceVersion)) return;
     const a = view.announcements().get(ip);
@@ -273,10 +289,10 @@ export class IpAnnouncer {
       outageMode: timing.outageMode,
       iface: a === undefined ? undefined : responders.forPool(a.interfaceSpec)?.name,
       leaseAbsent: lease === undefined,
+      leaseFreeSince: lease !== undefined && lease.holder === '' ? this.deps.view.leaseFreeSince?.(ip) : undefined,
       lastHolderWasMe: last === me,
       headStart: lease === undefined && last !== undefined && last !== me && this.deps.liveness.live(last),
       rankDelayMs: timing.rankDelayMs,
-      handoverTimeoutMs: timing.handoverTimeoutMs,
     };
   }
 
@@ -313,9 +329,19 @@ export class IpAnnouncer {
     const lease = this.deps.view.lease(ip);
     // Undefended before the write: the successor may see the lease free (and claim the IP) before our answer
     // comes back, and a defended holder would fight it.
+    // A release also starts the hand-over window now: the successor cannot see the lease free before this moment.
     const current = this.stateOf(ip);
-    if ((effect.kind === 'release' || effect.kind === 'delete-lease') && current.kind === 'holding') this.license(ip, current, false);
-    const result = await this.deps.writes.perform(ip, effect, lease);
+    const writeStartedAt = this.deps.clock.now();
+    if ((effect.kind === 'release' || effect.kind === 'delete-lease') && current.kind === 'holding')
+      this.license(ip, current, { defend: false, until: writeStartedAt + HANDOVER_WINDOW_MS });
+    this.writing.add(ip);
+    let result: Awaited<ReturnType<IpLeaseWrites['perform']>>;
+    try {
+      result = await this.deps.writes.perform(ip, effect, lease);
+    } finally {
+      this.writing.delete(ip);
+      if (this.skippedWhileWriting.delete(ip)) this.deps.schedule(ip, 0);
+    }
     if (result.replaced !== undefined) this.ownWrites.wrote(ip, [result.replaced]);
     this.deps.metrics.elections.inc({ result: `${effect.kind}-${result.outcome}` });
     if (effect.kind === 'acquire' && result.outcome === 'won') {
@@ -323,8 +349,8 @@ export class IpAnnouncer {
       this.deps.metrics.handoverSeconds.observe({ kind: effect.previousHolder === undefined ? 'acquire' : 'takeover' }, waited / 1000);
     }
     const nextGen = (this.gens.get(ip) ?? 0) + 1;
-    const t = afterWrite(this.stateOf(ip), effect, result.outcome, { ...ctx, now: this.deps.clock.now() }, nextGen);
-    if (t.next.kind === 'holding' && t.next.gen === nextGen) this.gens.set(ip, nextGen);
+    const t = afterWrite(this.stateOf(ip), effect, result.outcome, { ...ctx, now: this.deps.clock.now(), writeStartedAt }, nextGen);
+    if ((t.next.kind === 'holding' || t.next.kind === 'taking') && t.next.gen === nextGen) this.gens.set(ip, nextGen);
     this.apply(ip, t);
   }
 
@@ -400,8 +426,16 @@ export class IpAnnouncer {
     for (const a of this.deps.view.announcements().values()) if (a.follows === ip) this.deps.schedule(a.ip, 0);
   }
 
-  /** The reader's windows for an answering IP, from this speaker's health now. */
-  private license(ip: string, state: Extract<IpState, { kind: 'holding' | 'releasing' }>, defend = true): void {
+  /**
+   * The reader's windows for an answering IP, from this speaker's health now; `defend: false` answers
+   * undefended, `until` caps the answer window (a release under way).
+   */
+  private license(
+    ip: string,
+    state: Extract<IpState, { kind: 'holding' | 'releasing' }>,
+    opts: { defend?: boolean; until?: number } = {},
+  ): void {
+    const defend = opts.defend ?? true;
     const { clock, health, timing } = this.deps;
     const now = clock.now();
     const healthy = health.healthy() && !this.leaving;
@@ -409,13 +443,14 @@ export class IpAnnouncer {
     let answerMs: number;
     let defendMs: number;
     if (state.kind === 'releasing') {
-      // A hand-over answers, undefended, until the successor claims the IP or the timeout; releasing is voluntary, so no health fence.
-      answerMs = Math.max(0, state.since + timing.handoverTimeoutMs - now);
+      // A hand-over answers, undefended, until its window is over (the successor starts then) or a claim; releasing is voluntary, so no health fence.
+      answerMs = Math.max(0, state.since + HANDOVER_WINDOW_MS - now);
       defendMs = 0;
     } else {
       answerMs = timing.outageMode ? Number.POSITIVE_INFINITY : healthy ? healthLeft : 0;
       defendMs = defend && healthy && state.epoch === health.epoch() ? healthLeft : 0;
     }
+    if (opts.until !== undefined) answerMs = Math.min(answerMs, Math.max(0, opts.until - now));
     const responder = this.deps.responders.byName(state.iface);
     if (responder === undefined || !responder.license(ip, state.gen, answerMs, defendMs)) {
       // Refused: the reader yielded this generation already (its event is on the way), or the link is gone.

@@ -5,6 +5,7 @@ import {
   afterLinkDown,
   afterWrite,
   afterYield,
+  HANDOVER_WINDOW_MS,
   type IpContext,
   type IpEffect,
   type IpState,
@@ -22,15 +23,16 @@ const ctx: IpContext = {
   lastHolderWasMe: false,
   headStart: false,
   rankDelayMs: 200,
-  handoverTimeoutMs: 3_000,
 };
 
 const IDLE: IpState = { kind: 'idle' };
 const HOLDING: IpState = { kind: 'holding', gen: 4, epoch: 3, iface: 'eth0', since: 1_000 };
 const HOLDING_OLD_EPOCH: IpState = { kind: 'holding', gen: 4, epoch: 2, iface: 'eth0', since: 1_000 };
 const YIELDED: IpState = { kind: 'yielded', gen: 4, iface: 'eth0' };
-const RELEASING: IpState = { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 };
+const RELEASING: IpState = { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_500 };
 const WAITING: IpState = { kind: 'waiting', freeSince: 9_900 };
+/** Won a released lease; its releaser's window ends at 10 900 (freeSince + HANDOVER_WINDOW_MS). */
+const TAKING: IpState = { kind: 'taking', gen: 5, epoch: 3, iface: 'eth0', startsAt: 10_900 };
 
 const HOLD: IpDecision = { action: 'hold' };
 const RELEASE: IpDecision = { action: 'release', reason: 'not-eligible' };
@@ -64,14 +66,26 @@ const TABLE: Array<[string, IpState, IpDecision, Partial<IpContext>, string, str
   ['a releasing holder keeps waiting for its successor', RELEASING, RELEASE, {}, 'releasing', []],
   ['a holder that sees another live holder stops', HOLDING, FOLLOW, {}, 'idle', ['silence']],
   [
-    'a releasing holder that sees its successor’s lease answers until the successor’s claim',
+    'a releasing holder that sees its successor’s lease answers until its window is over (the successor waits for it)',
     RELEASING,
     FOLLOW,
     {},
     'releasing',
-    ['wake 2000'],
+    ['wake 500'],
   ],
-  ['a releasing holder gives up at the hand-over timeout', RELEASING, FOLLOW, { now: 12_000 }, 'idle', ['silence']],
+  ['a releasing holder stops when its window is over', RELEASING, FOLLOW, { now: 10_500 }, 'idle', ['silence']],
+  ['a successor taking a released IP stays silent until the releaser’s window is over', TAKING, HOLD, {}, 'taking', ['wake 900']],
+  [
+    'a successor taking a released IP answers and announces once the window is over',
+    TAKING,
+    HOLD,
+    { now: 10_900 },
+    'holding',
+    ['license', 'announce'],
+  ],
+  ['a successor that lost its health while taking confirms first', TAKING, HOLD, { now: 10_900, healthy: false }, 'yielded', ['wake 0']],
+  ['a successor taking a released IP whose lease moved on stops', TAKING, FOLLOW, {}, 'idle', ['silence']],
+  ['a successor that turns ineligible while taking releases the lease', TAKING, RELEASE, {}, 'taking', ['release']],
   ['a follower stays idle', IDLE, FOLLOW, {}, 'idle', []],
   ['rank 0 takes a free IP at once, checking first that the old holder stopped', IDLE, ACQUIRE0, {}, 'waiting', ['acquire']],
   ['rank 1 waits one rank delay first', IDLE, ACQUIRE1, {}, 'waiting', ['wake 200']],
@@ -115,16 +129,26 @@ describe('ip-state: the transition table', () => {
   }
 
   it('covers every state against every decision without throwing', () => {
-    for (const state of [IDLE, WAITING, HOLDING, HOLDING_OLD_EPOCH, YIELDED, RELEASING]) {
+    for (const state of [IDLE, WAITING, HOLDING, HOLDING_OLD_EPOCH, YIELDED, RELEASING, TAKING]) {
       for (const d of [HOLD, RELEASE, FOLLOW, ACQUIRE0, ACQUIRE1, IDLE_UNHEALTHY, IDLE_INELIGIBLE]) {
         for (const c of [ctx, { ...ctx, healthy: false }, { ...ctx, outageMode: false, healthy: false }, { ...ctx, iface: undefined }]) {
           const t = transition(state, d, c);
-          // Whatever happens: never answering without a generation, never a license effect from a decision alone.
+          // Whatever happens: never answering without a generation, never a license effect from a decision alone
+          // (taking has its write, the acquire, behind it, and licenses only when healthy on its link).
+          const licensed = t.effects.some((e) => e.kind === 'license' || e.kind === 'announce');
           assert.ok(
-            !t.effects.some((e) => e.kind === 'license' || e.kind === 'announce'),
+            !licensed || (state.kind === 'taking' && c.healthy && c.iface === 'eth0'),
             `${state.kind} x ${d.action}: licenses come only after a write`,
           );
+          // And taking licenses only at or after its start.
+          if (state.kind === 'taking' && licensed) assert.ok(c.now >= state.startsAt);
         }
+      }
+    }
+    for (const d of [HOLD, RELEASE, FOLLOW, ACQUIRE0, ACQUIRE1, IDLE_UNHEALTHY, IDLE_INELIGIBLE]) {
+      for (const c of [ctx, { ...ctx, healthy: false }, { ...ctx, iface: undefined }]) {
+        const t = transition(TAKING, d, { ...c, now: 10_899 });
+        assert.ok(!t.effects.some((e) => e.kind === 'license' || e.kind === 'announce'), `taking x ${d.action}: silent before its start`);
       }
     }
   });
@@ -168,21 +192,29 @@ describe('ip-state: after a write', () => {
     ],
     ['a failed confirmation silences', HOLDING_OLD_EPOCH, { kind: 'confirm' }, 'lost', 'idle', ['silence']],
     [
-      'a release hands over: undefended license, timeout wake-up',
+      'a release hands over: undefended license, wake-up when the window (counted from the write) is over',
       HOLDING,
       { kind: 'release' },
       'won',
       'releasing',
-      ['license', 'wake 3000'],
+      ['license', 'wake 1000'],
     ],
     ['a release of an IP not answered goes idle', YIELDED, { kind: 'release' }, 'won', 'idle', []],
     [
-      'a release that lost the race to a successor still hands over (no gap)',
+      'a release that lost the race to a successor stops at once (the successor answers without a window)',
       HOLDING,
       { kind: 'release' },
       'lost',
-      'releasing',
-      ['license', 'wake 3000'],
+      'idle',
+      ['silence'],
+    ],
+    [
+      'a won acquisition of a released lease waits for the releaser’s window',
+      WAITING,
+      { kind: 'acquire', previousHolder: undefined },
+      'won',
+      'taking',
+      ['wake 900'],
     ],
     ['a retake keeps answering', HOLDING, { kind: 'retake' }, 'won', 'holding', []],
     ['a lost retake silences', HOLDING, { kind: 'retake' }, 'lost', 'idle', ['silence']],
@@ -198,6 +230,38 @@ describe('ip-state: after a write', () => {
       }
     });
   }
+});
+
+describe('ip-state: the hand-over window, from both sides', () => {
+  const acquire = { kind: 'acquire', previousHolder: undefined } as const;
+
+  it('the successor takes at the next generation and starts exactly when the releaser’s window ends', () => {
+    const t = afterWrite(WAITING, acquire, 'won', ctx, 5);
+    assert.deepEqual(t.next, { kind: 'taking', gen: 5, epoch: 3, iface: 'eth0', startsAt: 9_900 + HANDOVER_WINDOW_MS });
+  });
+
+  it('a successor whose acquire took longer than the window answers at once', () => {
+    const t = afterWrite({ kind: 'waiting', freeSince: 8_000 }, acquire, 'won', ctx, 5);
+    assert.equal(t.next.kind, 'holding');
+    assert.deepEqual(kinds(t.effects), ['license', 'announce']);
+  });
+
+  it('a new lease (none existed) has no releaser: answered at once', () => {
+    const t = afterWrite(WAITING, acquire, 'won', { ...ctx, leaseAbsent: true }, 5);
+    assert.equal(t.next.kind, 'holding');
+  });
+
+  it('the releaser’s window counts from before its write, so a slow write cannot stretch it past the successor’s start', () => {
+    // Write started at 9 000, answered at 9 800: the window ends at 10 000, not 10 800.
+    const t = afterWrite(HOLDING, { kind: 'release' }, 'won', { ...ctx, now: 9_800, writeStartedAt: 9_000 }, 5);
+    assert.deepEqual(t.next, { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 });
+    assert.deepEqual(kinds(t.effects), ['license', 'wake 200']);
+    // The successor saw the lease free no earlier than the write started: its start is never before the releaser's end.
+    for (const seenFreeAt of [9_000, 9_001, 9_800]) {
+      const taking = afterWrite({ kind: 'waiting', freeSince: seenFreeAt }, acquire, 'won', { ...ctx, now: seenFreeAt }, 1).next;
+      assert.ok(taking.kind === 'taking' && taking.startsAt >= 9_000 + HANDOVER_WINDOW_MS);
+    }
+  });
 });
 
 describe('ip-state: reader events', () => {

@@ -9,7 +9,8 @@
 //   idle ──acquire, my turn──▶ (acquire write) ──won──▶ holding
 //   idle ──hold (lease names me)──▶ (confirm write) ──ours──▶ holding
 //   holding ──reader yielded to a claim──▶ yielded ──hold──▶ (confirm) ──▶ holding, next generation
-//   holding ──release (no longer eligible)──▶ (release write) ──▶ releasing ──successor's claim or timeout──▶ idle
+//   holding ──release (no longer eligible)──▶ (release write) ──▶ releasing ──window over, or a claim──▶ idle
+//   waiting ──acquire a released lease──▶ (acquire write) ──won──▶ taking ──window over──▶ holding
 //   holding ──follow (someone else holds the lease)──▶ idle
 //
 // Safety rules kept here:
@@ -21,8 +22,16 @@
 //   again before it defends, because someone may have taken over meanwhile.
 // - A holder that cannot renew stops at once, unless outage mode keeps it
 //   answering (undefended: it yields to the first claim).
-// - Hand-over: release the lease and keep answering, undefended, until the
-//   successor's gratuitous ARP makes the reader yield, or the timeout.
+// - Hand-over, never two MACs at once: the releasing node answers, undefended,
+//   for HANDOVER_WINDOW_MS counted from *before* its release write; the
+//   successor saw the lease free only after that write, so it starts
+//   answering (and announces) HANDOVER_WINDOW_MS after it first saw the lease
+//   free: by then the releasing node's reader has stopped by its own deadline.
+//   The client sees the old MAC up to one write and one watch hop before the
+//   new one, and never both (a reply of each to one request, or the old MAC
+//   answering after the new one's gratuitous ARP, is what the chaos probe
+//   counts as two MACs). The reader's yield to a claim stays as the safety
+//   net if the window is ever cut short.
 import type { IpDecision } from './ip-decision.js';
 
 export type IpState =
@@ -34,8 +43,21 @@ export type IpState =
   | { readonly kind: 'holding'; readonly gen: number; readonly epoch: number; readonly iface: string; readonly since: number }
   /** The reader yielded gen to a claim (or an overrun); nothing is answered until a confirmation. */
   | { readonly kind: 'yielded'; readonly gen: number; readonly iface: string }
-  /** Lease released for a successor at `since`; answering undefended until its claim or the timeout. */
-  | { readonly kind: 'releasing'; readonly gen: number; readonly iface: string; readonly since: number };
+  /** Lease released for a successor, the write started at `since`; answering undefended until since + HANDOVER_WINDOW_MS (or a claim). */
+  | { readonly kind: 'releasing'; readonly gen: number; readonly iface: string; readonly since: number }
+  /** Won a lease another node released: silent until `startsAt`, when that node's window is over; then holding at gen. */
+  | { readonly kind: 'taking'; readonly gen: number; readonly epoch: number; readonly iface: string; readonly startsAt: number };
+
+/**
+ * How long a releasing node keeps answering, and a successor of a released
+ * lease waits before it answers. It must cover the successor's watch hop,
+ * its rank delay (a leaving node may still rank first in the successor's
+ * view: 2 ranks of 200 ms with 3 nodes) and its acquire write, or the IP is
+ * unanswered for the difference; longer only makes a hand-over take longer
+ * (both sides answer nothing extra). One constant, not a flag: the two sides
+ * of a hand-over must agree on it.
+ */
+export const HANDOVER_WINDOW_MS = 1_000;
 
 export type IpEffect =
   /** Guarded write that changes nothing but proves the lease is still ours at the version seen. */
@@ -71,12 +93,15 @@ export interface IpContext {
   iface: string | undefined;
   /** No lease for the IP in the cache (deleted, or unlabelled by hand). */
   leaseAbsent: boolean;
+  /** A lease naming nobody: when this node's cache first saw it so (never before the release write started). */
+  leaseFreeSince?: number;
   /** The last holder any lease of this IP named was this node (it still answers for a vanished lease). */
   lastHolderWasMe: boolean;
   /** The vanished lease's last holder is another live node: give it a rank's head start. */
   headStart: boolean;
   rankDelayMs: number;
-  handoverTimeoutMs: number;
+  /** When the write this transition follows was started (afterWrite); the release window counts from it. */
+  writeStartedAt?: number;
 }
 
 export interface Transition {
@@ -102,10 +127,27 @@ export function answering(state: IpState): state is Extract<IpState, { kind: 'ho
   return state.kind === 'holding' || state.kind === 'releasing';
 }
 
-/** Releasing: keep answering until the successor claims the IP or the hand-over times out. */
+/** Releasing: keep answering until the window is over (the successor starts then) or its claim. */
 function handingOver(state: Extract<IpState, { kind: 'releasing' }>, ctx: IpContext): Transition {
-  const left = state.since + ctx.handoverTimeoutMs - ctx.now;
-  return left <= 0 ? silenced(state, 'no successor announced in time') : stay(state, { kind: 'wake', afterMs: left });
+  const left = state.since + HANDOVER_WINDOW_MS - ctx.now;
+  return left <= 0 ? silenced(state, 'hand-over window over') : stay(state, { kind: 'wake', afterMs: left });
+}
+
+/** Taking: the lease is ours; answer once the releasing node's window is over, if still healthy on that link. */
+function taking(state: Extract<IpState, { kind: 'taking' }>, ctx: IpContext): Transition {
+  const left = state.startsAt - ctx.now;
+  if (left > 0) return stay(state, { kind: 'wake', afterMs: left });
+  if (!ctx.healthy || ctx.iface !== state.iface || state.epoch !== ctx.epoch) {
+    // Something changed while waiting: confirm the lease again before answering, as after a yield.
+    return stay({ kind: 'yielded', gen: state.gen, iface: state.iface }, { kind: 'wake', afterMs: 0 });
+  }
+  return {
+    next: { kind: 'holding', gen: state.gen, epoch: state.epoch, iface: state.iface, since: ctx.now },
+    effects: [
+      { kind: 'license', mode: 'hold' },
+      { kind: 'announce', how: 'took over a hand-over' },
+    ],
+  };
 }
 
 type Rule<A extends IpDecision['action']> = (state: IpState, decision: Extract<IpDecision, { action: A }>, ctx: IpContext) => Transition;
@@ -121,6 +163,7 @@ const onHold: Rule<'hold'> = (state, _d, ctx) => {
     return state.epoch === ctx.epoch ? stay(state) : stay(state, { kind: 'confirm' });
   }
   if (state.kind === 'releasing') return handingOver(state, ctx);
+  if (state.kind === 'taking') return taking(state, ctx);
   if (!ctx.healthy || ctx.iface === undefined) return stay(state.kind === 'waiting' ? IDLE : state);
   return stay(state.kind === 'waiting' ? IDLE : state, { kind: 'confirm' });
 };
@@ -131,7 +174,7 @@ const onRelease: Rule<'release'> = (state) => {
 };
 
 const onFollow: Rule<'follow'> = (state, d, ctx) => {
-  // A successor's write may reach us before its gratuitous ARP reaches the clients: keep answering until it does.
+  // The successor's write reaches us before it answers (it waits for our window): keep answering until the window is over.
   if (state.kind === 'releasing') return handingOver(state, ctx);
   return silenced(state, `${d.holder} holds it`);
 };
@@ -144,7 +187,7 @@ const onAcquire: Rule<'acquire'> = (state, d, ctx) => {
     return silenced(state, 'its lease is not ours');
   }
   if (ctx.iface === undefined) return stay(IDLE);
-  const freeSince = state.kind === 'waiting' ? state.freeSince : ctx.now;
+  const freeSince = state.kind === 'waiting' ? state.freeSince : Math.min(ctx.now, ctx.leaseFreeSince ?? ctx.now);
   const due = freeSince + (d.rank + (ctx.headStart ? 1 : 0)) * ctx.rankDelayMs;
   const waiting: IpState = { kind: 'waiting', freeSince };
   if (ctx.now < due) return stay(waiting, { kind: 'wake', afterMs: due - ctx.now });
@@ -189,15 +232,22 @@ export type WriteOutcome =
  */
 export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOutcome, ctx: IpContext, nextGen: number): Transition {
   if (outcome === 'holder-alive') return stay(IDLE, { kind: 'wake', afterMs: ctx.rankDelayMs });
-  // A release that lost the race: a successor wrote the lease first (it saw this node's liveness released).
-  // Hand over all the same, answering undefended until its claim, so clients see no gap.
-  if (outcome === 'lost' && effect.kind === 'release' && answering(state) && state.kind === 'holding') return handOver(state, ctx);
+  // A release that lost the race: a successor took the lease over first (it saw this node's liveness
+  // lapse) and answers at once, without waiting for a window: stop now, or two MACs answer.
   if (outcome === 'lost')
     return silenced(state, effect.kind === 'release' ? 'lease taken before our release' : 'another speaker holds the lease');
   switch (effect.kind) {
     case 'confirm':
     case 'acquire': {
       if (ctx.iface === undefined) return stay(IDLE);
+      // A lease someone released (it existed, naming nobody): its releaser answers until its window is over.
+      if (effect.kind === 'acquire' && effect.previousHolder === undefined && !ctx.leaseAbsent && state.kind === 'waiting') {
+        const startsAt = state.freeSince + HANDOVER_WINDOW_MS;
+        if (startsAt > ctx.now) {
+          const next: IpState = { kind: 'taking', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface, startsAt };
+          return stay(next, { kind: 'wake', afterMs: startsAt - ctx.now });
+        }
+      }
       const how =
         effect.kind === 'confirm'
           ? 'confirmed'
@@ -225,10 +275,11 @@ export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOu
 
 function handOver(state: Extract<IpState, { kind: 'holding' }>, ctx: IpContext): Transition {
   return {
-    next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: ctx.now },
+    // The window counts from before the write: the successor cannot have seen the lease free earlier.
+    next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: ctx.writeStartedAt ?? ctx.now },
     effects: [
       { kind: 'license', mode: 'hand-over' },
-      { kind: 'wake', afterMs: ctx.handoverTimeoutMs },
+      { kind: 'wake', afterMs: Math.max(0, (ctx.writeStartedAt ?? ctx.now) + HANDOVER_WINDOW_MS - ctx.now) },
     ],
   };
 }

@@ -18,6 +18,7 @@ export class SpeakerMetrics {
   readonly ipConflicts: Counter<'ip'>;
   readonly overrunYields: Counter;
   readonly renewals: Counter<'result'>;
+  readonly membershipFailed: Counter<'op' | 'code'>;
   readonly blind: Gauge;
 
   constructor(m: Metrics) {
@@ -62,6 +63,11 @@ export class SpeakerMetrics {
       [],
     );
     this.renewals = m.counter('baton_speaker_liveness_renewals_total', 'Liveness lease renewals by result', ['result']);
+    this.membershipFailed = m.counter(
+      'baton_speaker_multicast_membership_failures_total',
+      'Solicited-node group steps (open, join, leave) that failed, by errno: multicast NS for an IPv6 address may not arrive',
+      ['op', 'code'],
+    );
     this.blind = m.gauge(
       'baton_speaker_lease_watch_blind',
       '1 while the lease watch is broken or stalled (its own renewals do not echo): nobody is judged dead',
@@ -74,6 +80,7 @@ export class SpeakerMetrics {
       frame: (verdict: FrameVerdict) => this.frames.inc({ verdict }),
       gratuitous: (ip) => this.gratuitous.inc({ ip }),
       announceRefused: (reason) => this.announceRefused.inc({ reason }),
+      membershipFailed: (op, code) => this.membershipFailed.inc({ op, code }),
     };
   }
 }

@@ -102,6 +102,8 @@ export class Speaker {
   private healthEpoch = 0;
   private lastHeartbeatAt: number | undefined;
   private readonly timers = new Map<string, TimerHandle>();
+  /** IP → when the cache first saw its Lease naming nobody (see AnnouncerView.leaseFreeSince). */
+  private readonly leaseFreeSince = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private synced = false;
   private stopped = false;
@@ -150,6 +152,7 @@ export class Speaker {
       view: {
         announcements: () => this.view.current(),
         lease: (ip) => this.ipLease(ip),
+        leaseFreeSince: (ip) => this.leaseFreeSince.get(ip),
         node: (name) => caches.nodes.get(name),
         selfPools: () => this.responders.selfPools(),
       },
@@ -300,7 +303,11 @@ export class Speaker {
         return;
       }
       const ip = record.annotations?.[LEASE_IP_ANNOTATION];
-      if (ip !== undefined) this.queue.add(ip);
+      if (ip === undefined) return;
+      // The moment a release arrives, not when the queue gets to it: a successor's hand-over window counts from here.
+      if (record.holder !== '') this.leaseFreeSince.delete(ip);
+      else if (!this.leaseFreeSince.has(ip)) this.leaseFreeSince.set(ip, this.deps.clock.now());
+      this.queue.add(ip);
     };
     caches.leases.on({
       add: onLease,
@@ -309,6 +316,7 @@ export class Speaker {
         const node = this.liveness.deleted(l.metadata.name);
         if (node !== undefined) this.alarms.watch(node);
         const ip = l.metadata.annotations?.[LEASE_IP_ANNOTATION];
+        if (ip !== undefined) this.leaseFreeSince.delete(ip);
         if (ip !== undefined) this.queue.add(ip);
       },
     });
