@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import type { FrameVerdict, YieldReason } from './link.js';
+import type { MembershipOp, MembershipSocket, OpenMembershipSocket } from './multicast-groups.js';
 import { type ArpFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from './packet/arp.js';
+import { encodeNdpFrame, unsolicitedAdvertisement } from './packet/ndp.js';
 import { ArpResponder, type ResponderMetrics } from './responder.js';
 import { VirtualLink } from './virtual-link.js';
 
@@ -28,6 +30,7 @@ class CountingMetrics implements ResponderMetrics {
   verdicts: FrameVerdict[] = [];
   gratuitousSent: string[] = [];
   refused: string[] = [];
+  membership: string[] = [];
   frame(v: FrameVerdict): void {
     this.verdicts.push(v);
   }
@@ -37,9 +40,12 @@ class CountingMetrics implements ResponderMetrics {
   announceRefused(reason: string): void {
     this.refused.push(reason);
   }
+  membershipFailed(op: MembershipOp, code: string): void {
+    this.membership.push(`${op} ${code}`);
+  }
 }
 
-function setup(options: { refreshIntervalMs?: number } = {}) {
+function setup(options: { refreshIntervalMs?: number; membershipSocket?: OpenMembershipSocket } = {}) {
   const clock = new FakeClock();
   const sent: Array<{ t: number; frame: ArpFrame }> = [];
   const yields: Array<[string, number, YieldReason]> = [];
@@ -169,5 +175,85 @@ describe('ArpResponder over the addon’s rules (VirtualLink)', () => {
     link.receive(ips.map((ip) => ({ frame: whoHas(ip) })));
     assert.deepEqual(sent, []);
     assert.equal(link.stats().entries, 0);
+  });
+});
+
+/** Records the membership calls the responder makes; fails the joins of failJoin. */
+function fakeMembership(failJoin?: string): { calls: string[]; open: OpenMembershipSocket } {
+  const calls: string[] = [];
+  const socket: MembershipSocket = {
+    addMembership: (group) => {
+      if (group === failJoin) throw Object.assign(new Error('addMembership ENOMEM'), { code: 'ENOMEM' });
+      calls.push(`add ${group}`);
+    },
+    dropMembership: (group) => calls.push(`drop ${group}`),
+    close: () => calls.push('close'),
+  };
+  return { calls, open: () => socket };
+}
+
+describe('ArpResponder: solicited-node groups of its IPv6 addresses', () => {
+  // The same low 24 bits (00:00:c8), so the same group; IP (IPv4) needs none.
+  const V6 = '2001:db8::c8';
+  const V6_TWIN = '2001:db8:1::c8';
+  const GROUP = 'ff02::1:ff00:c8';
+
+  it('joins on the first grant, keeps the group while an address needs it, drops it with the last withdraw', () => {
+    const m = fakeMembership();
+    const { responder } = setup({ membershipSocket: m.open });
+    assert.deepEqual(
+      responder.licenseMany(
+        [
+          { ip: V6, gen: 1 },
+          { ip: V6_TWIN, gen: 1 },
+          { ip: IP, gen: 1 },
+        ],
+        60_000,
+        60_000,
+      ),
+      [],
+    );
+    assert.ok(responder.license(V6, 2, 60_000, 60_000), 'a new generation');
+    assert.deepEqual(m.calls, [`add ${GROUP}`], 'one join for two addresses, none for IPv4 or a renewal');
+    responder.withdraw(V6);
+    responder.withdraw(IP);
+    assert.deepEqual(m.calls, [`add ${GROUP}`]);
+    responder.withdraw(V6_TWIN);
+    assert.deepEqual(m.calls, [`add ${GROUP}`, `drop ${GROUP}`]);
+  });
+
+  it('keeps the group over a yield (a newer grant may follow at once); withdrawAll drops it', async () => {
+    const m = fakeMembership();
+    const { clock, responder, link } = setup({ membershipSocket: m.open });
+    responder.license(V6, 1, 60_000, 0);
+    link.receive([{ frame: encodeNdpFrame(unsolicitedAdvertisement(V6, OTHER_MAC)) }]);
+    await clock.advance(1);
+    assert.equal(responder.holds(V6), false, 'yielded');
+    assert.deepEqual(m.calls, [`add ${GROUP}`]);
+    responder.withdrawAll();
+    assert.deepEqual(m.calls, [`add ${GROUP}`, `drop ${GROUP}`]);
+  });
+
+  it('a failed join is counted and logged, and the address is answered all the same', () => {
+    const m = fakeMembership(GROUP);
+    const { responder, metrics } = setup({ membershipSocket: m.open });
+    assert.ok(responder.license(V6, 1, 60_000, 60_000));
+    assert.ok(responder.holds(V6));
+    assert.deepEqual(metrics.membership, ['join ENOMEM']);
+  });
+
+  it('close closes the socket (the kernel drops its groups) and leaves nothing one by one', () => {
+    const m = fakeMembership();
+    const { responder } = setup({ membershipSocket: m.open });
+    responder.license(V6, 1, 60_000, 60_000);
+    responder.close();
+    assert.deepEqual(m.calls, [`add ${GROUP}`, 'close']);
+  });
+
+  it('on a VirtualLink and no socket given, joins nothing (no interface to join on)', () => {
+    const { responder, metrics } = setup();
+    assert.ok(responder.license(V6, 1, 60_000, 60_000));
+    responder.close();
+    assert.deepEqual(metrics.membership, []);
   });
 });

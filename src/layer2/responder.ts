@@ -4,10 +4,16 @@
 // read, and the reader's yields and conflicts passed on to the election.
 // The reader thread (native/af_packet.c) is the only thing that answers or
 // announces; every announcement asked for here goes through its license
-// check at the moment of sending (see link.ts).
+// check at the moment of sending (see link.ts). For IPv6 addresses it also
+// holds their solicited-node groups (multicast-groups.ts) from the grant to
+// the withdraw, so multicast Neighbour Solicitations reach the reader; a
+// yield keeps the group, since a newer grant may follow at once and an MLD
+// report takes time to reach a snooping switch.
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
+import { AfPacketLink } from './af-packet-link.js';
 import type { AnnounceResult, FrameVerdict, Grant, Link, LinkEvents, YieldReason } from './link.js';
+import { type MembershipOp, MulticastGroups, type OpenMembershipSocket, openDgramMembership } from './multicast-groups.js';
 
 export interface ResponderMetrics {
   /** One frame read by the reader, with what it did about it. */
@@ -15,6 +21,8 @@ export interface ResponderMetrics {
   gratuitous(ip: string): void;
   /** An announcement the reader did not send: not licensed (any more), or the kernel refused it. */
   announceRefused(reason: string): void;
+  /** A solicited-node group step failed (code: an errno name); the address is still answered. */
+  membershipFailed?(op: MembershipOp, code: string): void;
 }
 
 export interface ResponderEvents {
@@ -39,6 +47,11 @@ export interface ResponderOptions {
   announceScheduleMs?: readonly number[];
   /** Re-announce every so often while holding (0 = never); see SPEAKER_DEFAULTS.garpRefreshMs for why it is on. */
   refreshIntervalMs?: number;
+  /**
+   * Opens the socket that holds this link's solicited-node groups. Default: a udp6 socket when the
+   * link is an AfPacketLink, none otherwise (a VirtualLink has no interface to join on).
+   */
+  membershipSocket?: OpenMembershipSocket;
 }
 
 export const DEFAULT_ANNOUNCE_SCHEDULE_MS = [0, 500, 1_000, 2_000] as const;
@@ -54,6 +67,7 @@ export class ArpResponder {
   readonly link: Link;
   private readonly held = new Map<string, Held>();
   private readonly schedule: readonly number[];
+  private readonly groups: MulticastGroups | undefined;
 
   constructor(private readonly options: ResponderOptions) {
     this.schedule = options.announceScheduleMs ?? DEFAULT_ANNOUNCE_SCHEDULE_MS;
@@ -70,6 +84,7 @@ export class ArpResponder {
       conflict: (ip, gen, mac) => options.events.conflict(ip, gen, mac),
       failed: (code) => options.events.failed(code),
     });
+    this.groups = this.openGroups();
   }
 
   get name(): string {
@@ -102,8 +117,10 @@ export class ArpResponder {
     for (const g of grants) {
       if (refused.has(g.ip)) continue;
       const entry = this.held.get(g.ip);
-      if (entry === undefined) this.held.set(g.ip, { gen: g.gen, timers: [], yielded: false });
-      else if (entry.gen !== g.gen) {
+      if (entry === undefined) {
+        this.held.set(g.ip, { gen: g.gen, timers: [], yielded: false });
+        this.groups?.join(g.ip);
+      } else if (entry.gen !== g.gen) {
         this.stopTimers(g.ip);
         entry.gen = g.gen;
         entry.yielded = false;
@@ -145,6 +162,7 @@ export class ArpResponder {
     this.stopTimers(ip);
     this.held.delete(ip);
     this.link.revoke([ip]);
+    this.groups?.leave(ip);
   }
 
   withdrawAll(): void {
@@ -152,11 +170,28 @@ export class ArpResponder {
     for (const ip of ips) this.stopTimers(ip);
     this.held.clear();
     if (ips.length > 0) this.link.revoke(ips);
+    for (const ip of ips) this.groups?.leave(ip);
   }
 
   close(): void {
+    // Closing the groups' socket drops them all in one go; the withdraws after it have none left to leave.
+    this.groups?.close();
     this.withdrawAll();
     this.link.close();
+  }
+
+  private openGroups(): MulticastGroups | undefined {
+    const { link, options } = this;
+    const open = options.membershipSocket ?? (link instanceof AfPacketLink ? openDgramMembership(link.name, link.ifindex) : undefined);
+    if (open === undefined) return undefined;
+    return new MulticastGroups({
+      ifname: link.name,
+      open,
+      failed: (op, code, group, err) => {
+        options.metrics.membershipFailed?.(op, code);
+        options.log.warn({ op, code, group, err, interface: link.name }, 'solicited-node group failed: multicast NS may not arrive');
+      },
+    });
   }
 
   private stopTimers(ip: string): void {
