@@ -41,7 +41,7 @@ describe('analyseIp', () => {
     assert.deepEqual(r.pageLoads, { ok: 85, failed: 65 });
   });
 
-  it('flags a reply from another MAC after a holder announced itself', () => {
+  it('flags the old holder answering right after the new one announced itself (one request, two MACs)', () => {
     const events: ProbeEvent[] = [
       { t: 10, kind: 'arp-reply', ip: IP, mac: A },
       { t: 100, kind: 'garp', ip: IP, mac: B },
@@ -49,6 +49,40 @@ describe('analyseIp', () => {
       { t: 121, kind: 'arp-reply', ip: IP, mac: A },
     ];
     assert.deepEqual(analyseIp(events, IP, 50, 200).twoMacMoments, [{ t: 121, macs: [B, A] }]);
+  });
+
+  it('flags two MACs taking turns: the old holder still answering after the new one announced', () => {
+    const events: ProbeEvent[] = [
+      { t: 10, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 100, kind: 'garp', ip: IP, mac: B },
+      { t: 110, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 120, kind: 'arp-reply', ip: IP, mac: B },
+    ];
+    assert.deepEqual(analyseIp(events, IP, 50, 200).twoMacMoments, [{ t: 120, macs: [A, B] }]);
+  });
+
+  it('flags a frozen holder that comes back talking after its heir took over', () => {
+    const events: ProbeEvent[] = [
+      ...rounds(0, 1_000, 20, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
+      { t: 2_100, kind: 'garp', ip: IP, mac: B },
+      ...rounds(2_100, 12_000, 20, (t) => [{ t: t + 1, kind: 'arp-reply', ip: IP, mac: B } as ProbeEvent]),
+      { t: 12_005, kind: 'garp', ip: IP, mac: A },
+      ...rounds(12_010, 13_000, 20, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: B } as ProbeEvent]),
+    ];
+    assert.deepEqual(analyseIp(events, IP, 1_000, 13_000).twoMacMoments, [{ t: 12_010, macs: [A, B] }]);
+  });
+
+  it('does not flag a move and a move back (takeover, then rebalancing home), nor a reply just before the new holder’s announcement', () => {
+    const events: ProbeEvent[] = [
+      ...rounds(0, 1_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
+      // The heir's license starts a few ms before its own gratuitous ARP goes out.
+      { t: 2_095, kind: 'arp-reply', ip: IP, mac: B },
+      { t: 2_100, kind: 'garp', ip: IP, mac: B },
+      ...rounds(2_110, 14_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: B } as ProbeEvent]),
+      // Rebalancing home, after a hand-over window with no answer from either.
+      ...rounds(14_020, 16_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
+    ];
+    assert.deepEqual(analyseIp(events, IP, 1_000, 16_000).twoMacMoments, []);
   });
 
   it('flags two MACs answering the same request, even with no announcement', () => {

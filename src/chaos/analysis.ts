@@ -18,7 +18,12 @@ export interface IpAnalysis {
   macBefore: string | undefined;
   macAfter: string | undefined;
   garps: Array<{ t: number; mac: string }>;
-  /** Moments two MACs answered: replies to one request from two MACs, or a reply from another MAC after a holder's gratuitous ARP. */
+  /**
+   * Moments two MACs answered: replies to one request from two MACs, or two MACs taking turns (A, B, A, B:
+   * each answered again after the other had, so both were answering). A plain move and a move back
+   * (A, B, A: a takeover, then rebalancing home) is not one; nor is a new holder's reply that reaches the
+   * client just before its own gratuitous ARP.
+   */
   twoMacMoments: Array<{ t: number; macs: string[] }>;
   /** Who answered ARP for the IP, as contiguous stretches. */
   holders: Array<Segment & { mac: string }>;
@@ -60,18 +65,24 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
   const downtimeMs = outages.filter((o) => o.to > injectedAt).reduce((m, o) => Math.max(m, o.to - Math.max(o.from, injectedAt)), 0);
 
   const twoMacMoments: IpAnalysis['twoMacMoments'] = [];
-  let announcer: string | undefined;
   let prevReply: { t: number; mac: string } | undefined;
   for (const a of answers) {
-    if (a.kind === 'garp') {
-      announcer = a.mac;
-      continue;
-    }
-    if (announcer !== undefined && a.mac !== announcer) twoMacMoments.push({ t: a.t, macs: [announcer, a.mac] });
-    else if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS)
+    if (a.kind !== 'arp-reply') continue;
+    if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS)
       twoMacMoments.push({ t: a.t, macs: [prevReply.mac, a.mac] });
     prevReply = { t: a.t, mac: a.mac };
   }
+  // Taking turns: the runs of one MAC's answers (gratuitous ARPs included) alternate A, B, A, B.
+  for (let i = 3; i < holders.length; i++) {
+    const [a, b, c, d] = holders.slice(i - 3, i + 1) as [
+      Segment & { mac: string },
+      Segment & { mac: string },
+      Segment & { mac: string },
+      Segment & { mac: string },
+    ];
+    if (a.mac === c.mac && b.mac === d.mac) twoMacMoments.push({ t: d.from, macs: [c.mac, d.mac] });
+  }
+  twoMacMoments.sort((x, y) => x.t - y.t);
 
   return {
     ip,

@@ -9,6 +9,8 @@ export interface SessionOptions {
   experiments: ExperimentKind[];
   ip?: string;
   holdMs?: number;
+  /** Probing after each fault is undone (default the runner's); long enough to see what follows it, e.g. rebalancing back. */
+  settleMs?: number;
   outDir: string;
   /** Cron expression (six fields allow seconds); without it the experiments run once, now. */
   schedule?: string;
@@ -24,7 +26,13 @@ export async function runSession(env: ChaosEnvironment, o: SessionOptions): Prom
   const reports: ExperimentReport[] = [];
   const round = async (): Promise<void> => {
     for (const kind of o.experiments) {
-      const r = await runExperiment(env, kind, reports.length + 1, { ip: o.ip, holdMs: o.holdMs, outDir: o.outDir, progress: o.progress });
+      const r = await runExperiment(env, kind, reports.length + 1, {
+        ip: o.ip,
+        holdMs: o.holdMs,
+        settleMs: o.settleMs,
+        outDir: o.outDir,
+        progress: o.progress,
+      });
       reports.push(r);
       const target = r.ips.find((i) => i.ip === r.ip);
       o.progress(

@@ -332,8 +332,10 @@ export class IpAnnouncer {
     // A release also starts the hand-over window now: the successor cannot see the lease free before this moment.
     const current = this.stateOf(ip);
     const writeStartedAt = this.deps.clock.now();
-    if ((effect.kind === 'release' || effect.kind === 'delete-lease') && current.kind === 'holding')
+    if ((effect.kind === 'release' || effect.kind === 'delete-lease') && current.kind === 'holding') {
       this.license(ip, current, { defend: false, until: writeStartedAt + HANDOVER_WINDOW_MS });
+      this.deps.responders.byName(current.iface)?.quiet(ip);
+    }
     this.writing.add(ip);
     let result: Awaited<ReturnType<IpLeaseWrites['perform']>>;
     try {
@@ -357,7 +359,10 @@ export class IpAnnouncer {
   private effect(ip: string, state: IpState, effect: IpEffect): void {
     switch (effect.kind) {
       case 'license':
-        if (answering(state)) this.license(ip, state);
+        if (!answering(state)) return;
+        this.license(ip, state);
+        // Handing over: answer through the window, but announce nothing more (see ArpResponder.quiet).
+        if (effect.mode === 'hand-over') this.deps.responders.byName(state.iface)?.quiet(ip);
         return;
       case 'announce':
         if (state.kind === 'holding') this.announce(ip, state, effect.how);

@@ -119,6 +119,22 @@ describe('ArpResponder over the addon’s rules (VirtualLink)', () => {
     assert.equal(sent.length, before, 'nothing after the withdraw');
   });
 
+  it('quiet (a hand-over): the pending burst and the refresh stop, requests are still answered', async () => {
+    const { clock, sent, responder, link } = setup({ refreshIntervalMs: 10_000 });
+    responder.license(IP, 1, 600_000, 600_000);
+    responder.announce(IP);
+    await clock.advance(600);
+    responder.quiet(IP);
+    await clock.advance(25_000);
+    assert.deepEqual(gratuitousTimes(sent), ['0:request', '0:reply', '500:request', '500:reply'], 'nothing announced after quiet');
+    link.receive([{ frame: whoHas(IP) }]);
+    await clock.advance(10);
+    assert.ok(
+      sent.some((s) => s.frame.operation === 'reply' && s.frame.targetMac === CLIENT_MAC),
+      'still answering',
+    );
+  });
+
   it('a claim by another MAC on an undefended address: the reader yields, JS is told, timers stop, stale grants are refused', async () => {
     const { clock, sent, responder, link, yields } = setup({ refreshIntervalMs: 1_000 });
     responder.license(IP, 3, 60_000, 0);

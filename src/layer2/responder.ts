@@ -150,6 +150,14 @@ export class ArpResponder {
     }
   }
 
+  /**
+   * Cancels ip's pending gratuitous burst and refresh, and keeps answering: a node handing an IP over
+   * must not re-announce itself during its window, or clients move back to it just before the switch.
+   */
+  quiet(ip: string): void {
+    this.stopTimers(ip);
+  }
+
   /** One gratuitous pair now (a defence against a conflicting claim). */
   reannounce(ip: string): AnnounceResult | undefined {
     const entry = this.held.get(ip);

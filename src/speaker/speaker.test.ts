@@ -350,6 +350,9 @@ describe('Speaker on a simulated LAN', () => {
       'all handed over',
     );
     for (const ip of ips) noTwoMacs(sim, ip);
+    const leaving = sim.nodes[0]?.mac;
+    const lateGarps = sim.client.sightings.filter((x) => x.kind === 'garp' && x.mac === leaving && x.t > t0);
+    assert.deepEqual(lateGarps, [], 'the leaving node announces nothing during its hand-over (its pending bursts are cancelled)');
     for (const ip of ips.slice(0, 10)) {
       const gap = longestUnanswered(sim, ip, t0, clock.now());
       assert.ok(gap <= 3 * PROBE_MS, `${ip} no outage (unanswered ${gap} ms)`);
