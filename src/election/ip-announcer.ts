@@ -273,6 +273,12 @@ export class IpAnnouncer {
     const settled = eligible.filter(
       (n) => n !== this.deps.me && (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) <= now - rb.settleMs,
     );
+    // A better-ranked node still settling in: look again when it has (not at the next resync, up to 12 s later).
+    const settlingAt = eligible
+      .filter((n) => n !== this.deps.me && !settled.includes(n) && rank(ip, [this.deps.me, n])[0] === n)
+      .map((n) => (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) + rb.settleMs - now)
+      .filter((ms) => ms > 0 && Number.isFinite(ms));
+    if (settlingAt.length > 0) this.deps.schedule(ip, Math.min(...settlingAt));
     const wait = this.lastRebalanceAt + rb.intervalMs - now;
     if (wait > 0 && rank(ip, [this.deps.me, ...settled])[0] !== this.deps.me) this.deps.schedule(ip, wait);
     return { settled, allowed: wait <= 0 };

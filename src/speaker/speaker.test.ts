@@ -3,6 +3,7 @@
 // (VirtualLink), observed only from the client's side of the wire.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { HANDOVER_WINDOW_MS } from '../election/ip-state.js';
 import { ApiError } from '../k8s/api-error.js';
 import { ipLeaseName, MANAGED_BY_LABEL, speakerLeaseName } from '../k8s/lease-names.js';
 import { decodeArpFrame } from '../layer2/packet/arp.js';
@@ -316,6 +317,23 @@ describe('Speaker on a simulated LAN', () => {
       assert.ok(longestUnanswered(sim, ip, 15_000, clock.now()) <= 100, `${ip}: hand-overs without an outage`);
       noTwoMacs(sim, ip);
     }
+  });
+
+  it('a restarted best-ranked node gets its IP back as soon as it has settled in, not at a later resync', async () => {
+    const { sim, clock } = await cluster();
+    await clock.advance(12_000);
+    const home = holder(sim);
+    sim.node(home).crash();
+    await clock.advance(4_000);
+    assert.notEqual(holder(sim), home, 'taken over');
+    const restarted = sim.node(home).restart();
+    await clock.advance(1_000);
+    await restarted;
+    const back = clock.now();
+    // Settle 10 s after it is seen live, then the 1 s hand-over window; a resync would come up to 12 s later.
+    await clock.advance(10_000 + HANDOVER_WINDOW_MS + 500);
+    assert.equal(holder(sim), home, `home again within ${clock.now() - back} ms of its restart`);
+    noTwoMacs(sim);
   });
 
   it('SIGTERM of a node holding 120 IPs: every one handed over, one MAC at a time (F6)', async () => {
