@@ -18,7 +18,7 @@ import type { YieldReason } from '../layer2/link.js';
 import type { ArpResponder } from '../layer2/responder.js';
 import type { Logger } from '../observability/logger.js';
 import type { Announcement } from './announcements.js';
-import { ineligibility } from './eligibility.js';
+import { type Ineligibility, ineligibility } from './eligibility.js';
 import { decide } from './ip-decision.js';
 import type { IpLeaseWrites } from './ip-lease-writes.js';
 import {
@@ -160,7 +160,16 @@ export class IpAnnouncer {
     const holder = lease?.holder ?? '';
     const holderLive = holder !== '' && (holder === me ? !this.leaving : this.deps.liveness.live(holder));
     const selfHealthy = this.deps.health.healthy() && !this.leaving;
-    const decision = decide({ ip, me, lease, holderLive, eligible, selfHealthy, rebalance: this.rebalanceInput(ip, state, eligible) });
+    const decision = decide({
+      ip,
+      me,
+      lease,
+      holderLive,
+      eligible,
+      selfHealthy,
+      selfIneligible: this.whyIneligible(me, a),
+      rebalance: this.rebalanceInput(ip, state, eligible),
+    });
     if (decision.action === 'release' && decision.reason === 'rebalance') {
       this.lastRebalanceAt = this.deps.clock.now();
       this.deps.log.info({ ip, to: decision.to }, 'rebalancing: handing the IP to a better-ranked node');
@@ -487,19 +496,19 @@ export class IpAnnouncer {
   }
 
   private eligibleNodes(a: Announcement): string[] {
+    const candidates = new Set([...this.deps.liveness.liveNodes(), this.deps.me]);
+    return [...candidates].filter((n) => this.whyIneligible(n, a) === undefined);
+  }
+
+  private whyIneligible(n: string, a: Announcement): Ineligibility | undefined {
     const { me, liveness, view } = this.deps;
-    const candidates = new Set([...liveness.liveNodes(), me]);
-    return [...candidates].filter((n) => {
-      const self = n === me;
-      return (
-        ineligibility(n, {
-          node: view.node(n),
-          live: self ? !this.leaving : liveness.live(n),
-          pools: self ? view.selfPools() : liveness.pools(n),
-          pool: a.pool,
-          endpointNodes: a.endpointNodes,
-        }) === undefined
-      );
+    const self = n === me;
+    return ineligibility(n, {
+      node: view.node(n),
+      live: self ? !this.leaving : liveness.live(n),
+      pools: self ? view.selfPools() : liveness.pools(n),
+      pool: a.pool,
+      endpointNodes: a.endpointNodes,
     });
   }
 

@@ -35,6 +35,19 @@ describe('decide', () => {
     });
   });
 
+  it('F12: keeps an IP no node may take when only the cluster’s view of every node changed (all NotReady, no endpoints)', () => {
+    const held = { ...base, lease: lease('node-1'), holderLive: true, eligible: [] as string[] };
+    for (const why of ['not-ready', 'network-unavailable', 'no-endpoints', 'no-node'] as const)
+      assert.deepEqual(decide({ ...held, selfIneligible: why }), { action: 'hold' }, why);
+    // An operator's exclusion, a lost interface, a leaving speaker: released even with nobody to take it.
+    for (const why of ['excluded', 'no-interface', 'not-live'] as const)
+      assert.deepEqual(decide({ ...held, selfIneligible: why }), { action: 'release', reason: 'not-eligible' }, why);
+    // As soon as another node may take it, the last resort ends with a hand-over.
+    assert.deepEqual(decide({ ...held, eligible: ['node-2'], selfIneligible: 'not-ready' }), { action: 'release', reason: 'not-eligible' });
+    // And a free IP is not taken by an ineligible node on this ground.
+    assert.equal(decide({ ...base, lease: lease(''), eligible: [], selfIneligible: 'not-ready' }).action, 'idle');
+  });
+
   it('holds even while unhealthy: fencing an unhealthy holder is the speaker’s job (outage mode decides)', () => {
     assert.deepEqual(decide({ ...base, lease: lease('node-1'), holderLive: false, selfHealthy: false }), { action: 'hold' });
   });

@@ -319,6 +319,25 @@ describe('Speaker on a simulated LAN', () => {
     }
   });
 
+  it('F12: every Node NotReady at once (kubelets re-posting after an API outage): the IP stays answered, by its holder', async () => {
+    const { sim, clock } = await cluster();
+    const h = holder(sim);
+    const t0 = clock.now();
+    const notReady = (name: string, status: 'True' | 'Unknown') =>
+      sim.objects.nodes.set({ metadata: { name }, status: { conditions: [{ type: 'Ready', status }] } });
+    for (const n of sim.nodes) notReady(n.name, 'Unknown');
+    await clock.advance(5_000);
+    assert.equal(holder(sim), h, 'nothing moved');
+    assert.ok(longestUnanswered(sim, IP, t0, clock.now()) <= 2 * PROBE_MS, 'answered throughout');
+    // One node Ready again: the holder, still NotReady, hands the IP to it.
+    const other = sim.nodes.find((n) => n.name !== h)?.name as string;
+    notReady(other, 'True');
+    await clock.advance(3_000);
+    assert.equal(holder(sim), other, 'handed to the Ready node');
+    assert.ok(longestUnanswered(sim, IP, t0, clock.now()) <= 100, 'with no outage');
+    noTwoMacs(sim);
+  });
+
   it('a restarted best-ranked node gets its IP back as soon as it has settled in, not at a later resync', async () => {
     const { sim, clock } = await cluster();
     await clock.advance(12_000);
