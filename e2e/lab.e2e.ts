@@ -20,8 +20,9 @@ import { lab } from '../dev/lab/current.js';
 import { waitFor } from '../dev/lab/exec.js';
 import { tcpProbe, udpNudge } from '../dev/lab/netns-probe.js';
 import { SystemClock } from '../src/clock.js';
-import { ApiClient, loadKubeConfig } from '../src/k8s/api-client.js';
+import { ApiClient } from '../src/k8s/api-client.js';
 import { Informer } from '../src/k8s/informer.js';
+import { loadApiAccess } from '../src/k8s/kubeconfig.js';
 import { silentLogger } from '../src/observability/logger.js';
 
 function kubeConfig(path: string): KubeConfig {
@@ -241,7 +242,7 @@ describe('test lab: control plane', { timeout: 180_000 }, () => {
   });
 
   it('keeps an informer current across an API server restart, resuming without missing a change', async () => {
-    const client = new ApiClient(loadKubeConfig(lab().controlPlane.adminKubeconfig));
+    const client = new ApiClient(loadApiAccess(lab().controlPlane.adminKubeconfig));
     const informer = new Informer<{ metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }>({
       name: 'configmaps',
       client,

@@ -3,7 +3,8 @@
 // and a speaker per node run from what the chart deployed (as its
 // ServiceAccounts), node data planes serving a page, and a client on the LAN.
 // Used by `baton demo`, `baton chaos --lab` and the tests of both.
-import { ApiClient, loadKubeConfig } from '../../src/k8s/api-client.js';
+import { ApiClient } from '../../src/k8s/api-client.js';
+import { loadApiAccess } from '../../src/k8s/kubeconfig.js';
 import { ChartRelease } from './chart-runner.js';
 import { startDataPlane } from './dataplane.js';
 import { Lab } from './lab.js';
@@ -26,7 +27,7 @@ export async function installBaton(
   log: (line: string) => void,
   options: { controllers?: number } = {},
 ): Promise<Omit<BatonLab, 'stop'>> {
-  const api = new ApiClient(loadKubeConfig(lab.controlPlane.adminKubeconfig));
+  const api = new ApiClient(loadApiAccess(lab.controlPlane.adminKubeconfig));
   for (const n of lab.lan.nodes) await ensureNode(api, n.name);
   const servers = await startDataPlane(lab.lan, lab.workDir);
   const release = new ChartRelease(lab, api, namespace);

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig, type KubernetesObject, KubernetesObjectApi, loadAllYaml } from '@kubernetes/client-node';
 import { lab } from '../../dev/lab/current.js';
 import { waitFor } from '../../dev/lab/exec.js';
-import { ApiClient, loadKubeConfig } from '../../src/k8s/api-client.js';
+import { ApiClient } from '../../src/k8s/api-client.js';
+import { loadApiAccess } from '../../src/k8s/kubeconfig.js';
 import type { Eip, Service } from '../../src/k8s/types.js';
 
 export interface Kube {
@@ -27,7 +28,7 @@ export function kube(): Kube {
       kc,
       core: kc.makeApiClient(CoreV1Api),
       objects: KubernetesObjectApi.makeApiClient(kc),
-      api: new ApiClient(loadKubeConfig(path)),
+      api: new ApiClient(loadApiAccess(path)),
     };
   }
   return admin;

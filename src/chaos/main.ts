@@ -3,7 +3,8 @@
 // with every experiment kind, is dev/chaos/lab-chaos.ts.)
 import { resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
-import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
+import { ApiClient } from '../k8s/api-client.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { ClusterEnvironment } from './cluster-environment.js';
 import type { ExperimentKind } from './experiments.js';
 import type { ChaosReport } from './runner.js';
@@ -36,7 +37,7 @@ export function printReport(report: ChaosReport, outDir: string): void {
 export async function runChaos(config: ChaosConfig): Promise<void> {
   if (config.interface === undefined)
     throw new Error('--interface is required against a cluster: the probe runs on this machine’s LAN interface');
-  const api = new ApiClient(loadKubeConfig(config.kubeconfig));
+  const api = new ApiClient(loadApiAccess(config.kubeconfig));
   try {
     const report = await runSession(new ClusterEnvironment(api, config.namespace, config.interface), { ...config, progress: progressLine });
     printReport(report, config.outDir);

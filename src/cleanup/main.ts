@@ -2,8 +2,9 @@
 
 import type { LevelWithSilent } from 'pino';
 import { hasCode } from '../errors.js';
-import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
+import { ApiClient } from '../k8s/api-client.js';
 import { deleteLeases, removeFinalizers } from '../k8s/finalizer-cleanup.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { LEADER_LEASE_NAME, LEASE_SELECTOR } from '../k8s/lease-names.js';
 import { EIPS_PATH, servicePath } from '../k8s/resource-writers.js';
 import { createLogger } from '../observability/logger.js';
@@ -17,7 +18,7 @@ export interface CleanupConfig {
 
 export async function runCleanup(config: CleanupConfig): Promise<void> {
   const log = createLogger('cleanup', config.logLevel);
-  const client = new ApiClient(loadKubeConfig(config.kubeconfig));
+  const client = new ApiClient(loadApiAccess(config.kubeconfig));
   try {
     const services = await removeFinalizers(client, '/api/v1/services', (m) => servicePath(m.namespace ?? 'default', m.name), [
       SERVICE_FINALIZER,

@@ -16,7 +16,11 @@ export interface FlagSpec {
 }
 
 export const COMMON_FLAGS: FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string', help: 'kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)' },
+  {
+    name: 'kubeconfig',
+    type: 'string',
+    help: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster config, as kubectl)',
+  },
   { name: 'log-level', type: 'string', help: `one of ${LOG_LEVELS.join(', ')}`, default: 'info' },
   { name: 'help', type: 'boolean', help: 'show this help' },
 ];

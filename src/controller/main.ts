@@ -8,9 +8,10 @@ import { EipReconciler } from '../ipam/eip-reconciler.js';
 import { IpamMetrics } from '../ipam/ipam-metrics.js';
 import { IpamState } from '../ipam/ipam-state.js';
 import { ServiceReconciler } from '../ipam/service-reconciler.js';
-import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
+import { ApiClient } from '../k8s/api-client.js';
 import { EventRecorder } from '../k8s/event-recorder.js';
 import { Informer } from '../k8s/informer.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { LeaderElector } from '../k8s/leader-elector.js';
 import { LEADER_LEASE_NAME } from '../k8s/lease-names.js';
 import { KubeLeaseStore } from '../k8s/lease-store.js';
@@ -32,7 +33,10 @@ export async function runController(config: ControllerConfig): Promise<void> {
   const clock = new SystemClock();
   const metrics = new Metrics();
   const ipamMetrics = new IpamMetrics(metrics);
-  const client = new ApiClient(loadKubeConfig(config.kubeconfig), { onRequest: metrics.countRequest });
+  const access = loadApiAccess(config.kubeconfig);
+  if (access.kind === 'library')
+    log.info({ reason: access.reason }, 'the kubeconfig is read by the Kubernetes client library (more memory)');
+  const client = new ApiClient(access, { onRequest: metrics.countRequest });
 
   const services = new Informer<Service>({ name: 'services', client, path: '/api/v1/services', clock, log });
   const eips = new Informer<Eip>({ name: 'eips', client, path: EIPS_PATH, clock, log });

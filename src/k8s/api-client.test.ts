@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { FakeApiServer } from '../testing/fake-api-server.js';
-import { ApiClient, type ApiClientOptions, kubeConfigForServer, type RequestOutcome } from './api-client.js';
+import { ApiClient, type ApiClientOptions, type RequestOutcome } from './api-client.js';
 import { ApiError } from './api-error.js';
+import { accessForServer, loadApiAccess } from './kubeconfig.js';
 
 // Generous on purpose: only "long before the stuck request's own deadline" matters, on however busy a machine.
 const STUCK_DEADLINE_MS = 5_000;
@@ -41,7 +46,7 @@ describe('ApiClient', () => {
     await server.close();
   });
 
-  const clientFor = (options: ApiClientOptions = {}, url = server.url): ApiClient => new ApiClient(kubeConfigForServer(url), options);
+  const clientFor = (options: ApiClientOptions = {}, url = server.url): ApiClient => new ApiClient(accessForServer(url), options);
 
   it('maps each refusal to its stable code, keeping the status and the Status reason', async () => {
     const client = clientFor();
@@ -185,13 +190,45 @@ describe('ApiClient', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       return true;
     };
-    const client = new ApiClient(kubeConfigForServer(seen.url, 'secret-token'));
+    const client = new ApiClient(accessForServer(seen.url, 'secret-token'));
     try {
       assert.deepEqual(await client.get('/api/v1/namespaces'), {});
       assert.equal(authorization, 'Bearer secret-token');
     } finally {
       client.close();
       await seen.close();
+    }
+  });
+
+  it('speaks plain http with credentials only the client library reads, through its skipTLSVerify view', async () => {
+    let authorization: string | undefined;
+    const seen = await FakeApiServer.start();
+    seen.intercept = (req, res) => {
+      authorization = req.headers.authorization;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return true;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'baton-api-client-'));
+    const file = join(dir, 'config');
+    writeFileSync(
+      file,
+      stringify({
+        'current-context': 'ctx',
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+        clusters: [{ name: 'c', cluster: { server: seen.url } }],
+        users: [{ name: 'u', user: { username: 'admin', password: 'pw' } }],
+      }),
+    );
+    const access = loadApiAccess(file);
+    assert.equal(access.kind, 'library');
+    const client = new ApiClient(access);
+    try {
+      assert.deepEqual(await client.get('/api/v1/namespaces'), {});
+      assert.equal(authorization, `Basic ${Buffer.from('admin:pw').toString('base64')}`);
+    } finally {
+      client.close();
+      await seen.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

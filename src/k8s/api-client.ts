@@ -1,6 +1,6 @@
-// A thin JSON client for the Kubernetes API on top of the client library's
-// KubeConfig (which handles kubeconfig files, in-cluster tokens and exec
-// plugins). Objects come back exactly as the API server sent them, the same
+// A thin JSON client for the Kubernetes API over node:http(s), reaching the
+// server that kubeconfig.ts found with the credentials request-credentials.ts
+// applies. Objects come back exactly as the API server sent them, the same
 // shape the watch stream delivers, so an informer's cache never mixes
 // parsed Dates with strings. Every request is counted for metrics and
 // benchmarks.
@@ -19,9 +19,10 @@
 // API server).
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { type Clock, SystemClock } from '../clock.js';
 import { ApiError, errorFromStatus, type WireStatus } from './api-error.js';
+import type { ApiAccess } from './kubeconfig.js';
+import { type CredentialOptions, credentialsFor, type RequestCredentials } from './request-credentials.js';
 
 export type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -95,22 +96,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const MAX_RAW_BODY_IN_MESSAGE = 500;
 const METHODS: Record<Verb, string> = { get: 'GET', list: 'GET', create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE' };
 
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath !== undefined && kubeconfigPath !== '') kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc;
-}
-
-/** A KubeConfig for one server URL with an optional bearer token: kubectl proxy, a test's fake API server. */
-export function kubeConfigForServer(server: string, token?: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromClusterAndUser({ name: 'server', server, skipTLSVerify: false }, { name: 'user', ...(token !== undefined ? { token } : {}) });
-  return kc;
-}
-
 export class ApiClient {
-  readonly kubeConfig: KubeConfig;
+  private readonly access: ApiAccess;
   private readonly timeoutMs: number;
   private readonly onRequest: ((o: RequestOutcome) => void) | undefined;
   private readonly laneSockets: Readonly<Record<ApiLane, number>>;
@@ -118,22 +105,16 @@ export class ApiClient {
   // Keep-alive: a speaker's steady state is one small write every half second; a new TLS handshake each time would
   // cost more than the write. One pool per lane and scheme, made on first use.
   private readonly agents = new Map<string, http.Agent>();
-  private plainHttpConfig: KubeConfig | undefined;
+  private credentials: Promise<RequestCredentials> | undefined;
   /** Deadlines of the requests in flight, so close() can fail them (a queued request has no socket to destroy). */
   private readonly inFlight = new Set<AbortController>();
 
-  constructor(kubeConfig: KubeConfig, options: ApiClientOptions = {}) {
-    this.kubeConfig = kubeConfig;
+  constructor(access: ApiAccess, options: ApiClientOptions = {}) {
+    this.access = access;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onRequest = options.onRequest;
     this.laneSockets = { ...LANE_SOCKETS, ...options.laneSockets };
     this.clock = options.clock ?? new SystemClock();
-  }
-
-  get server(): string {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new ApiError('K8S_CONNECTION_FAILED', 0, 'kubeconfig has no current cluster');
-    return cluster.server;
   }
 
   /** One request, bounded from this call to the end of the answer by spec.timeoutMs (K8S_TIMEOUT). */
@@ -230,12 +211,14 @@ export class ApiClient {
     onConnection?: () => void,
   ): Promise<http.IncomingMessage> {
     const what = `${method} ${spec.path}`;
-    const url = new URL(spec.path, this.server);
+    // Loading the client library for a kubeconfig only it reads, and exec plugins handing out a token, may take a
+    // while: that time counts against the deadline too.
+    const credentials = await untilAborted(this.requestCredentials(), signal);
+    const url = new URL(spec.path, credentials.server);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
-    const opts: https.RequestOptions = { headers };
-    // Exec plugins may take a while to hand out a token: that time counts against the deadline too.
-    await untilAborted(this.credentials(url).applyToHTTPSOptions(opts), signal);
+    const opts: CredentialOptions = { headers };
+    await untilAborted(credentials.apply(opts), signal);
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     if (payload !== undefined) {
       headers['content-type'] = spec.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
@@ -270,22 +253,16 @@ export class ApiClient {
     return agent;
   }
 
-  /**
-   * The KubeConfig to take credentials from. The client library refuses to
-   * prepare a plain-http request unless the cluster says skipTLSVerify
-   * (there is no TLS to verify); over http: Baton asks it with a copy that
-   * says so, and sends the same credentials kubectl would.
-   */
-  private credentials(url: URL): KubeConfig {
-    if (url.protocol !== 'http:') return this.kubeConfig;
-    if (this.plainHttpConfig === undefined) {
-      const cluster = this.kubeConfig.getCurrentCluster();
-      if (cluster === null) throw new ApiError('K8S_CONNECTION_FAILED', 0, 'kubeconfig has no current cluster');
-      const view = new KubeConfig();
-      view.loadFromClusterAndUser({ ...cluster, skipTLSVerify: true }, this.kubeConfig.getCurrentUser() ?? { name: 'anonymous' });
-      this.plainHttpConfig = view;
+  /** The access's credentials, worked out once; a failed attempt (the library refused the kubeconfig) is retried by the next request. */
+  private requestCredentials(): Promise<RequestCredentials> {
+    if (this.credentials === undefined) {
+      const pending = credentialsFor(this.access);
+      this.credentials = pending;
+      pending.catch(() => {
+        if (this.credentials === pending) this.credentials = undefined;
+      });
     }
-    return this.plainHttpConfig;
+    return this.credentials;
   }
 }
 

@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { silentLogger } from '../observability/logger.js';
 import { FakeApiServer } from '../testing/fake-api-server.js';
 import { FakeClock } from '../testing/fake-clock.js';
-import { ApiClient, kubeConfigForServer, type RequestOutcome } from './api-client.js';
+import { ApiClient, type RequestOutcome } from './api-client.js';
 import { EVENT_CONCURRENCY, EventRecorder, type EventTarget } from './event-recorder.js';
+import { accessForServer } from './kubeconfig.js';
 
 // How long a test waits for something that takes milliseconds on an idle machine.
 const PATIENCE_MS = 5_000;
@@ -34,7 +35,7 @@ describe('EventRecorder', () => {
 
   before(async () => {
     server = await FakeApiServer.start();
-    client = new ApiClient(kubeConfigForServer(server.url), { onRequest: (o) => outcomes.push(o) });
+    client = new ApiClient(accessForServer(server.url), { onRequest: (o) => outcomes.push(o) });
     server.intercept = (req, res, url) => {
       if (req.method !== 'POST' || !url.pathname.endsWith('/events')) return false;
       const chunks: Buffer[] = [];

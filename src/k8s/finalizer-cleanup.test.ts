@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeApiServer, type StoredObject } from '../testing/fake-api-server.js';
-import { ApiClient, kubeConfigForServer } from './api-client.js';
+import { ApiClient } from './api-client.js';
 import { deleteLeases, removeFinalizers } from './finalizer-cleanup.js';
+import { accessForServer } from './kubeconfig.js';
 import { leasesPath } from './lease-store.js';
 
 const SERVICES = '/api/v1/namespaces/apps/services';
@@ -18,7 +19,7 @@ describe('baton cleanup', () => {
 
   beforeEach(async () => {
     server = await FakeApiServer.start();
-    client = new ApiClient(kubeConfigForServer(server.url));
+    client = new ApiClient(accessForServer(server.url));
   });
 
   afterEach(async () => {

@@ -8,8 +8,9 @@ import { SystemClock } from '../clock.js';
 import { errorCode } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { FakeApiServer, type StoredObject } from '../testing/fake-api-server.js';
-import { ApiClient, kubeConfigForServer } from './api-client.js';
+import { ApiClient } from './api-client.js';
 import { Informer, type InformerOptions } from './informer.js';
+import { accessForServer } from './kubeconfig.js';
 
 const CONFIGMAPS = '/api/v1/namespaces/ns/configmaps';
 // How long a test waits for something that takes milliseconds on an idle machine.
@@ -53,7 +54,7 @@ const rigs: Rig[] = [];
 
 async function rig(options: Partial<InformerOptions> = {}): Promise<Rig> {
   const server = await FakeApiServer.start();
-  const client = new ApiClient(kubeConfigForServer(server.url));
+  const client = new ApiClient(accessForServer(server.url));
   const r: Rig = {
     server,
     client,

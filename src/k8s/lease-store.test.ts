@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../testing/fake-api-server.js';
-import { ApiClient, kubeConfigForServer, type RequestOutcome } from './api-client.js';
+import { ApiClient, type RequestOutcome } from './api-client.js';
+import { accessForServer } from './kubeconfig.js';
 import { KubeLeaseStore, type LeaseRecord, leasePath, leasesPath, microTime } from './lease-store.js';
 
 const NS = 'baton-system';
@@ -28,7 +29,7 @@ describe('KubeLeaseStore', () => {
 
   before(async () => {
     server = await FakeApiServer.start();
-    client = new ApiClient(kubeConfigForServer(server.url), { onRequest: (o) => outcomes.push(o) });
+    client = new ApiClient(accessForServer(server.url), { onRequest: (o) => outcomes.push(o) });
   });
 
   after(async () => {

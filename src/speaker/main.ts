@@ -4,9 +4,10 @@
 // the process exits.
 import { SystemClock } from '../clock.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
-import { ApiClient, loadKubeConfig } from '../k8s/api-client.js';
+import { ApiClient } from '../k8s/api-client.js';
 import { EventRecorder } from '../k8s/event-recorder.js';
 import { Informer } from '../k8s/informer.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { LEASE_SELECTOR } from '../k8s/lease-names.js';
 import { KubeLeaseStore } from '../k8s/lease-store.js';
 import { EIPS_PATH } from '../k8s/resource-writers.js';
@@ -29,7 +30,10 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   const log = createLogger('speaker', config.logLevel, { node: config.nodeName });
   const clock = new SystemClock();
   const metrics = new Metrics();
-  const client = new ApiClient(loadKubeConfig(config.kubeconfig), { onRequest: metrics.countRequest });
+  const access = loadApiAccess(config.kubeconfig);
+  if (access.kind === 'library')
+    log.info({ reason: access.reason }, 'the kubeconfig is read by the Kubernetes client library (more memory)');
+  const client = new ApiClient(access, { onRequest: metrics.countRequest });
   const informer = <T extends { metadata?: { name?: string } }>(
     name: string,
     path: string,
