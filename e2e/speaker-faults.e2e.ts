@@ -176,7 +176,7 @@ describe('speaker under faults', { timeout: 900_000 }, () => {
 
   function assertNoTwoMacs(seen: Seen, ips: readonly string[], ignore: readonly string[] = []): void {
     for (const ip of ips) {
-      const m = twoMacMoments(seen.frames, ip, ignore);
+      const m = twoMacMoments(seen.claimFrames, ip, ignore);
       assert.deepEqual(
         m.map((x) => ({ at: new Date(x.timeMs).toISOString(), macs: x.macs })),
         [],
@@ -186,7 +186,7 @@ describe('speaker under faults', { timeout: 900_000 }, () => {
   }
 
   const twoMacTotal = (seen: Seen, ips: readonly string[], ignore: readonly string[] = []): number =>
-    ips.reduce((n, ip) => n + twoMacMoments(seen.frames, ip, ignore).length, 0);
+    ips.reduce((n, ip) => n + twoMacMoments(seen.claimFrames, ip, ignore).length, 0);
 
   before(async () => {
     await ensureBatonBasics();
@@ -870,7 +870,7 @@ describe('speaker under faults', { timeout: 900_000 }, () => {
     }
     const seen = await obs.stop();
     const outage = longestOutage(seen.samples, heldAt + 1_000).ms;
-    const affected = ips.filter((ip) => twoMacMoments(seen.frames, ip).length > 0);
+    const affected = ips.filter((ip) => twoMacMoments(seen.claimFrames, ip).length > 0);
     const secs = (t: number | undefined): string => (t === undefined ? 'never' : `${Math.round((t - startedAt) / 1000)} s`);
     report('F14 staggered start with 30 Services', {
       twoMac: twoMacTotal(seen, ips),
@@ -878,7 +878,7 @@ describe('speaker under faults', { timeout: 900_000 }, () => {
       arpSilenceMs: Math.max(...sample.map((ip) => arpSilence(seen.events, ip, heldAt + 1_000, seen.endedAt))),
       before: JSON.stringify(countByNode(first)),
       after: JSON.stringify(countByNode(last)),
-      extra: `rendezvous wants ${JSON.stringify(expected)}; spread (each >= 5) after ${secs(spreadAt)}, rendezvous order after ${secs(convergedAt)}; IPs with two MACs ${affected.length}${affected.length > 0 ? ` (${affected.join(' ')})` : ''}`,
+      extra: `rendezvous wants ${JSON.stringify(expected)}; spread (each >= 5) after ${secs(spreadAt)}, rendezvous order after ${secs(convergedAt)}; IPs with two MACs ${affected.length}${affected.length > 0 ? ` (${affected.join(' ')})` : ''}; capture dropped ${seen.captureDropped ?? '?'} frames`,
     });
     assertNoTwoMacs(seen, ips);
     assert.ok(outage < 1_000, `rebalancing hand-overs lose no traffic (outage ${outage} ms)`);

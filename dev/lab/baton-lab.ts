@@ -32,9 +32,15 @@ export async function installBaton(
   const servers = await startDataPlane(lab.lan, lab.workDir);
   const release = new ChartRelease(lab, api, namespace);
   log(`[lab] helm install baton charts/baton -n ${namespace}`);
-  await release.install();
-  await release.startControllers(options.controllers ?? 2);
-  await release.startSpeakers();
+  try {
+    await release.install();
+    await release.startControllers(options.controllers ?? 2);
+    await release.startSpeakers();
+  } catch (err) {
+    // The caller gets no release to stop: stop what was started here.
+    await release.stopAll();
+    throw err;
+  }
   log(`[lab] Baton running: ${release.controllers.length} controller replicas, speakers on ${lab.lan.nodes.map((n) => n.name).join(', ')}`);
   return { lab, api, release, servers };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ControlPlane } from './control-plane.js';
 import { assertInsideLab } from './lab-netns.js';
 import { Lan } from './lan.js';
+import { ManagedProcess } from './managed-process.js';
 import { RUN_DIR_PREFIX } from './owned-names.js';
 import { ensureToolchain, type Toolchain } from './toolchain.js';
 
@@ -82,6 +83,10 @@ export class Lab {
     try {
       await this.lan.destroy();
       await this.controlPlane.stop();
+      // Whatever a failed set-up left behind (a controller that never became ready, outside any LAN namespace):
+      // its pipes would keep the test runner alive and the suite would never exit.
+      const left = await ManagedProcess.stopAll();
+      if (left.length > 0) this.log(`[lab] stopped processes left running: ${left.join(', ')}`);
       if (keepLogsIn !== undefined) {
         await cp(this.workDir, keepLogsIn, {
           recursive: true,

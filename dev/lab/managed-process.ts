@@ -22,6 +22,9 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
+/** Every process spawned here that has not exited yet (see ManagedProcess.stopAll). */
+const live = new Set<ManagedProcess>();
+
 export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
@@ -64,7 +67,21 @@ export class ManagedProcess {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new ManagedProcess(name, child, log, options.logFile, options.onOutput);
+    const proc = new ManagedProcess(name, child, log, options.logFile, options.onOutput);
+    live.add(proc);
+    void proc.exited.then(() => live.delete(proc));
+    return proc;
+  }
+
+  /**
+   * Stops every process still running (the lab's teardown): one a test or a
+   * half-done set-up left behind would keep the test runner's event loop
+   * alive through its pipes, and the suite would never exit.
+   */
+  static async stopAll(graceMs = 3_000): Promise<string[]> {
+    const left = [...live];
+    await Promise.all(left.map((p) => p.stop('SIGTERM', graceMs)));
+    return left.map((p) => p.name);
   }
 
   /** The PID of the command itself: `ip netns exec` and setpriv both exec, so no wrapper stays between. */

@@ -16,7 +16,12 @@ import { ClientProbe, type ProbeSample } from './client-probe.js';
 const SAME_REQUEST_MS = 5;
 
 export interface Seen {
+  /** The capture's ARP frames. */
   frames: CapturedArp[];
+  /** The same and every gratuitous ARP the probe heard, by time: what two-MAC moments are judged from. */
+  claimFrames: CapturedArp[];
+  /** Frames the capture's kernel buffer dropped (tcpdump's count), undefined if it did not say. */
+  captureDropped: number | undefined;
   events: ProbeEvent[];
   samples: ProbeSample[];
   startedAt: number;
@@ -74,13 +79,36 @@ export class Observation {
     ).catch(() => undefined);
   }
 
-  /** Stops both; endedAt is when the probe was told to stop (its last request went out just before). */
+  /**
+   * Stops both; endedAt is when the probe was told to stop (its last request went out just before). The
+   * claim frames are the capture's plus every gratuitous ARP the probe's own socket heard: two observers, so a frame
+   * one of them dropped under load (tcpdump starved of CPU on a 2-core machine) is still seen, and a take-over
+   * is not mistaken for two MACs for want of the heir's announcement.
+   */
   async stop(): Promise<Seen> {
     const endedAt = Date.now();
     const samples = await this.probe.stop();
-    const frames = await this.capture.stop();
-    return { frames, events: this.probe.events(), samples, startedAt: this.startedAt, endedAt };
+    const captured = await this.capture.stop();
+    const events = this.probe.events();
+    const heard: CapturedArp[] = events.flatMap((e) => (e.kind === 'garp' ? [gratuitousFrame(e.ip, e.mac, e.t)] : []));
+    const claimFrames = [...captured, ...heard].sort((a, b) => a.timeMs - b.timeMs);
+    return { frames: captured, claimFrames, events, samples, startedAt: this.startedAt, endedAt, captureDropped: this.capture.dropped() };
   }
+}
+
+/** A gratuitous ARP (request form) the probe heard, as a captured frame. */
+function gratuitousFrame(ip: string, mac: string, timeMs: number): CapturedArp {
+  return {
+    operation: 'request',
+    ethernetSource: mac,
+    ethernetDestination: 'ff:ff:ff:ff:ff:ff',
+    senderMac: mac,
+    senderIp: ip,
+    targetMac: '00:00:00:00:00:00',
+    targetIp: ip,
+    timeMs,
+    gratuitous: true,
+  };
 }
 
 export interface TwoMacMoment {
