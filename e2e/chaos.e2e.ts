@@ -40,9 +40,10 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
   before(async () => {
     baton = await installBaton(lab(), 'baton-chaos', (l) => console.log(l));
     await applySeed(baton.api, 'chaos-demo', (l) => console.log(l));
-    await createLabPool(baton.api);
+    await createLabPool(baton.api, { ipv6: true });
     await createLabService(baton.api, 'chaos-demo', 'second');
-    await waitForAddresses(baton.api, 'chaos-demo', 2);
+    await createLabService(baton.api, 'chaos-demo', 'third-v6', 'IPv6');
+    await waitForAddresses(baton.api, 'chaos-demo', 3);
     env = new LabEnvironment(baton);
   });
 
@@ -100,6 +101,13 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
       const svg = await readFile(e.picture, 'utf8');
       assert.match(svg, /^<svg /);
       assert.match(svg, new RegExp(e.ip.replaceAll('.', '\\.')));
+      // The IPv6 Service is probed in every experiment (NS and page loads over IPv6) and drawn in its picture.
+      const v6 = e.ips.filter((i) => i.ip.includes(':'));
+      assert.equal(v6.length, 1, `${e.kind}: the IPv6 address is among the probed ones`);
+      for (const i of v6) {
+        assert.ok(i.pageLoads.ok > 0 && i.holders.length > 0, `${e.kind} ${i.ip}: pages loaded and NAs seen over IPv6`);
+        assert.ok(svg.includes(`>${i.ip}<`), `${e.kind}: the picture shows ${i.ip}`);
+      }
     }
     assert.match(await readFile(join(outDir(), 'index.html'), 'utf8'), /Baton chaos report/);
   });

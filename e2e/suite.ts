@@ -12,6 +12,7 @@ import './ipam.e2e.js';
 import './ipam-ha.e2e.js';
 import './speaker.e2e.js';
 import './speaker-faults.e2e.js';
+import './ipv6.e2e.js';
 import './chart.e2e.js';
 import './chaos.e2e.js';
 

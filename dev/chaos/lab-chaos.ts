@@ -1,5 +1,5 @@
 // `chaos --lab` from a checkout: brings up the lab with Baton installed (as
-// the chart deploys it), the seed workload and a second Service, and runs
+// the chart deploys it), the seed workload, a second Service and an IPv6 one, and runs
 // every experiment kind there, the lab-only ones included.
 import { type ChaosConfig, printReport, progressLine } from '../../src/chaos/main.js';
 import { runSession } from '../../src/chaos/session.js';
@@ -22,9 +22,10 @@ export async function runLabChaos(config: LabChaosConfig): Promise<void> {
   const baton = await startBatonLab((l) => console.log(l));
   try {
     await applySeed(baton.api, 'demo', (l) => console.log(l));
-    await createLabPool(baton.api);
+    await createLabPool(baton.api, { ipv6: true });
     await createLabService(baton.api, 'demo', 'second');
-    await waitForAddresses(baton.api, 'demo', 2);
+    await createLabService(baton.api, 'demo', 'third-v6', 'IPv6');
+    await waitForAddresses(baton.api, 'demo', 3);
     const report = await runSession(new LabEnvironment(baton), { ...config, progress: progressLine });
     printReport(report, config.outDir);
   } finally {

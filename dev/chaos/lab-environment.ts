@@ -126,6 +126,7 @@ export class LabEnvironment implements ChaosEnvironment {
         'probe',
         `--interface=${lan.client.iface}`,
         `--source-ip=${lan.client.ip}`,
+        `--source-ip6=${lan.client.ip6}`,
         `--ips=${ips.join(',')}`,
         '--http-port=80',
         '--interval=20ms',

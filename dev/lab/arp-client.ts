@@ -64,26 +64,60 @@ export interface CapturedArp extends ArpFrame {
   gratuitous: boolean;
 }
 
+/**
+ * What the claim rules below read of a frame: an ARP frame, or an IPv6
+ * Neighbour Advertisement put in the same terms (ndp-client.ts: a solicited
+ * NA is a reply, an unsolicited one an announcement).
+ */
+export type ClaimFrame = Pick<CapturedArp, 'timeMs' | 'senderIp' | 'senderMac' | 'operation' | 'gratuitous'>;
+
+/** tcpdump's kernel buffer, KiB: see ArpCapture.start. */
+const CAPTURE_BUFFER_KIB = 65_536;
+
 /** A running tcpdump on a host's interface that keeps every ARP frame. */
 export class ArpCapture {
   private constructor(
     private readonly proc: ManagedProcess,
     private readonly file: string,
+    private readonly output: () => string,
   ) {}
+
+  /** Frames the kernel dropped before tcpdump read them (its exit summary); undefined while it runs. */
+  dropped(): number | undefined {
+    const m = /(\d+) packets? dropped by kernel/.exec(this.output());
+    return m === null ? undefined : Number(m[1]);
+  }
 
   /** options.filter: a tcpdump filter other than `arp` (e.g. `vlan 200 and arp`: then frames() decodes nothing, frameCount() counts). */
   static async start(lan: Lan, host: LanHost, label: string, workDir: string, options: { filter?: string } = {}): Promise<ArpCapture> {
     const file = join(workDir, `capture-${host.name}-${label}.pcap`);
     let listening = false;
     // --immediate-mode: hand each packet to tcpdump at once (not in 1 s batches); -U: write it at once;
-    // -Z root: keep the right to write the file.
+    // -Z root: keep the right to write the file. -B: a 64 MiB kernel buffer (default 2 MiB): with 30 IPs probed
+    // every 20 ms the client sees ~3,000 frames/s, and a tcpdump starved of CPU for a moment on the 2-core
+    // machine dropped 7% of them, a new holder's first gratuitous ARP among them (CI, F14).
+    let output = '';
     const proc = lan.spawn(
       host,
       `tcpdump-${label}`,
       'tcpdump',
-      ['-i', host.iface, '-n', '--immediate-mode', '-U', '-Z', 'root', '-w', file, ...(options.filter ?? 'arp').split(' ')],
+      [
+        '-i',
+        host.iface,
+        '-n',
+        '--immediate-mode',
+        '-U',
+        '-B',
+        String(CAPTURE_BUFFER_KIB),
+        '-Z',
+        'root',
+        '-w',
+        file,
+        ...(options.filter ?? 'arp').split(' '),
+      ],
       {
         onOutput: (chunk) => {
+          output += chunk;
           if (chunk.includes('listening on')) listening = true;
         },
       },
@@ -94,11 +128,11 @@ export class ArpCapture {
       if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `tcpdump on ${host.name} did not start; see ${proc.logFile}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    return new ArpCapture(proc, file);
+    return new ArpCapture(proc, file, () => output);
   }
 
-  /** Frames captured so far (the capture keeps running). */
-  async frames(): Promise<CapturedArp[]> {
+  /** Every frame captured so far, undecoded (the capture keeps running). */
+  async records(): Promise<Array<{ timeMs: number; data: Buffer }>> {
     let bytes: Buffer;
     try {
       bytes = await readFile(this.file);
@@ -107,8 +141,13 @@ export class ArpCapture {
     }
     const { linkType, records } = parsePcap(bytes);
     if (linkType !== LINKTYPE_ETHERNET) throw new LabError('LAB_COMMAND_FAILED', `capture link type ${linkType}, expected Ethernet`);
+    return records;
+  }
+
+  /** ARP frames captured so far (the capture keeps running). */
+  async frames(): Promise<CapturedArp[]> {
     const out: CapturedArp[] = [];
-    for (const r of records) {
+    for (const r of await this.records()) {
       const d = decodeArpFrame(r.data);
       if (d.ok) out.push({ ...d.value, timeMs: r.timeMs, gratuitous: isGratuitous(d.value) });
     }
@@ -124,12 +163,17 @@ export class ArpCapture {
     }
   }
 
-  /** Stops tcpdump and returns everything it captured. */
+  /** Stops tcpdump and returns every ARP frame it captured. */
   async stop(): Promise<CapturedArp[]> {
+    await this.halt();
+    return this.frames();
+  }
+
+  /** Stops tcpdump; records() and frames() still read what it captured. */
+  async halt(): Promise<void> {
     // Frames already on the wire must reach tcpdump before it stops reading; on a veth that takes well under this.
     await new Promise((r) => setTimeout(r, 200));
     await this.proc.stop('SIGTERM', 3_000);
-    return this.frames();
   }
 }
 
@@ -137,7 +181,7 @@ export class ArpCapture {
  * The MACs that claimed `ip` in a capture (replies and gratuitous
  * announcements whose sender IP is ip), each with its first and last claim.
  */
-export function claimants(frames: readonly CapturedArp[], ip: string): Map<string, { first: number; last: number; count: number }> {
+export function claimants(frames: readonly ClaimFrame[], ip: string): Map<string, { first: number; last: number; count: number }> {
   const out = new Map<string, { first: number; last: number; count: number }>();
   for (const f of frames) {
     const claims = f.senderIp === ip && (f.operation === 'reply' || f.gratuitous);
@@ -178,7 +222,7 @@ export const HEIR_ANNOUNCE_GRACE_MS = 50;
  * owner; X becomes the owner from that reply on, so any later reply from the
  * previous owner is still a violation.
  */
-export function claimViolations(frames: readonly CapturedArp[], ip: string): ClaimViolation[] {
+export function claimViolations(frames: readonly ClaimFrame[], ip: string): ClaimViolation[] {
   const ordered = [...frames].filter((f) => f.senderIp === ip).sort((a, b) => a.timeMs - b.timeMs);
   const announcesSoon = (mac: string, from: number): boolean =>
     ordered.some((g) => g.gratuitous && g.senderMac === mac && g.timeMs >= from && g.timeMs - from <= HEIR_ANNOUNCE_GRACE_MS);
@@ -195,7 +239,7 @@ export function claimViolations(frames: readonly CapturedArp[], ip: string): Cla
 }
 
 /** The MACs that announced `ip` with gratuitous ARP from `sinceMs` on, in order, repeats folded. */
-export function announcers(frames: readonly CapturedArp[], ip: string, sinceMs = 0): string[] {
+export function announcers(frames: readonly ClaimFrame[], ip: string, sinceMs = 0): string[] {
   const out: string[] = [];
   for (const f of [...frames].sort((a, b) => a.timeMs - b.timeMs)) {
     if (f.timeMs >= sinceMs && f.senderIp === ip && f.gratuitous && out.at(-1) !== f.senderMac) out.push(f.senderMac);
@@ -204,7 +248,7 @@ export function announcers(frames: readonly CapturedArp[], ip: string, sinceMs =
 }
 
 /** Time of the first gratuitous ARP for `ip` from `mac` (at or after sinceMs), or undefined. */
-export function firstAnnouncement(frames: readonly CapturedArp[], ip: string, mac: string, sinceMs = 0): number | undefined {
+export function firstAnnouncement(frames: readonly ClaimFrame[], ip: string, mac: string, sinceMs = 0): number | undefined {
   return [...frames]
     .filter((f) => f.timeMs >= sinceMs && f.senderIp === ip && f.gratuitous && f.senderMac === mac)
     .reduce<number | undefined>((min, f) => (min === undefined || f.timeMs < min ? f.timeMs : min), undefined);

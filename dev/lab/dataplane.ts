@@ -1,6 +1,6 @@
 // The data plane each node would have from kube-proxy: traffic to an
 // external IP is accepted locally (DNAT to the node's own address, so the
-// kernel never answers ARP for the external IP itself), and a small server
+// kernel never answers ARP or NDP for the external IP itself), and a small server
 // answers with the node's name, so the client can see who serves it.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,12 +18,19 @@ export const EXTERNAL_RANGE = '192.0.2.192/26';
  */
 export const OFF_LAN_RANGE = '198.51.100.0/24';
 export const EXTERNAL_RANGES = [EXTERNAL_RANGE, OFF_LAN_RANGE] as const;
+/**
+ * External IPv6 addresses of the tests: a /64 of their own inside the
+ * documentation prefix, next to the LAN's 2001:db8:ba70::/64 ("e" for
+ * external), on-link for the client as OFF_LAN_RANGE is, so the client asks
+ * for them by Neighbour Solicitation.
+ */
+export const EXTERNAL_RANGE6 = '2001:db8:ba70:e::/64';
 export const SERVICE_PORT = 80;
 
 const SERVER = `
 const name = process.argv[1];
 require('node:http').createServer((req, res) => { res.setHeader('connection', 'close'); res.end(name); })
-  .listen(${SERVICE_PORT}, '0.0.0.0', () => console.log('serving'));
+  .listen(${SERVICE_PORT}, '::', () => console.log('serving'));
 `;
 
 /** The page server of one node (started again after a simulated crash). */
@@ -51,6 +58,13 @@ export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<str
         `    ip daddr { ${EXTERNAL_RANGES.join(', ')} } tcp dport ${SERVICE_PORT} dnat to ${node.ip}`,
         '  }',
         '}',
+        // The same for IPv6: the node's kernel never owns an external address, so it answers no NS for one.
+        'table ip6 baton_dataplane6 {',
+        '  chain prerouting {',
+        '    type nat hook prerouting priority -100; policy accept;',
+        `    ip6 daddr ${EXTERNAL_RANGE6} tcp dport ${SERVICE_PORT} dnat to ${node.ip6}`,
+        '  }',
+        '}',
         '',
       ].join('\n'),
     );
@@ -58,6 +72,7 @@ export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<str
     servers.set(node.name, startServer(lan, node.name));
   }
   await runInNetns(lan.client.netns, 'ip', ['route', 'replace', OFF_LAN_RANGE, 'dev', lan.client.iface, 'scope', 'link']);
+  await runInNetns(lan.client.netns, 'ip', ['-6', 'route', 'replace', EXTERNAL_RANGE6, 'dev', lan.client.iface]);
   for (const node of lan.nodes) {
     await waitFor(
       `the data plane server on ${node.name}`,

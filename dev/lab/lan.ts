@@ -1,7 +1,11 @@
 // A virtual Ethernet segment: one Linux bridge in the host namespace (which
 // also carries the control plane's address), one network namespace per node
 // and one for the client, each joined by a veth pair. Speakers run inside
-// node namespaces as they would with hostNetwork on a real node.
+// node namespaces as they would with hostNetwork on a real node. Dual stack:
+// every host of the LAN also has an address of LAN_IPV6_PREFIX (the
+// documentation prefix 2001:db8::/32), inside its namespace only; the bridge
+// (in the machine's own namespace) gets none, so no IPv6 route of the
+// machine changes.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
@@ -14,6 +18,8 @@ export interface LanHost {
   name: string;
   netns: string;
   ip: string;
+  /** The host's IPv6 address on the LAN (LAN_IPV6_PREFIX; the same last byte as its IPv4 address). */
+  ip6: string;
   mac: string;
   /** Interface name inside the namespace. */
   iface: 'eth0';
@@ -35,6 +41,27 @@ const FIRST_NODE_OCTET = 11;
 const CLIENT_OCTET = 100;
 /** Locally administered, unicast (02:...) and recognisable: the last byte is the host's last octet in hex. */
 const MAC_PREFIX = '02:ba:70:00:00';
+/** The LAN's IPv6 /64, inside 2001:db8::/32 ("ba70" for Baton, as in the MACs); a host's interface ID is its octet in hex. */
+export const LAN_IPV6_PREFIX = '2001:db8:ba70::';
+export const LAN_IPV6_PREFIX_LENGTH = 64;
+
+function hostIp6(octet: number): string {
+  return `${LAN_IPV6_PREFIX}${octet.toString(16)}`;
+}
+
+/**
+ * Per-namespace IPv6 settings of every LAN host. No router advertisements
+ * are accepted (nothing on the LAN is a router, and a stray one must not
+ * add addresses or routes), and no router solicitations are sent (they
+ * would only add noise to the NDP captures). The addresses are added with
+ * nodad, so they are usable at once instead of after DAD's second.
+ */
+const IPV6_SYSCTLS = [
+  'net.ipv6.conf.all.accept_ra=0',
+  'net.ipv6.conf.default.accept_ra=0',
+  'net.ipv6.conf.all.router_solicitations=0',
+  'net.ipv6.conf.default.router_solicitations=0',
+] as const;
 
 export class Lan {
   readonly bridge = `${OWNED_PREFIX}br0`;
@@ -54,6 +81,7 @@ export class Lan {
       name,
       netns: `${OWNED_PREFIX}${name}`,
       ip: `${opts.subnet}.${octet}`,
+      ip6: hostIp6(octet),
       mac: `${MAC_PREFIX}:${octet.toString(16).padStart(2, '0')}`,
       iface: 'eth0',
       hostVeth: `${OWNED_PREFIX}${name}`,
@@ -167,6 +195,7 @@ export class Lan {
       name,
       netns: `${OWNED_PREFIX}${name}`,
       ip: `${subnet}.${octet}`,
+      ip6: hostIp6(octet),
       mac: `${MAC_PREFIX}:${octet.toString(16).padStart(2, '0')}`,
       iface: 'eth0',
       hostVeth: `${OWNED_PREFIX}${name}`,
@@ -234,6 +263,7 @@ export class Lan {
   private async attach(h: LanHost): Promise<void> {
     await run('ip', ['netns', 'add', h.netns]);
     await runInNetns(h.netns, 'ip', ['link', 'set', 'lo', 'up']);
+    await runInNetns(h.netns, 'sysctl', ['-q', '-w', ...IPV6_SYSCTLS]);
     await this.plug(h);
   }
 
@@ -243,6 +273,7 @@ export class Lan {
     await run('ip', ['link', 'set', h.hostVeth, 'master', this.bridge, 'up']);
     await runInNetns(h.netns, 'ip', ['link', 'set', h.iface, 'address', h.mac]);
     await runInNetns(h.netns, 'ip', ['addr', 'add', `${h.ip}/${this.prefixLength}`, 'dev', h.iface]);
+    await runInNetns(h.netns, 'ip', ['-6', 'addr', 'add', `${h.ip6}/${LAN_IPV6_PREFIX_LENGTH}`, 'dev', h.iface, 'nodad']);
     await runInNetns(h.netns, 'ip', ['link', 'set', h.iface, 'up']);
   }
 }

@@ -11,6 +11,8 @@ import { createManifest, readManifests } from './manifests.js';
 export const SEED_DIR = resolve('examples/openelb-layer2');
 /** The external IPs of the lab, inside the range every node's data plane accepts (192.0.2.192/26). */
 export const LAB_POOL = { name: 'layer2-eip', address: '192.0.2.200-192.0.2.210' };
+/** Its IPv6 counterpart, inside the data plane's 2001:db8:ba70:e::/64 (above the IPv6 tests' ::/120). */
+export const LAB_POOL6 = { name: 'layer2-eip-v6', address: '2001:db8:ba70:e::100-2001:db8:ba70:e::10f' };
 
 export async function applySeed(api: ApiClient, namespace: string, log: (line: string) => void): Promise<void> {
   await api.create('/api/v1/namespaces', { metadata: { name: namespace } }).catch((err: unknown) => {
@@ -24,22 +26,31 @@ export async function applySeed(api: ApiClient, namespace: string, log: (line: s
   }
 }
 
-export async function createLabPool(api: ApiClient): Promise<void> {
-  await api.create('/apis/network.kubesphere.io/v1alpha2/eips', {
-    apiVersion: 'network.kubesphere.io/v1alpha2',
-    kind: 'Eip',
-    metadata: { name: LAB_POOL.name },
-    spec: { address: LAB_POOL.address, protocol: 'layer2', interface: 'eth0' },
-  });
+/** The lab's pools: LAB_POOL, and with ipv6 also LAB_POOL6. */
+export async function createLabPool(api: ApiClient, options: { ipv6?: boolean } = {}): Promise<void> {
+  for (const pool of options.ipv6 === true ? [LAB_POOL, LAB_POOL6] : [LAB_POOL]) {
+    await api.create('/apis/network.kubesphere.io/v1alpha2/eips', {
+      apiVersion: 'network.kubesphere.io/v1alpha2',
+      kind: 'Eip',
+      metadata: { name: pool.name },
+      spec: { address: pool.address, protocol: 'layer2', interface: 'eth0' },
+    });
+  }
 }
 
-/** Adds another Service on the lab pool (more IPs to watch in chaos runs). */
-export async function createLabService(api: ApiClient, namespace: string, name: string): Promise<void> {
+/** Adds another Service on a lab pool (more IPs to watch in chaos runs); IPv6: single stack, on LAB_POOL6. */
+export async function createLabService(api: ApiClient, namespace: string, name: string, family: 'IPv4' | 'IPv6' = 'IPv4'): Promise<void> {
+  const pool = family === 'IPv6' ? LAB_POOL6 : LAB_POOL;
   await api.create(`/api/v1/namespaces/${namespace}/services`, {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb', 'eip.openelb.kubesphere.io/v1alpha2': LAB_POOL.name } },
-    spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    metadata: { name, annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb', 'eip.openelb.kubesphere.io/v1alpha2': pool.name } },
+    spec: {
+      type: 'LoadBalancer',
+      selector: { app: name },
+      ports: [{ name: 'http', port: 80, targetPort: 8080 }],
+      ...(family === 'IPv6' ? { ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' } : {}),
+    },
   });
 }
 

@@ -1,22 +1,25 @@
 // `make bench-speaker`: the speaker's numbers, from the client's side of the
 // lab LAN, printed (nothing asserted):
 //   - failover after a node crash (speaker killed -9, its page server killed,
-//     its cable pulled) and after SIGTERM of the holder's speaker: the
-//     client's longest outage and the time until the heir's first gratuitous
-//     ARP, 20 trials each, p50 and p99;
-//   - ARP reply latency of the speaker against the kernel answering its own
-//     address on the same node, in the same run (ratio of medians), timed by
-//     the kernel's capture timestamps on the client;
+//     its cable pulled) and after SIGTERM of the holder's speaker, for an
+//     IPv4 and an IPv6 Service: the client's longest outage and the time
+//     until the heir's first gratuitous ARP or unsolicited NA, 20 trials
+//     each, p50 and p99;
+//   - ARP and NA reply latency of the speaker against the kernel answering
+//     its own address on the same node, in the same run (ratio of medians),
+//     timed by the kernel's capture timestamps on the client;
 //   - API writes per second in steady state with 10, 100 and 250 IPs on 3
 //     nodes, and speaker RSS at each size.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArpCapture, type CapturedArp } from '../../dev/lab/arp-client.js';
+import { ArpCapture, type CapturedArp, firstAnnouncement } from '../../dev/lab/arp-client.js';
 import { startLab, stopLab } from '../../dev/lab/current.js';
 import { startDataPlane, startServer } from '../../dev/lab/dataplane.js';
 import { waitFor } from '../../dev/lab/exec.js';
 import type { ManagedProcess } from '../../dev/lab/managed-process.js';
+import { advertisements, NDP_CAPTURE_FILTER } from '../../dev/lab/ndp-client.js';
 import type { List, Service } from '../../src/k8s/types.js';
+import { decodeNdpFrame } from '../../src/layer2/packet/ndp.js';
 import { type BatonProcess, metricValue, startController, startSpeaker } from '../support/baton-process.js';
 import { ClientProbe, longestOutage } from '../support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from '../support/cluster-objects.js';
@@ -31,13 +34,6 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
 }
 const median = (xs: number[]): number => percentile(xs, 50);
-
-function firstGarpAfter(frames: CapturedArp[], ip: string, mac: string, t: number): number | undefined {
-  return frames
-    .filter((f) => f.timeMs >= t && f.senderIp === ip && f.gratuitous && f.senderMac === mac)
-    .map((f) => f.timeMs)
-    .sort((a, b) => a - b)[0];
-}
 
 function rssMiB(pid: number | undefined): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -54,6 +50,7 @@ try {
   await startController({ fastElection: true, extraArgs: ['--log-level=warn'] });
   await createEip('lan-pool', { address: '192.0.2.200-192.0.2.250', protocol: 'layer2', interface: 'eth0' });
   await createEip('bench-pool', { address: '198.51.100.1-198.51.100.254', protocol: 'layer2', interface: 'eth0' });
+  await createEip('lan-pool6', { address: '2001:db8:ba70:e::200-2001:db8:ba70:e::2ff', protocol: 'layer2', interface: 'eth0' });
   const startAll = async (): Promise<void> => {
     for (const n of g.lan.nodes) speakers.set(n.name, await startSpeaker(n.name, { extraArgs: ['--log-level=info'] }));
   };
@@ -62,29 +59,40 @@ try {
   await createService('bench', 'web', { annotations: { 'eip.openelb.kubesphere.io/v1alpha2': 'lan-pool' } });
   const [ip] = (await waitForIngress('bench', 'web')) as [string];
   await waitForHolder(ip);
+  await createService('bench', 'web6', {
+    annotations: { 'eip.openelb.kubesphere.io/v1alpha2': 'lan-pool6' },
+    ipFamilies: ['IPv6'],
+    ipFamilyPolicy: 'SingleStack',
+  });
+  const [ip6] = (await waitForIngress('bench', 'web6')) as [string];
+  await waitForHolder(ip6);
   const macOf = (name: string): string => g.lan.node(name).mac;
 
-  // --- failover after a crash and after SIGTERM ---------------------------------------------
-  const results: Record<'crash' | 'sigterm', { outage: number[]; garp: number[] }> = {
-    crash: { outage: [], garp: [] },
-    sigterm: { outage: [], garp: [] },
-  };
-  for (const kind of ['crash', 'sigterm'] as const) {
+  // --- failover after a crash and after SIGTERM, per family ------------------------------------
+  type Kind = 'crash' | 'sigterm' | 'crash6' | 'sigterm6';
+  const KINDS: Kind[] = ['crash', 'sigterm', 'crash6', 'sigterm6'];
+  const results = Object.fromEntries(KINDS.map((k) => [k, { outage: [] as number[], garp: [] as number[] }])) as Record<
+    Kind,
+    { outage: number[]; garp: number[] }
+  >;
+  for (const kind of KINDS) {
+    const v6 = kind.endsWith('6');
+    const target = v6 ? ip6 : ip;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const holder = (await waitForHolder(ip)) as string;
+      const holder = (await waitForHolder(target)) as string;
       const node = g.lan.node(holder);
-      const capture = await ArpCapture.start(g.lan, g.lan.client, `${kind}-${trial}`, g.workDir);
-      const probe = new ClientProbe(ip, 80, 10, 100);
+      const capture = await ArpCapture.start(g.lan, g.lan.client, `${kind}-${trial}`, g.workDir, v6 ? { filter: NDP_CAPTURE_FILTER } : {});
+      const probe = new ClientProbe(target, 80, 10, 100);
       await waitFor('the probe to succeed', async () => (probe.snapshot().filter((s) => s.ok).length >= 5 ? true : undefined), {
         timeoutMs: 10_000,
       });
       const t0 = Date.now();
-      if (kind === 'crash') {
+      if (kind.startsWith('crash')) {
         await Promise.all([speakers.get(holder)?.proc.stop('SIGKILL'), servers.get(holder)?.stop('SIGKILL'), g.lan.cutLink(node)]);
       } else {
         await speakers.get(holder)?.proc.stop('SIGTERM');
       }
-      const heir = await waitForHolder(ip, (h) => h !== holder, 30_000);
+      const heir = await waitForHolder(target, (h) => h !== holder, 30_000);
       await waitFor(
         'the heir to serve',
         async () => (probe.snapshot().some((s) => s.t > t0 && s.ok && s.from === heir) ? true : undefined),
@@ -92,10 +100,10 @@ try {
       );
       await new Promise((r) => setTimeout(r, 300));
       const samples = await probe.stop();
-      const frames = await capture.stop();
+      const frames = v6 ? await capture.halt().then(() => advertisements(capture)) : await capture.stop();
       results[kind].outage.push(longestOutage(samples, t0).ms);
-      results[kind].garp.push((firstGarpAfter(frames, ip, macOf(heir), t0) ?? NaN) - t0);
-      if (kind === 'crash') {
+      results[kind].garp.push((firstAnnouncement(frames, target, macOf(heir), t0) ?? NaN) - t0);
+      if (kind.startsWith('crash')) {
         await g.lan.restoreLink(node);
         servers.set(holder, startServer(g.lan, holder));
       }
@@ -107,21 +115,43 @@ try {
     }
   }
 
-  // --- ARP reply latency: speaker vs kernel on the same node --------------------------------
+  // --- ARP and NA reply latency: speaker vs kernel on the same node ----------------------------
   const holder = (await ipLeaseHolder(ip)) as string;
   const kernelIp = g.lan.node(holder).ip;
-  const capture = await ArpCapture.start(g.lan, g.lan.client, 'latency', g.workDir);
+  const holder6 = (await ipLeaseHolder(ip6)) as string;
+  const kernelIp6 = g.lan.node(holder6).ip6;
+  const capture = await ArpCapture.start(g.lan, g.lan.client, 'latency', g.workDir, { filter: `arp or (${NDP_CAPTURE_FILTER})` });
   const pinger = g.lan.spawn(g.lan.client, 'arp-pinger', process.execPath, [
     resolve('dist/e2e/bench/arp-pinger.js'),
     'eth0',
-    g.lan.client.ip,
+    `${g.lan.client.ip},${g.lan.client.ip6}`,
     '300',
     '5',
     kernelIp,
     ip,
+    kernelIp6,
+    ip6,
   ]);
   await pinger.waitForExit();
-  const frames = await capture.stop();
+  await capture.halt();
+  const frames = await capture.frames();
+  const ndp = (await capture.records()).flatMap((r) => {
+    const d = decodeNdpFrame(r.data);
+    return d.ok ? [{ ...d.value, timeMs: r.timeMs }] : [];
+  });
+  /** NS from the client for target, each paired with the first solicited NA for it back to the client. */
+  const rtt6 = (target: string): number[] => {
+    const out: number[] = [];
+    for (let i = 0; i < ndp.length; i++) {
+      const req = ndp[i];
+      if (req === undefined || req.type !== 'solicitation' || req.target !== target || req.ethernetSource !== g.lan.client.mac) continue;
+      const reply = ndp
+        .slice(i + 1, i + 20)
+        .find((f) => f.type === 'advertisement' && f.solicited && f.target === target && f.ethernetDestination === g.lan.client.mac);
+      if (reply !== undefined) out.push((reply.timeMs - req.timeMs) * 1000);
+    }
+    return out;
+  };
   const rtt = (target: string): number[] => {
     const out: number[] = [];
     const sorted = [...frames].sort((a, b) => a.timeMs - b.timeMs);
@@ -137,6 +167,8 @@ try {
   };
   const kernelUs = rtt(kernelIp);
   const speakerUs = rtt(ip);
+  const kernel6Us = rtt6(kernelIp6);
+  const speaker6Us = rtt6(ip6);
 
   // --- steady-state API writes and RSS by number of IPs ---------------------------------------
   const scale: Array<{ ips: number; writesPerSecond: number; rssMiB: number; heapMiB: number }> = [];
@@ -185,11 +217,13 @@ try {
   console.log(`\nSpeaker benchmark (3 nodes, lease ${'1.5 s'}/renew 500 ms/deadline 1 s, outage mode on; ${TRIALS} trials each)`);
   console.log('| measure | p50 | p99 |');
   console.log('| --- | --- | --- |');
-  for (const kind of ['crash', 'sigterm'] as const) {
-    const label = kind === 'crash' ? 'node crash (kill -9, cable out)' : 'SIGTERM of the holder';
+  for (const kind of KINDS) {
+    const v6 = kind.endsWith('6');
+    const label = `${v6 ? 'IPv6' : 'IPv4'} ${kind.startsWith('crash') ? 'node crash (kill -9, cable out)' : 'SIGTERM of the holder'}`;
+    const announcement = v6 ? 'unsolicited NA' : 'gratuitous ARP';
     console.log(`| ${label}: client outage | ${ms(median(results[kind].outage))} | ${ms(percentile(results[kind].outage, 99))} |`);
     console.log(
-      `| ${label}: heir's first gratuitous ARP | ${ms(median(results[kind].garp))} | ${ms(percentile(results[kind].garp, 99))} |`,
+      `| ${label}: heir's first ${announcement} | ${ms(median(results[kind].garp))} | ${ms(percentile(results[kind].garp, 99))} |`,
     );
   }
   console.log(`\n| ARP reply latency (capture timestamps on the client) | median | p99 | samples |`);
@@ -201,6 +235,15 @@ try {
     `| speaker answering ${ip} (same node) | ${median(speakerUs).toFixed(0)} µs | ${percentile(speakerUs, 99).toFixed(0)} µs | ${speakerUs.length} |`,
   );
   console.log(`| ratio of medians speaker / kernel | ${(median(speakerUs) / median(kernelUs)).toFixed(2)} | | |`);
+  console.log(`\n| NA reply latency to a multicast NS (capture timestamps on the client) | median | p99 | samples |`);
+  console.log('| --- | --- | --- | --- |');
+  console.log(
+    `| kernel answering ${kernelIp6} | ${median(kernel6Us).toFixed(0)} µs | ${percentile(kernel6Us, 99).toFixed(0)} µs | ${kernel6Us.length} |`,
+  );
+  console.log(
+    `| speaker answering ${ip6} (same node) | ${median(speaker6Us).toFixed(0)} µs | ${percentile(speaker6Us, 99).toFixed(0)} µs | ${speaker6Us.length} |`,
+  );
+  console.log(`| ratio of medians speaker / kernel | ${(median(speaker6Us) / median(kernel6Us)).toFixed(2)} | | |`);
   console.log(
     `\n| external IPs (3 speakers, ${svcCount} Services) | API writes/s, all speakers | max speaker RSS | max speaker JS heap used |`,
   );

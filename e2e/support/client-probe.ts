@@ -44,6 +44,7 @@ export class ClientProbe {
         'probe',
         `--interface=${lan.client.iface}`,
         `--source-ip=${lan.client.ip}`,
+        `--source-ip6=${lan.client.ip6}`,
         `--ips=${this.ips.join(',')}`,
         `--http-port=${port}`,
         `--interval=${intervalMs}ms`,

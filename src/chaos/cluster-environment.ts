@@ -104,11 +104,18 @@ export class ClusterEnvironment implements ChaosEnvironment {
   }
 
   async startProbe(ips: readonly string[], onEvent: (e: ProbeEvent) => void): Promise<{ stop(): Promise<void> }> {
-    const source = networkInterfaces()[this.iface]?.find((a) => a.family === 'IPv4')?.address;
-    if (source === undefined) throw new Error(`interface ${this.iface} has no IPv4 address`);
+    const addresses = networkInterfaces()[this.iface] ?? [];
+    const source = addresses.find((a) => a.family === 'IPv4')?.address;
+    // A global address: a link-local source would do for NDP, but the page loads need a routable one anyway.
+    const source6 = addresses.find((a) => a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80:'))?.address;
+    const v6 = ips.filter((ip) => ip.includes(':'));
+    if (source === undefined && v6.length < ips.length) throw new Error(`interface ${this.iface} has no IPv4 address`);
+    if (source6 === undefined && v6.length > 0)
+      throw new Error(`interface ${this.iface} has no global IPv6 address to probe ${v6.join(', ')}`);
     const probe = new ClientProbe({
       interface: this.iface,
       sourceIp: source,
+      sourceIp6: source6,
       ips,
       httpPort: 80,
       intervalMs: 20,

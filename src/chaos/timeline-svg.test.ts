@@ -47,4 +47,21 @@ describe('renderTimeline', () => {
     assert.match(svg, /node-1 02:ba:70:00:00:0b/);
     assert.match(svg, /node-2 02:ba:70:00:00:0c/);
   });
+
+  it('widens the label column for an IPv6 address, so its label does not run into the plot', () => {
+    const ip6 = '2001:db8:ba70:e::100';
+    const wide = renderTimeline({
+      title: 'kill-node',
+      startedAt: 0,
+      injectedAt: 1_000,
+      recoveredAt: 3_000,
+      endedAt: 4_000,
+      ips: [analyseIp(events, '192.0.2.200', 1_000, 4_000), analyseIp([{ ...events[0], ip: ip6 } as ProbeEvent], ip6, 1_000, 4_000)],
+      nodeOfMac: () => undefined,
+    });
+    assert.match(wide, />2001:db8:ba70:e::100</);
+    const firstTick = (doc: string): number => Number(/<line x1="([\d.]+)" y1="\d+" x2="[\d.]+" y2="\d+" stroke="#eee"/.exec(doc)?.[1]);
+    assert.equal(firstTick(svg), 140, 'IPv4 only: the usual column');
+    assert.ok(firstTick(wide) >= 16 + ip6.length * 7.5, `the plot starts after the IPv6 label (${firstTick(wide)} px)`);
+  });
 });

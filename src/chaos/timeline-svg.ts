@@ -21,7 +21,12 @@ export interface TimelineInput {
 // Colour-blind-safe palette (Okabe-Ito), one per node in order of appearance.
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#999999'];
 const WIDTH = 1000;
-const LEFT = 140;
+/** The label column at least: room for an IPv4 address in bold and "NNNN ms down". */
+const LEFT_MIN = 140;
+/** Width of one bold 12 px sans-serif character, generously (digits and colons are narrower): an IPv6 label widens the column. */
+const LABEL_CHAR_PX = 7.5;
+/** Space left and right of a label in its column. */
+const LABEL_PAD_PX = 16;
 const RIGHT = 20;
 const ROW = 46;
 const TOP = 72;
@@ -32,6 +37,7 @@ function esc(s: string): string {
 
 export function renderTimeline(input: TimelineInput): string {
   const span = Math.max(1, input.endedAt - input.startedAt);
+  const LEFT = Math.max(LEFT_MIN, Math.ceil(LABEL_PAD_PX + LABEL_CHAR_PX * Math.max(0, ...input.ips.map((ip) => ip.ip.length))));
   const plot = WIDTH - LEFT - RIGHT;
   const x = (t: number): number => LEFT + ((Math.min(Math.max(t, input.startedAt), input.endedAt) - input.startedAt) / span) * plot;
   const colours = new Map<string, string>();

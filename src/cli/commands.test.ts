@@ -89,12 +89,27 @@ describe('commands', () => {
     assert.equal(configOf(chaosCommand, ['--interface=eth0', '--schedule=*/5 * * * * *', '--rounds=2']).rounds, 2);
   });
 
-  it('probe: needs an interface, its address and IPv4 targets', () => {
+  it('probe: needs an interface, and a source address of each family it probes', () => {
     refused(() => configOf(probeCommand, ['--interface=eth0']), /required/);
-    refused(() => configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=2001:db8::1']), /not an IPv4 address/);
+    refused(() => configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=2001:db8::1']), /--source-ip6 is required/);
+    refused(
+      () => configOf(probeCommand, ['--interface=eth0', '--source-ip6=2001:db8::64', '--ips=192.0.2.200']),
+      /--source-ip is required/,
+    );
+    refused(() => configOf(probeCommand, ['--interface=eth0', '--source-ip=2001:db8::64', '--ips=192.0.2.200']), /is not an IPv4 address/);
+    refused(() => configOf(probeCommand, ['--interface=eth0', '--source-ip6=192.0.2.100', '--ips=2001:db8::1']), /is not an IPv6 address/);
+    refused(() => configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=192.0.2.300']), /not an IP address/);
     assert.deepEqual(configOf(probeCommand, ['--interface=eth0', '--source-ip=192.0.2.100', '--ips=192.0.2.200,192.0.2.201']).ips, [
       '192.0.2.200',
       '192.0.2.201',
     ]);
+    const dual = configOf(probeCommand, [
+      '--interface=eth0',
+      '--source-ip=192.0.2.100',
+      '--source-ip6=2001:DB8:0::64',
+      '--ips=192.0.2.200,2001:db8:0:0::10',
+    ]);
+    assert.deepEqual(dual.ips, ['192.0.2.200', '2001:db8::10'], 'IPv6 targets in canonical form, as NA targets decode');
+    assert.equal(dual.sourceIp6, '2001:db8::64');
   });
 });
