@@ -13,13 +13,17 @@ COPY package.json package-lock.json ./
 COPY scripts/build-native.sh scripts/
 COPY native/ native/
 # npm ci runs our own install script, which builds the addon against this Node's headers.
-RUN npm ci --no-audit --no-fund
+# npm can exit 0 without installing anything ("Exit handler never called!"): check that it did.
+RUN npm ci --no-audit --no-fund && npm ls >/dev/null \
+    && test -x node_modules/.bin/tsc && test -f native/build/Release/af_packet.node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
-RUN npx tsc -p tsconfig.build.json
+# The project's own compiler, never a download: `npx tsc` would fetch a package named "tsc".
+RUN node_modules/.bin/tsc -p tsconfig.build.json && test -f dist/src/cli/main.js
 # npm prune leaves a scope's folder behind once its last package is gone (node_modules/@biomejs):
 # drop empty folders so the runtime stage holds production packages and nothing else.
-RUN npm prune --omit=dev --no-audit --no-fund && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete
+RUN npm prune --omit=dev --no-audit --no-fund && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete \
+    && test ! -e node_modules/typescript
 
 FROM node:20.20.2-bookworm-slim AS runtime
 WORKDIR /app

@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
 
-.PHONY: setup deps build typecheck lint format unit check toolchain test e2e image-check demo chaos-lab bench bench-ipam bench-speaker clean
+.PHONY: setup deps build typecheck lint format unit check toolchain test e2e image image-check demo chaos-lab bench bench-ipam bench-speaker clean
 
 # System packages the lab drives (root, apt); only the lab's targets need them.
 setup:
@@ -48,7 +48,13 @@ e2e: toolchain
 	$(NODE_TEST) dist/e2e/after-suite.js || rc=1; \
 	exit $$rc
 
-# The Dockerfile's steps, run without a Docker engine in the host namespace (its npm ci needs the registry).
+# Builds the image with buildah (its stand-in base once per machine, then cached layers) and exports it to
+# ${BATON_CACHE_DIR:-~/.cache/baton}/images/baton.oci.tar (dev/image/).
+image: setup build
+	node --enable-source-maps dist/dev/image/main.js
+
+# The same real build, then the runtime image checked from outside and run (e2e/image.e2e.ts); as root, in the
+# host namespace (its apt-get and npm ci need the mirror and the registry); fails if buildah is missing.
 image-check: setup build
 	$(NODE_TEST) dist/e2e/image.e2e.js
 
