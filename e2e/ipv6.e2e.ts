@@ -18,6 +18,10 @@ import type { LanHost } from '../dev/lab/lan.js';
 import { createManifest, readManifests } from '../dev/lab/manifests.js';
 import {
   advertisements,
+  echoRequestFrame,
+  ICMPV6_DESTINATION_UNREACHABLE,
+  ICMPV6_REDIRECT,
+  icmpv6Messages,
   NDP_CAPTURE_FILTER,
   ndisc,
   neighbours6,
@@ -245,6 +249,45 @@ describe('IPv6 and dual stack', { timeout: 600_000 }, () => {
     } finally {
       await Promise.allSettled([probe.stop(), capture.halt()]);
       await restartSpeaker(holder);
+    }
+  });
+
+  it('a node that does not hold the address, forwarding as a Kubernetes node does, never claims it; what ICMPv6 it sends is reported', async () => {
+    const holder = await waitForHolder(v6);
+    const client = lab().lan.client;
+    const other = lab().lan.nodes.find((n) => n.name !== holder) as LanHost;
+    // A client with a stale neighbour entry sends the address's traffic to a node that does not hold it. Nodes of a
+    // real cluster forward (net.ipv6.conf.all.forwarding=1), and Linux has no switch for IPv6 redirects.
+    await runInNetns(other.netns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=1']);
+    const capture = await ArpCapture.start(lab().lan, client, `icmp6-stale-${v6}`, lab().workDir, { filter: 'icmp6' });
+    try {
+      const sentAt = Date.now();
+      await sendFrames(client, [echoRequestFrame(client, v6, other.mac)], { rounds: 3, intervalMs: 200 });
+      await sleep(500);
+      await capture.halt();
+      const fromOther = (await icmpv6Messages(capture)).filter((m) => m.ethernetSource === other.mac && m.timeMs >= sentAt - 1_000);
+      const nas = (await advertisements(capture)).filter((na) => na.senderIp === v6);
+      assert.deepEqual(
+        nas.filter((na) => na.senderMac === other.mac),
+        [],
+        `${other.name} never advertises the address`,
+      );
+      for (const r of fromOther.filter((m) => m.type === ICMPV6_REDIRECT)) {
+        assert.equal(r.redirect?.destination, v6);
+        if (r.redirect?.targetLinkLayer !== undefined)
+          assert.equal(r.redirect.targetLinkLayer, macOf(holder), 'a Redirect may only point at the holder');
+      }
+      // Known limit (README, "What the speaker cannot see"): the lab's external /64 is not on-link for the nodes, so a
+      // forwarding non-holder answers stale traffic with "no route" (type 1, code 0) instead of passing it on.
+      const unreachable = fromOther.filter((m) => m.type === ICMPV6_DESTINATION_UNREACHABLE);
+      console.log(
+        `[ipv6] stale traffic to ${other.name} (forwarding on): 3 echo requests, ICMPv6 back from it: ${
+          fromOther.map((m) => `type ${m.type} code ${m.code}`).join(', ') || 'none'
+        }; unreachable ${unreachable.length}`,
+      );
+    } finally {
+      await capture.halt();
+      await runInNetns(other.netns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=0']);
     }
   });
 

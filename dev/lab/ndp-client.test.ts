@@ -3,13 +3,25 @@ import { describe, it } from 'node:test';
 import {
   decodeNdpFrame,
   encodeNdpFrame,
+  fixIcmpv6Checksum,
+  icmpv6Checksum,
+  ipv6ToBytes,
   neighborAdvertisementFor,
   neighborSolicitation,
   unsolicitedAdvertisement,
 } from '../../src/layer2/packet/ndp.js';
 import { claimViolations } from './arp-client.js';
 import type { LanHost } from './lan.js';
-import { advertisements, parseNdisc, solicitationsFrom, unicastSolicitation } from './ndp-client.js';
+import {
+  advertisements,
+  echoRequestFrame,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_REDIRECT,
+  icmpv6Messages,
+  parseNdisc,
+  solicitationsFrom,
+  unicastSolicitation,
+} from './ndp-client.js';
 
 const VIP = '2001:db8:ba70:e::10';
 const CLIENT: LanHost = {
@@ -98,5 +110,41 @@ describe('advertisements', () => {
       [20, encodeNdpFrame(ns)],
     ]);
     assert.deepEqual(await solicitationsFrom(frames, VIP, CLIENT.mac, 6), [20]);
+  });
+});
+
+describe('echoRequestFrame and icmpv6Messages', () => {
+  it('builds an echo request to the address, sent to the given MAC, with a valid checksum and an ordinary hop limit', async () => {
+    const f = echoRequestFrame(CLIENT, VIP, NODE_B);
+    assert.equal(f.subarray(0, 6).toString('hex'), '02ba7000000b', 'Ethernet destination: the given MAC');
+    assert.equal(f.readUInt16BE(12), 0x86dd);
+    assert.equal(f[14 + 7], 64, 'hop limit 64');
+    const icmp = f.subarray(54);
+    assert.equal(icmp[0], ICMPV6_ECHO_REQUEST);
+    assert.equal(icmpv6Checksum(ipv6ToBytes(CLIENT.ip6), ipv6ToBytes(VIP), icmp), 0, 'checksum verifies');
+    const [m] = await icmpv6Messages(capture([[7, f]]));
+    assert.deepEqual(m, { timeMs: 7, ethernetSource: CLIENT.mac, source: CLIENT.ip6, type: ICMPV6_ECHO_REQUEST, code: 0 });
+  });
+
+  it('decodes a Redirect: its target, destination and Target link-layer option', async () => {
+    const redirect = Buffer.alloc(40 + 8);
+    redirect[0] = ICMPV6_REDIRECT;
+    ipv6ToBytes(VIP).copy(redirect, 8);
+    ipv6ToBytes(VIP).copy(redirect, 24);
+    redirect[40] = 2; // Target link-layer address option
+    redirect[41] = 1; // one 8-byte unit
+    Buffer.from(NODE_C.replaceAll(':', ''), 'hex').copy(redirect, 42);
+    const header = Buffer.alloc(40);
+    header[0] = 0x60;
+    header.writeUInt16BE(redirect.length, 4);
+    header[6] = 58;
+    header[7] = 255;
+    ipv6ToBytes('fe80::ba:70ff:fe00:b').copy(header, 8);
+    ipv6ToBytes(CLIENT.ip6).copy(header, 24);
+    const eth = Buffer.concat([Buffer.from('02ba7000006402ba7000000b86dd', 'hex'), header, redirect]);
+    const [m] = await icmpv6Messages(capture([[9, fixIcmpv6Checksum(eth)]]));
+    assert.equal(m?.type, ICMPV6_REDIRECT);
+    assert.equal(m?.ethernetSource, NODE_B);
+    assert.deepEqual(m?.redirect, { target: VIP, destination: VIP, targetLinkLayer: NODE_C });
   });
 });

@@ -4,8 +4,21 @@
 // of the test's own, unicast, as a neighbour cache's reachability probe
 // sends it), its kernel's IPv6 neighbour table, and the Neighbour
 // Advertisements of a capture, put in the terms of the ARP claim rules.
-import { decodeNdpFrame, encodeNdpFrame, neighborSolicitation } from '../../src/layer2/packet/ndp.js';
-import { normalizeMac } from '../../src/net/mac.js';
+
+import { decodeEthernet, ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6, encodeEthernet } from '../../src/layer2/packet/ethernet.js';
+import {
+  decodeNdpFrame,
+  encodeNdpFrame,
+  fixIcmpv6Checksum,
+  IPPROTO_ICMPV6,
+  IPV6_HEADER_LENGTH,
+  IPV6_OFFSET,
+  IPV6_VERSION,
+  ipv6FromBytes,
+  ipv6ToBytes,
+  neighborSolicitation,
+} from '../../src/layer2/packet/ndp.js';
+import { macFromBytes, normalizeMac } from '../../src/net/mac.js';
 import type { ArpCapture, ClaimFrame } from './arp-client.js';
 import { runInNetns } from './exec.js';
 import type { LanHost } from './lan.js';
@@ -120,6 +133,81 @@ export async function solicitationsFrom(capture: Pick<ArpCapture, 'records'>, ip
     const d = decodeNdpFrame(r.data);
     if (d.ok && d.value.type === 'solicitation' && d.value.target === ip && d.value.ethernetSource === mac && r.timeMs >= sinceMs)
       out.push(r.timeMs);
+  }
+  return out;
+}
+
+/** ICMPv6 types a router may send about an address it forwards for (RFC 4443 3.1, RFC 4861 4.5). */
+export const ICMPV6_DESTINATION_UNREACHABLE = 1;
+export const ICMPV6_ECHO_REQUEST = 128;
+export const ICMPV6_REDIRECT = 137;
+/** The Target link-layer address option of a Redirect (RFC 4861 4.6.1). */
+const OPTION_TARGET_LINK_LAYER = 2;
+/** Ordinary traffic's hop limit (Linux's default), unlike NDP's 255. */
+const HOP_LIMIT = 64;
+/** A Redirect's fixed part: type, code, checksum, reserved, target, destination (RFC 4861 4.5). */
+const REDIRECT_FIXED_LENGTH = 40;
+
+/**
+ * An ICMPv6 echo request from `from` to `ip`, sent to `mac`: traffic for an
+ * address put on the wire towards a node that does not hold it (a client
+ * with a stale neighbour entry), to see what that node's kernel does with it.
+ */
+export function echoRequestFrame(from: LanHost, ip: string, mac: string): Buffer {
+  const message = Buffer.alloc(8 + 5); // type, code, checksum, identifier, sequence; then "baton"
+  message[0] = ICMPV6_ECHO_REQUEST;
+  message.writeUInt16BE(0xba70, 4);
+  message.writeUInt16BE(1, 6);
+  message.write('baton', 8);
+  const header = Buffer.alloc(IPV6_HEADER_LENGTH);
+  header[IPV6_OFFSET.version] = IPV6_VERSION << 4;
+  header.writeUInt16BE(message.length, IPV6_OFFSET.payloadLength);
+  header[IPV6_OFFSET.nextHeader] = IPPROTO_ICMPV6;
+  header[IPV6_OFFSET.hopLimit] = HOP_LIMIT;
+  ipv6ToBytes(from.ip6).copy(header, IPV6_OFFSET.source);
+  ipv6ToBytes(ip).copy(header, IPV6_OFFSET.destination);
+  return fixIcmpv6Checksum(encodeEthernet(mac, from.mac, ETHERTYPE_IPV6, Buffer.concat([header, message])));
+}
+
+export interface CapturedIcmpv6 {
+  timeMs: number;
+  ethernetSource: string;
+  source: string;
+  type: number;
+  code: number;
+  /** A Redirect's target (where to send instead) and destination (what for); its Target link-layer option. */
+  redirect?: { target: string; destination: string; targetLinkLayer: string | undefined };
+}
+
+/** Every ICMPv6 message of a capture (started with filter `icmp6`), with Redirects decoded. */
+export async function icmpv6Messages(capture: Pick<ArpCapture, 'records'>): Promise<CapturedIcmpv6[]> {
+  const out: CapturedIcmpv6[] = [];
+  for (const r of await capture.records()) {
+    const f = r.data;
+    const eth = decodeEthernet(f);
+    if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV6 || f.length < ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + 4) continue;
+    const ip = ETHERNET_HEADER_LENGTH;
+    if (f[ip + IPV6_OFFSET.nextHeader] !== IPPROTO_ICMPV6) continue;
+    const icmp = ip + IPV6_HEADER_LENGTH;
+    const m: CapturedIcmpv6 = {
+      timeMs: r.timeMs,
+      ethernetSource: eth.value.source,
+      source: ipv6FromBytes(f, ip + IPV6_OFFSET.source),
+      type: f[icmp] as number,
+      code: f[icmp + 1] as number,
+    };
+    if (m.type === ICMPV6_REDIRECT && f.length >= icmp + REDIRECT_FIXED_LENGTH) {
+      let tll: string | undefined;
+      for (let o = icmp + REDIRECT_FIXED_LENGTH; o + 2 <= f.length; ) {
+        const units = f[o + 1] ?? 0;
+        if (units === 0) break;
+        if (f[o] === OPTION_TARGET_LINK_LAYER && o + 8 <= f.length) tll = macFromBytes(f, o + 2);
+        o += units * 8;
+      }
+      // Target at 8, destination at 24 (RFC 4861 4.5).
+      m.redirect = { target: ipv6FromBytes(f, icmp + 8), destination: ipv6FromBytes(f, icmp + 24), targetLinkLayer: tll };
+    }
+    out.push(m);
   }
   return out;
 }
