@@ -27,6 +27,10 @@ import { createEip, createNamespace, createService, ensureBatonBasics, kube, wai
 
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 20);
 const SCALE = (process.env['BENCH_SCALE'] ?? '10,100,250').split(',').map(Number);
+/** Owners unchanged this long count as settled (rebalancing moves one IP a second per speaker, so 10 s means it is done). */
+const SETTLED_MS = 10_000;
+/** Measure anyway after this long, and the printed settle time says so. */
+const SETTLE_TIMEOUT_MS = 600_000;
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -198,7 +202,29 @@ try {
       },
       { timeoutMs: 300_000, intervalMs: 500 },
     );
-    await new Promise((r) => setTimeout(r, 5_000));
+    // Steady state, not settling: new IPs rebalance one a second per speaker, so hundreds take minutes to spread.
+    // Measure once no IP Lease has changed holder for SETTLED_MS (at most SETTLE_TIMEOUT_MS), and say how long it took.
+    const settleStart = Date.now();
+    let lastHolders = '';
+    let stableSince = Date.now();
+    while (Date.now() - stableSince < SETTLED_MS && Date.now() - settleStart < SETTLE_TIMEOUT_MS) {
+      const list = await kube().api.list<List<{ spec?: { holderIdentity?: string }; metadata: { name: string } }>>(
+        '/apis/coordination.k8s.io/v1/namespaces/baton-system/leases',
+        { labelSelector: 'baton.dev/lease-kind=ip' },
+      );
+      const holders = list.items
+        .map((l) => `${l.metadata.name}=${l.spec?.holderIdentity ?? ''}`)
+        .sort()
+        .join(',');
+      if (holders !== lastHolders) {
+        lastHolders = holders;
+        stableSince = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    console.log(
+      `[bench] ${target} IPs: owners unchanged for ${SETTLED_MS / 1000} s after ${((Date.now() - settleStart) / 1000).toFixed(0)} s`,
+    );
     const before = await writes();
     const windowMs = 30_000;
     await new Promise((r) => setTimeout(r, windowMs));
