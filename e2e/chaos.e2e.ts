@@ -8,14 +8,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LabEnvironment } from '../dev/chaos/lab-environment.js';
+import { ArpCapture } from '../dev/lab/arp-client.js';
 import { type BatonLab, installBaton } from '../dev/lab/baton-lab.js';
 import { lab } from '../dev/lab/current.js';
+import { type CapturedRecord, framesAround } from '../dev/lab/frame-log.js';
+import { NDP_CAPTURE_FILTER } from '../dev/lab/ndp-client.js';
 import { applySeed, createLabPool, createLabService, waitForAddresses } from '../dev/lab/workload.js';
 import { EXPERIMENTS, type ExperimentKind } from '../src/chaos/experiments.js';
 import type { ChaosReport } from '../src/chaos/runner.js';
 import { runSession } from '../src/chaos/session.js';
 import { HANDOVER_WINDOW_MS } from '../src/election/ip-state.js';
 import { SPEAKER_DEFAULTS } from '../src/speaker/config.js';
+
+// Frames shown around a two-MAC moment when the test fails: a request, both answers and the
+// announcements that bracket them (the probe asks every 20 ms).
+const FRAMES_AROUND_MS = { beforeMs: 60, afterMs: 40 };
 
 // A restarted speaker's start-up (about 2 s in the lab) before its settle time begins.
 const REBALANCE_MARGIN_MS = 2_000;
@@ -53,20 +60,31 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
 
   it('runs every experiment kind; the report shows downtime within bounds and no moment with two MACs', async () => {
     const kinds = Object.keys(EXPERIMENTS) as ExperimentKind[];
-    const report = await runSession(env, {
-      experiments: kinds,
-      // Long enough that the controller loses and regains its leadership (lease 15 s in the chart).
-      holdMs: undefined,
-      // Each experiment watches what follows the fault too: a restarted speaker settles in (10 s), then
-      // rebalancing hands IPs back (one a second, each after the 1 s hand-over window). Seen here, a
-      // rebalance is checked like the fault (no two MACs, no downtime) and cannot land in the next experiment.
-      settleMs: SPEAKER_DEFAULTS.rebalanceSettleMs + 3 * SPEAKER_DEFAULTS.rebalanceIntervalMs + HANDOVER_WINDOW_MS + REBALANCE_MARGIN_MS,
-      outDir: outDir(),
-      rounds: 1,
-      progress: (l) => {
-        if (l.endsWith('\n')) process.stdout.write(l);
-      },
+    // The client's wire, kept beside the probe: a failure shows the frames of its moment, not only the verdict.
+    const wire = await ArpCapture.start(lab().lan, lab().lan.client, 'chaos', lab().workDir, {
+      filter: `arp or ( ${NDP_CAPTURE_FILTER} )`,
     });
+    let report: ChaosReport;
+    try {
+      report = await runSession(env, {
+        experiments: kinds,
+        // Long enough that the controller loses and regains its leadership (lease 15 s in the chart).
+        holdMs: undefined,
+        // Each experiment watches what follows the fault too: a restarted speaker settles in (10 s), then
+        // rebalancing hands IPs back (one a second, each after the 1 s hand-over window). Seen here, a
+        // rebalance is checked like the fault (no two MACs, no downtime) and cannot land in the next experiment.
+        settleMs: SPEAKER_DEFAULTS.rebalanceSettleMs + 3 * SPEAKER_DEFAULTS.rebalanceIntervalMs + HANDOVER_WINDOW_MS + REBALANCE_MARGIN_MS,
+        outDir: outDir(),
+        rounds: 1,
+        progress: (l) => {
+          if (l.endsWith('\n')) process.stdout.write(l);
+        },
+      });
+    } finally {
+      await wire.halt();
+    }
+    const records: CapturedRecord[] = await wire.records();
+    const nodeOf = (mac: string): string => env.nodeOfMac(mac) ?? (mac === lab().lan.client.mac ? 'client' : mac);
     const written = JSON.parse(await readFile(join(outDir(), 'report.json'), 'utf8')) as ChaosReport;
     assert.deepEqual(
       written.summary.map((s) => s.kind),
@@ -76,7 +94,13 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
     assert.equal(written.environment, 'lab');
     for (const e of report.experiments) {
       for (const ip of e.ips) {
-        assert.deepEqual(ip.twoMacMoments, [], `${e.kind} ${ip.ip}: no two MACs at once`);
+        const wireAt = (t: number): string =>
+          framesAround(records, ip.ip, Date.parse(e.startedAt) + t, FRAMES_AROUND_MS, nodeOf).join('\n    ');
+        assert.deepEqual(
+          ip.twoMacMoments,
+          [],
+          `${e.kind} ${ip.ip}: no two MACs at once; on the client's wire:\n${ip.twoMacMoments.map((m) => `  at ${m.t} ms:\n    ${wireAt(m.t)}`).join('\n')}`,
+        );
         assert.ok(
           ip.downtimeMs <= BOUND_MS[e.kind],
           `${e.kind} ${ip.ip}: client downtime ${ip.downtimeMs} ms (bound ${BOUND_MS[e.kind]} ms)`,

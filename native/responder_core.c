@@ -17,6 +17,7 @@ typedef struct {
   rc_key key;
   uint8_t used;
   uint8_t state;  // rc_state
+  uint8_t announced;  // our first announcement of this holding is on the wire: requests may be answered
   uint32_t gen;
   int64_t answer_until_ns;
   int64_t defend_until_ns;
@@ -41,8 +42,9 @@ static const uint8_t BROADCAST[RC_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 static const uint8_t ZERO_MAC[RC_MAC_LEN] = {0};
 
 static const char* const VERDICT_NAMES[RC_V_COUNT] = {
-    "answered", "not-held", "unlicensed", "yielded", "stale",     "claim",     "conflict",
-    "foreign",  "own-frame", "other-host", "vlan",   "probe",     "malformed", "send-failed",
+    "answered", "not-held",   "unlicensed", "unannounced", "yielded",   "stale",       "claim",
+    "conflict", "foreign",    "own-frame",  "other-host",  "vlan",      "probe",       "malformed",
+    "send-failed",
 };
 
 const char* rc_verdict_name(rc_verdict v) { return (unsigned)v < RC_V_COUNT ? VERDICT_NAMES[v] : "malformed"; }
@@ -208,6 +210,9 @@ int rc_grant(rc_core* c, const rc_key* keys, const uint32_t* gens, size_t n, int
       continue;
     }
     if (e == NULL) e = insert(c, &keys[i]);
+    // A holding that starts now (new, or after a yield) is silent until announced; one that goes on
+    // (a renewal, a hand-over's window, a confirmation at a newer generation) keeps answering.
+    if (e->state != RC_HELD) e->announced = 0;
     e->state = RC_HELD;
     e->gen = gens[i];
     e->answer_until_ns = answer_until;
@@ -280,6 +285,7 @@ static rc_verdict answerable(const rc_core* c, const rc_entry* e, const rc_frame
   if (f->age_ns < 0 || f->age_ns > RC_STALE_LIMIT_NS) return RC_V_STALE;
   if (e->state == RC_YIELDED) return RC_V_YIELDED;
   if (!may_answer(c, e, now_ns)) return RC_V_UNLICENSED;
+  if (!e->announced) return RC_V_UNANNOUNCED;
   return PENDING;
 }
 
@@ -567,6 +573,7 @@ rc_announce_result rc_announce(rc_core* c, const rc_key* key, uint32_t gen, int6
     uint8_t na[RC_NA_FRAME_LEN];
     build_na(na, ALL_NODES_MAC, c->mac, key->addr, ALL_NODES, key->addr, RC_NA_FLAG_OVERRIDE);
     *err = io->send(io->ctx, na, sizeof na);
+    if (*err == 0) e->announced = 1;
     return *err != 0 ? RC_ANNOUNCE_SEND_FAILED : RC_ANNOUNCE_SENT;
   }
   if (key->family != RC_FAMILY_IPV4) return RC_ANNOUNCE_UNSUPPORTED;
@@ -578,6 +585,9 @@ rc_announce_result rc_announce(rc_core* c, const rc_key* key, uint32_t gen, int6
   // The reply form is tried even if the request form failed: a full queue may have room again.
   build_arp(frame, BROADCAST, c->mac, RC_ARP_OP_REPLY, key->addr, BROADCAST, key->addr);
   int second = io->send(io->ctx, frame, sizeof frame);
+  // One form on the wire is an announcement: clients of either kind have been told, or will be by the
+  // next one of the burst.
+  if (first == 0 || second == 0) e->announced = 1;
   *err = first != 0 ? first : second;
   return *err != 0 ? RC_ANNOUNCE_SEND_FAILED : RC_ANNOUNCE_SENT;
 }

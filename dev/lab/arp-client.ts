@@ -203,37 +203,21 @@ export interface ClaimViolation {
 }
 
 /**
- * How long after a reply a node's own gratuitous ARP may follow and still
- * count as the announcement of that same take-over. The addon's license is
- * granted a few milliseconds before JS sends the burst, so an heir can answer
- * a request just before its gratuitous ARP: 5-7 ms measured on the 2-core lab
- * machine; 50 ms leaves room for a loaded CI box while staying far below the
- * 1 s hand-over window during which the old holder is already silent.
- */
-export const HEIR_ANNOUNCE_GRACE_MS = 50;
-
-/**
  * Replies for `ip` from a MAC other than the latest announcer, after that
- * announcer's gratuitous ARP: the "two MACs answer one IP" a client must
- * never see once a new holder has announced itself.
- *
- * One narrow exception: a reply from X whose own gratuitous ARP follows
- * within HEIR_ANNOUNCE_GRACE_MS is X taking over, not X contradicting the
- * owner; X becomes the owner from that reply on, so any later reply from the
- * previous owner is still a violation.
+ * announcer's gratuitous ARP (or unsolicited NA): the "two MACs answer one
+ * IP" a client must never see once a new holder has announced itself. An
+ * heir's reply before its own announcement counts too: the reader answers a
+ * holding only once its first announcement is on the wire, and frames of one
+ * sender reach the client in the order sent.
  */
 export function claimViolations(frames: readonly ClaimFrame[], ip: string): ClaimViolation[] {
   const ordered = [...frames].filter((f) => f.senderIp === ip).sort((a, b) => a.timeMs - b.timeMs);
-  const announcesSoon = (mac: string, from: number): boolean =>
-    ordered.some((g) => g.gratuitous && g.senderMac === mac && g.timeMs >= from && g.timeMs - from <= HEIR_ANNOUNCE_GRACE_MS);
   let owner: string | undefined;
   const out: ClaimViolation[] = [];
   for (const f of ordered) {
     if (f.gratuitous) owner = f.senderMac;
-    else if (f.operation === 'reply' && owner !== undefined && f.senderMac !== owner) {
-      if (announcesSoon(f.senderMac, f.timeMs)) owner = f.senderMac;
-      else out.push({ timeMs: f.timeMs, mac: f.senderMac, owner });
-    }
+    else if (f.operation === 'reply' && owner !== undefined && f.senderMac !== owner)
+      out.push({ timeMs: f.timeMs, mac: f.senderMac, owner });
   }
   return out;
 }

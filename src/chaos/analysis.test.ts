@@ -58,7 +58,10 @@ describe('analyseIp', () => {
       { t: 110, kind: 'arp-reply', ip: IP, mac: A },
       { t: 120, kind: 'arp-reply', ip: IP, mac: B },
     ];
-    assert.deepEqual(analyseIp(events, IP, 50, 200).twoMacMoments, [{ t: 120, macs: [A, B] }]);
+    assert.deepEqual(analyseIp(events, IP, 50, 200).twoMacMoments, [
+      { t: 110, macs: [B, A] },
+      { t: 120, macs: [A, B] },
+    ]);
   });
 
   it('flags a frozen holder that comes back talking after its heir took over', () => {
@@ -72,17 +75,30 @@ describe('analyseIp', () => {
     assert.deepEqual(analyseIp(events, IP, 1_000, 13_000).twoMacMoments, [{ t: 12_010, macs: [A, B] }]);
   });
 
-  it('does not flag a move and a move back (takeover, then rebalancing home), nor a reply just before the new holder’s announcement', () => {
+  it('does not flag a move and a move back (takeover, then rebalancing home), nor the old holder’s last answer just before a clean move', () => {
     const events: ProbeEvent[] = [
       ...rounds(0, 1_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
-      // The heir's license starts a few ms before its own gratuitous ARP goes out.
-      { t: 2_095, kind: 'arp-reply', ip: IP, mac: B },
-      { t: 2_100, kind: 'garp', ip: IP, mac: B },
+      // The old holder's last answer, 3 ms before the heir announces and then answers (a hand-over's tight end).
+      { t: 2_097, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 2_099, kind: 'garp', ip: IP, mac: B },
+      { t: 2_100, kind: 'arp-reply', ip: IP, mac: B },
       ...rounds(2_110, 14_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: B } as ProbeEvent]),
-      // Rebalancing home, after a hand-over window with no answer from either.
+      // Rebalancing home, after a hand-over window with no answer from either: announced, then answering.
+      { t: 14_015, kind: 'garp', ip: IP, mac: A },
       ...rounds(14_020, 16_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
     ];
     assert.deepEqual(analyseIp(events, IP, 1_000, 16_000).twoMacMoments, []);
+  });
+
+  it('flags an heir answering before its own announcement while the old holder’s stands, however soon before', () => {
+    const events: ProbeEvent[] = [
+      { t: 0, kind: 'garp', ip: IP, mac: A },
+      ...rounds(10, 1_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
+      { t: 2_095, kind: 'arp-reply', ip: IP, mac: B },
+      { t: 2_096, kind: 'garp', ip: IP, mac: B },
+      { t: 2_110, kind: 'arp-reply', ip: IP, mac: B },
+    ];
+    assert.deepEqual(analyseIp(events, IP, 1_000, 3_000).twoMacMoments, [{ t: 2_095, macs: [A, B] }]);
   });
 
   it('flags two MACs answering the same request, even with no announcement', () => {

@@ -19,10 +19,10 @@ export interface IpAnalysis {
   macAfter: string | undefined;
   garps: Array<{ t: number; mac: string }>;
   /**
-   * Moments two MACs answered: replies to one request from two MACs, or two MACs taking turns (A, B, A, B:
-   * each answered again after the other had, so both were answering). A plain move and a move back
-   * (A, B, A: a takeover, then rebalancing home) is not one; nor is a new holder's reply that reaches the
-   * client just before its own gratuitous ARP.
+   * Moments two MACs answered: a reply from another MAC once one announced itself (macs: the announcer,
+   * then the other), replies to one request from two MACs, or two MACs taking turns (A, B, A, B: each
+   * answered again after the other had, so both were answering). A plain move and a move back (A, B, A:
+   * a takeover, then rebalancing home) is not one.
    */
   twoMacMoments: Array<{ t: number; macs: string[] }>;
   /** Who answered ARP for the IP, as contiguous stretches. */
@@ -65,12 +65,34 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
   const downtimeMs = outages.filter((o) => o.to > injectedAt).reduce((m, o) => Math.max(m, o.to - Math.max(o.from, injectedAt)), 0);
 
   const twoMacMoments: IpAnalysis['twoMacMoments'] = [];
+  const flag = (t: number, macs: [string, string]): void => {
+    if (!twoMacMoments.some((m) => m.t === t && m.macs[0] === macs[0] && m.macs[1] === macs[1])) twoMacMoments.push({ t, macs });
+  };
+  // Once a MAC announced itself, a reply from any other is two MACs (once per owner and replier: a
+  // frozen holder that comes back announcing is one moment, not one per reply of the heir after it).
+  // An heir's reply before its own announcement counts too: the reader answers a holding only once
+  // announced, and one sender's frames reach the client in order.
+  let owner: string | undefined;
+  const flagged = new Set<string>();
+  // Two replies from two MACs this close together answer the same request, unless the later MAC
+  // announced itself between them (the old holder's last answer, then a clean move).
   let prevReply: { t: number; mac: string } | undefined;
+  let announcedSincePrev = new Set<string>();
   for (const a of answers) {
-    if (a.kind !== 'arp-reply') continue;
-    if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS)
-      twoMacMoments.push({ t: a.t, macs: [prevReply.mac, a.mac] });
+    if (a.kind === 'garp') {
+      if (a.mac !== owner) flagged.clear();
+      owner = a.mac;
+      announcedSincePrev.add(a.mac);
+      continue;
+    }
+    if (owner !== undefined && a.mac !== owner && !flagged.has(a.mac)) {
+      flagged.add(a.mac);
+      flag(a.t, [owner, a.mac]);
+    }
+    if (prevReply !== undefined && prevReply.mac !== a.mac && a.t - prevReply.t <= SAME_REQUEST_MS && !announcedSincePrev.has(a.mac))
+      flag(a.t, [prevReply.mac, a.mac]);
     prevReply = { t: a.t, mac: a.mac };
+    announcedSincePrev = new Set();
   }
   // Taking turns: the runs of one MAC's answers (gratuitous ARPs included) alternate A, B, A, B.
   for (let i = 3; i < holders.length; i++) {
@@ -80,7 +102,7 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
       Segment & { mac: string },
       Segment & { mac: string },
     ];
-    if (a.mac === c.mac && b.mac === d.mac) twoMacMoments.push({ t: d.from, macs: [c.mac, d.mac] });
+    if (a.mac === c.mac && b.mac === d.mac) flag(d.from, [c.mac, d.mac]);
   }
   twoMacMoments.sort((x, y) => x.t - y.t);
 

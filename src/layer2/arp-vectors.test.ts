@@ -30,6 +30,10 @@ async function vectorLink(): Promise<{ link: VirtualLink; clock: FakeClock; sent
   assert.deepEqual(link.grant([{ ip: VECTOR_TABLE.yielded, gen: 1 }], Infinity, 0), []);
   assert.deepEqual(link.grant([{ ip: VECTOR_TABLE.defended, gen: 1 }], Infinity, 60_000), []);
   assert.deepEqual(link.grant([{ ip: VECTOR_TABLE.expired, gen: 1 }], 10, 0), []);
+  // What the speaker does: announce what it starts holding (a holding is answered once announced).
+  for (const ip of [VECTOR_TABLE.held, VECTOR_TABLE.yielded, VECTOR_TABLE.defended, VECTOR_TABLE.expired])
+    assert.equal(link.announce(ip, 1), 'sent');
+  assert.deepEqual(link.grant([{ ip: VECTOR_TABLE.unannounced, gen: 1 }], Infinity, 0), []);
   link.receive([{ frame: encodeArpFrame(gratuitousArp(VECTOR_TABLE.yielded, RIVAL, 'request')) }]);
   await clock.advance(20);
   assert.deepEqual(seen, [`yielded ${VECTOR_TABLE.yielded}`]);

@@ -14,7 +14,16 @@
 //   - its answer deadline has not passed (a healthy renewal sets it; in
 //     outage mode it does not expire with health);
 //   - the event loop has sent a heartbeat within its alive window: a frozen
-//     or blocked JavaScript loses the right to answer by itself.
+//     or blocked JavaScript loses the right to answer by itself;
+//   - for a request, the holding's first announcement is on the wire: an
+//     address granted afresh (new to the table, or yielded before) is
+//     answered only after announce() sent it. A takeover's heir that
+//     answered first would hand a client its MAC while the old holder, which
+//     yields only when it hears the heir (outage mode, a hand-over's
+//     window), still answers that client too. The announcement answers any
+//     request it overtakes: a client waiting for the address takes its MAC
+//     from the gratuitous ARP or unsolicited NA (Linux arp_process and
+//     ndisc_recv_na update an INCOMPLETE entry).
 // A foreign claim (another MAC announcing the address) makes the reader
 // yield the address at once, unless JS marked it defended (this node's
 // Lease for it is current and confirmed): then it keeps answering and
@@ -79,6 +88,7 @@ export type FrameVerdict =
   | 'answered' // a request (ARP request, NS, DAD probe) for a licensed address: replied from the reader thread
   | 'not-held' // a request for an address this node does not hold
   | 'unlicensed' // a request for a held address whose license has lapsed (health deadline or heartbeat)
+  | 'unannounced' // a request for an address held afresh (new, or after a yield) before its first announcement went out
   | 'yielded' // a request for an address yielded to a claim (in this batch or before)
   | 'stale' // a request that waited in the socket longer than the stale limit (a stall): never answered late
   | 'claim' // another MAC claimed a held address (ARP from it, an NA for it, an NS from it); the reader yielded it

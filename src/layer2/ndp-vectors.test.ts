@@ -45,6 +45,10 @@ async function vectorLink(): Promise<Seen> {
   assert.deepEqual(link.grant([{ ip: NDP_VECTOR_TABLE.yielded, gen: 1 }], Infinity, 0), []);
   assert.deepEqual(link.grant([{ ip: NDP_VECTOR_TABLE.defended, gen: 1 }], Infinity, 60_000), []);
   assert.deepEqual(link.grant([{ ip: NDP_VECTOR_TABLE.expired, gen: 1 }], 10, 0), []);
+  // What the speaker does: announce what it starts holding (a holding is answered once announced).
+  for (const ip of [NDP_VECTOR_TABLE.held, NDP_VECTOR_TABLE.yielded, NDP_VECTOR_TABLE.defended, NDP_VECTOR_TABLE.expired])
+    assert.equal(link.announce(ip, 1), 'sent');
+  assert.deepEqual(link.grant([{ ip: NDP_VECTOR_TABLE.unannounced, gen: 1 }], Infinity, 0), []);
   link.receive([{ frame: encodeNdpFrame(unsolicitedAdvertisement(NDP_VECTOR_TABLE.yielded, RIVAL)) }]);
   await clock.advance(20);
   assert.deepEqual(seen.events, [`yielded ${NDP_VECTOR_TABLE.yielded} claim ${RIVAL}`]);

@@ -155,6 +155,7 @@ describe('ArpResponder over the addon’s rules (VirtualLink)', () => {
   it('a claim on a defended address is a conflict: the reader keeps answering', async () => {
     const { clock, sent, responder, link, conflicts } = setup();
     responder.license(IP, 2, 60_000, 60_000);
+    responder.announce(IP);
     link.receive([{ frame: encodeArpFrame(gratuitousArp(IP, OTHER_MAC, 'request')) }]);
     await clock.advance(1);
     assert.deepEqual(conflicts, [[IP, 2, OTHER_MAC]]);

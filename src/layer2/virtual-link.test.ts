@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { FakeClock } from '../testing/fake-clock.js';
 import { loadAddon } from './addon.js';
 import { AfPacketLink } from './af-packet-link.js';
-import type { FrameVerdict, YieldReason } from './link.js';
+import type { FrameVerdict, Grant, YieldReason } from './link.js';
 import { decodeArpFrame, encodeArpFrame, gratuitousArp } from './packet/arp.js';
 import { PacketSocket } from './packet-socket.js';
 import { type VirtualFrame, VirtualLink } from './virtual-link.js';
@@ -99,6 +99,20 @@ class Harness {
     this.sent.length = 0;
     this.order.length = 0;
   }
+
+  /**
+   * What the speaker does to start holding: grant, then announce each address granted (a fresh holding is
+   * answered only once announced). The announcements are left out of sent and order, so tests see only
+   * what follows. Returns the refused addresses, as grant() does.
+   */
+  hold(grants: Grant[], answerMs: number, defendMs: number): string[] {
+    const refused = this.link.grant(grants, answerMs, defendMs);
+    const [sent, order] = [this.sent.length, this.order.length];
+    for (const g of grants) if (!refused.includes(g.ip)) this.link.announce(g.ip, g.gen);
+    this.sent.length = sent;
+    this.order.length = order;
+    return refused;
+  }
 }
 
 describe('VirtualLink: the license rule in C', () => {
@@ -109,7 +123,7 @@ describe('VirtualLink: the license rule in C', () => {
 
   it('answers nothing before the first heartbeat, whatever the grants say', async () => {
     const h = new Harness();
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     assert.equal(await h.ask(IP), 'unlicensed');
     assert.equal(h.link.announce(IP, 1), 'unlicensed');
     assert.equal(h.sent.length, 0);
@@ -118,28 +132,80 @@ describe('VirtualLink: the license rule in C', () => {
   it('yields a non-defended address to a foreign claim, and keeps it yielded until a grant at a newer generation (F1)', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     assert.equal(await h.ask(IP), 'answered');
     assert.deepEqual(await h.drain([claim(IP)]), ['claim']);
     assert.deepEqual(h.yields, [{ ip: IP, gen: 1, reason: 'claim', mac: RIVAL }]);
     assert.equal(await h.ask(IP), 'yielded');
     // The old addon re-added the address on the next answer() after 200 ms, or silently dropped it before.
     await h.clock.advance(1_000);
-    assert.deepEqual(h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0), [IP], 'a grant at the yielded generation is refused and says so');
-    assert.deepEqual(h.link.grant([{ ip: IP, gen: 0 }], Infinity, 0), [IP], 'so is an older one');
+    assert.deepEqual(h.hold([{ ip: IP, gen: 1 }], Infinity, 0), [IP], 'a grant at the yielded generation is refused and says so');
+    assert.deepEqual(h.hold([{ ip: IP, gen: 0 }], Infinity, 0), [IP], 'so is an older one');
     assert.equal(await h.ask(IP), 'yielded');
     assert.equal(h.link.announce(IP, 1), 'yielded');
-    assert.deepEqual(h.link.grant([{ ip: IP, gen: 2 }], Infinity, 0), []);
+    assert.deepEqual(h.hold([{ ip: IP, gen: 2 }], Infinity, 0), []);
     h.clear();
     assert.equal(await h.ask(IP), 'answered');
     assert.equal(h.link.announce(IP, 2), 'sent');
     assert.equal(h.sent.length, 3);
   });
 
+  it('answers a fresh holding only once its first announcement is on the wire: the heir never speaks before it has claimed', async () => {
+    const h = new Harness();
+    h.link.heartbeat(10_000);
+    assert.deepEqual(h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0), []);
+    assert.equal(await h.ask(IP), 'unannounced');
+    assert.equal(h.sent.length, 0, 'no reply before the announcement');
+    assert.equal(h.link.announce(IP, 1), 'sent');
+    assert.equal(await h.ask(IP), 'answered');
+    // On the wire: the gratuitous pair, then the reply.
+    assert.deepEqual(
+      h.sent.map((f) => {
+        const d = decodeArpFrame(f);
+        return d.ok ? `${d.value.operation}${d.value.senderIp === d.value.targetIp ? ' gratuitous' : ''}` : '?';
+      }),
+      ['request gratuitous', 'reply gratuitous', 'reply'],
+    );
+  });
+
+  it('keeps answering a holding that goes on (a renewal, a newer generation of a held address) without a new announcement', async () => {
+    const h = new Harness();
+    h.link.heartbeat(10_000);
+    h.hold([{ ip: IP, gen: 1 }], 1_000, 0);
+    h.link.grant([{ ip: IP, gen: 1 }], 5_000, 0);
+    assert.equal(await h.ask(IP), 'answered', 'renewed');
+    h.link.grant([{ ip: IP, gen: 2 }], 5_000, 5_000);
+    assert.equal(await h.ask(IP), 'answered', 'confirmed at a newer generation');
+  });
+
+  it('after a yield or a revoke, a new holding is silent again until announced', async () => {
+    const h = new Harness();
+    h.link.heartbeat(10_000);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
+    assert.deepEqual(await h.drain([claim(IP)]), ['claim']);
+    h.link.grant([{ ip: IP, gen: 2 }], Infinity, 0);
+    assert.equal(await h.ask(IP), 'unannounced', 'held again after the yield, not yet announced');
+    assert.equal(h.link.announce(IP, 2), 'sent');
+    assert.equal(await h.ask(IP), 'answered');
+    h.link.revoke([IP]);
+    h.link.grant([{ ip: IP, gen: 3 }], Infinity, 0);
+    assert.equal(await h.ask(IP), 'unannounced', 'granted afresh after a revoke');
+  });
+
+  it('an announcement the license refuses does not open answering', async () => {
+    const h = new Harness();
+    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    assert.equal(h.link.announce(IP, 1), 'unlicensed', 'no heartbeat yet');
+    h.link.heartbeat(10_000);
+    assert.equal(await h.ask(IP), 'unannounced');
+    assert.equal(h.link.announce(IP, 2), 'stale-generation');
+    assert.equal(await h.ask(IP), 'unannounced');
+  });
+
   it('keeps answering a defended address on a claim and reports a conflict; once the defence lapses, a claim yields', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 4 }], Infinity, 1_000);
+    h.hold([{ ip: IP, gen: 4 }], Infinity, 1_000);
     assert.deepEqual(await h.drain([claim(IP, RIVAL, 'reply')]), ['conflict']);
     assert.deepEqual(h.conflicts, [{ ip: IP, gen: 4, mac: RIVAL }]);
     assert.deepEqual(h.yields, []);
@@ -153,24 +219,24 @@ describe('VirtualLink: the license rule in C', () => {
   it('stops replies and announce() when the answer deadline passes; a grant sets the deadline exactly, shorter too (F2, F13)', async () => {
     const h = new Harness();
     h.link.heartbeat(100_000);
-    h.link.grant([{ ip: IP, gen: 1 }], 500, 0);
+    h.hold([{ ip: IP, gen: 1 }], 500, 0);
     await h.clock.advance(499);
     assert.equal(await h.ask(IP), 'answered');
     assert.equal(h.link.announce(IP, 1), 'sent');
     await h.clock.advance(1);
     assert.equal(await h.ask(IP), 'unlicensed');
     assert.equal(h.link.announce(IP, 1), 'unlicensed');
-    h.link.grant([{ ip: IP, gen: 1 }], 10_000, 0);
+    h.hold([{ ip: IP, gen: 1 }], 10_000, 0);
     assert.equal(await h.ask(IP), 'answered', 'a renewal at the same generation extends the license');
-    h.link.grant([{ ip: IP, gen: 1 }], 10, 0);
+    h.hold([{ ip: IP, gen: 1 }], 10, 0);
     await h.clock.advance(10);
     assert.equal(await h.ask(IP), 'unlicensed', 'and a shorter one shortens it');
   });
 
   it('stops replies and announce() when heartbeats stop, even with an unlimited grant: a frozen event loop loses the right to answer (F2)', async () => {
     const h = new Harness();
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, Infinity);
     h.link.heartbeat(300);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, Infinity);
     await h.clock.advance(299);
     assert.equal(await h.ask(IP), 'answered');
     await h.clock.advance(1);
@@ -182,7 +248,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('honours a claim before answering any request of the same drain, however long the drain (F2 variant A)', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant(
+    h.hold(
       [
         { ip: IP, gen: 1 },
         { ip: OTHER, gen: 1 },
@@ -214,7 +280,7 @@ describe('VirtualLink: the license rule in C', () => {
     const h = new Harness();
     assert.equal(loadAddon().staleLimitMs, 250);
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     const now = h.clock.now();
     const verdicts = await h.drain([0, 100, 250, 251, 3_000].map((age) => ({ frame: request(IP), atMs: now - age })));
     assert.deepEqual(verdicts, ['answered', 'answered', 'answered', 'stale', 'stale']);
@@ -229,7 +295,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('after a stall, answers none of the requests queued during it, though the license still holds (SIGSTOP, F2)', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     const queued = Array.from({ length: 30 }, (_, i) => ({ frame: request(IP), atMs: h.clock.now() + i * 100 }));
     await h.clock.advance(3_000 + 29 * 100);
     assert.deepEqual(await h.drain([...queued, request(IP)]), [...Array<FrameVerdict>(30).fill('stale'), 'answered']);
@@ -238,19 +304,19 @@ describe('VirtualLink: the license rule in C', () => {
   it('on a kernel overrun yields every address it does not defend, spares defended ones, before answering the drain (F2 variant B)', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 3 }], Infinity, 0);
-    h.link.grant([{ ip: OTHER, gen: 5 }], Infinity, 60_000);
+    h.hold([{ ip: IP, gen: 3 }], Infinity, 0);
+    h.hold([{ ip: OTHER, gen: 5 }], Infinity, 60_000);
     assert.deepEqual(await h.drain([request(IP), request(OTHER)], 2), ['yielded', 'answered']);
     assert.deepEqual(h.yields, [{ ip: IP, gen: 3, reason: 'overrun', mac: undefined }]);
     assert.equal(h.link.stats().kernelDrops, 2);
-    assert.deepEqual(h.link.grant([{ ip: IP, gen: 4 }], Infinity, 0), [], 'JS re-confirms and grants a new generation');
+    assert.deepEqual(h.hold([{ ip: IP, gen: 4 }], Infinity, 0), [], 'JS re-confirms and grants a new generation');
     assert.equal(await h.ask(IP), 'answered');
   });
 
   it('judges a drain that fills the drain buffer as an overrun: the rest of the queue may hide a claim', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     const noise = request('192.0.2.77');
     await h.drain(Array.from({ length: loadAddon().drainMax }, () => noise));
     assert.deepEqual(h.yields, [{ ip: IP, gen: 1, reason: 'overrun', mac: undefined }]);
@@ -261,7 +327,7 @@ describe('VirtualLink: the license rule in C', () => {
     h.link.heartbeat(1_000_000);
     const ips = Array.from({ length: 5_000 }, (_, i) => `198.18.${i >> 8}.${i & 255}`);
     assert.deepEqual(
-      h.link.grant(
+      h.hold(
         ips.map((ip) => ({ ip, gen: 1 })),
         Infinity,
         0,
@@ -275,7 +341,7 @@ describe('VirtualLink: the license rule in C', () => {
     for (let i = 0; i < claims.length; i += 97) await h.drain(claims.slice(i, i + 97));
     assert.equal(h.yields.length, yielded.size);
     // JS, still working through the yield events, re-grants everything it believes it holds at the old generation.
-    const refused = h.link.grant(
+    const refused = h.hold(
       ips.map((ip) => ({ ip, gen: 1 })),
       Infinity,
       0,
@@ -300,7 +366,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('ignores OTHERHOST and VLAN-tagged frames entirely: neither answers nor claims (F11)', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     const verdicts = await h.drain([
       { frame: claim(IP), pktType: 'otherhost' },
       { frame: claim(IP), vlan: 200 },
@@ -316,7 +382,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('calls op 3 with our address as sender malformed, never a claim (F11)', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     const op3 = claim(IP);
     op3.writeUInt16BE(3, 20);
     assert.deepEqual(await h.drain([op3]), ['malformed']);
@@ -327,7 +393,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('calls an ARP probe (sender 0.0.0.0) a probe, never a claim; a probe for a held address is answered, as the kernel does', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     assert.deepEqual(await h.drain([request('192.0.2.77', RIVAL, '0.0.0.0'), request(IP, RIVAL, '0.0.0.0')]), ['probe', 'answered']);
     assert.deepEqual(h.yields, []);
     assert.equal(
@@ -351,7 +417,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('calls frames with our MAC as Ethernet source or ARP sender own-frame, never a claim', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     const ethOurs = claim(IP);
     Buffer.from('02ba7000000b', 'hex').copy(ethOurs, 6);
     const shaOurs = claim(IP);
@@ -364,7 +430,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('replies byte for byte: unicast to the asker, our MAC as Ethernet source and ARP sender', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     await h.ask(IP);
     assert.equal(
       h.sent.map((b) => b.toString('hex')).join(),
@@ -388,7 +454,7 @@ describe('VirtualLink: the license rule in C', () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
     assert.equal(h.link.announce(IP, 1), 'not-held');
-    h.link.grant([{ ip: IP, gen: 7 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 7 }], Infinity, 0);
     assert.equal(h.link.announce(IP, 6), 'stale-generation');
     assert.equal(h.sent.length, 0);
     assert.equal(h.link.announce(IP, 7), 'sent');
@@ -416,7 +482,7 @@ describe('VirtualLink: the license rule in C', () => {
       ],
     );
     assert.equal(h.link.announce('2001:db8::1', 1), 'not-held');
-    h.link.grant([{ ip: '2001:db8::1', gen: 1 }], Infinity, 0);
+    h.hold([{ ip: '2001:db8::1', gen: 1 }], Infinity, 0);
     assert.equal(h.link.announce('2001:db8::1', 1), 'sent', 'IPv6: one unsolicited NA (ndp-link.test.ts)');
     assert.equal(h.sent.length, 3);
   });
@@ -424,7 +490,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('stops answering at once on revoke, and forgets the address', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     assert.equal(await h.ask(IP), 'answered');
     h.link.revoke([IP, '192.0.2.99']);
     assert.equal(await h.ask(IP), 'not-held');
@@ -436,8 +502,8 @@ describe('VirtualLink: the license rule in C', () => {
   it('sends synchronously, reports events after the call returns, yields and conflicts before the frames of the same drain', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
-    h.link.grant([{ ip: OTHER, gen: 1 }], Infinity, 10_000);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: OTHER, gen: 1 }], Infinity, 10_000);
     h.link.receive([{ frame: request(OTHER) }, { frame: claim(OTHER) }, { frame: claim(IP) }]);
     assert.deepEqual(h.order, ['send'], 'the reply for the defended address is out, no handler has run yet');
     await h.clock.advance(0);
@@ -469,20 +535,20 @@ describe('VirtualLink: the license rule in C', () => {
   it('counts what happened', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     await h.drain([request(IP), request(IP), request('192.0.2.77'), claim(IP)], 4);
     assert.deepEqual(h.link.stats(), { framesRead: 4, eventsDropped: 0, kernelDrops: 4, repliesSent: 0, entries: 1 });
-    h.link.grant([{ ip: IP, gen: 2 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 2 }], Infinity, 0);
     await h.drain([request(IP)]);
     assert.deepEqual(h.link.stats(), { framesRead: 5, eventsDropped: 0, kernelDrops: 4, repliesSent: 1, entries: 1 });
   });
 
   it('refuses bad input instead of guessing', () => {
     const h = new Harness();
-    assert.throws(() => h.link.grant([{ ip: IP, gen: 1 }], Number.NaN, 0), TypeError);
-    assert.throws(() => h.link.grant([{ ip: 'not-an-ip', gen: 1 }], 1, 0), TypeError);
-    assert.throws(() => h.link.grant([{ ip: IP, gen: 2 ** 32 }], 1, 0), RangeError);
-    assert.throws(() => h.link.grant([{ ip: IP, gen: 1.5 }], 1, 0), RangeError);
+    assert.throws(() => h.hold([{ ip: IP, gen: 1 }], Number.NaN, 0), TypeError);
+    assert.throws(() => h.hold([{ ip: 'not-an-ip', gen: 1 }], 1, 0), TypeError);
+    assert.throws(() => h.hold([{ ip: IP, gen: 2 ** 32 }], 1, 0), RangeError);
+    assert.throws(() => h.hold([{ ip: IP, gen: 1.5 }], 1, 0), RangeError);
     assert.throws(() => h.link.receive([{ frame: Buffer.alloc(60) }], Number.NaN), TypeError);
     assert.equal(h.link.stats().entries, 0, 'a refused call changes nothing');
   });
@@ -490,7 +556,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('throws EBADF once closed and delivers nothing still pending', async () => {
     const h = new Harness();
     h.link.heartbeat(10_000);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     h.link.receive([{ frame: claim(IP) }]);
     h.link.close();
     await h.clock.advance(0);
@@ -559,7 +625,7 @@ describe('VirtualLink: the license rule in C', () => {
   it('survives arbitrary bytes as frames (fuzz)', () => {
     const h = new Harness();
     h.link.heartbeat(1e9);
-    h.link.grant([{ ip: IP, gen: 1 }], Infinity, 0);
+    h.hold([{ ip: IP, gen: 1 }], Infinity, 0);
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 20 }), fc.nat(5), (frames, drops) => {
         h.link.receive(

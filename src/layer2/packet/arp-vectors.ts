@@ -17,6 +17,8 @@ export const VECTOR_TABLE = {
   yielded: '192.0.2.202',
   /** Held, but its answer deadline has passed. */
   expired: '192.0.2.203',
+  /** Granted, but not announced yet: silent until its first announcement is on the wire. */
+  unannounced: '192.0.2.204',
 } as const;
 
 const OURS = '02ba7000000b';
@@ -37,6 +39,7 @@ const IP = {
   defended: 'c00002c9', // .201
   yielded: 'c00002ca', // .202
   expired: 'c00002cb', // .203
+  unannounced: 'c00002cc', // .204
   free: 'c000024d', // .77, not in the table
   zero: '00000000',
 };
@@ -86,6 +89,7 @@ export const ARP_VECTORS: readonly ArpVector[] = [
   },
   { name: 'request for a yielded address', hex: whoHas(IP.yielded), verdict: 'yielded', decoder: 'ok' },
   { name: 'request for an address past its answer deadline', hex: whoHas(IP.expired), verdict: 'unlicensed', decoder: 'ok' },
+  { name: 'request for an address granted but not yet announced', hex: whoHas(IP.unannounced), verdict: 'unannounced', decoder: 'ok' },
   { name: 'request for an address not in the table', hex: whoHas(IP.free), verdict: 'not-held', decoder: 'ok' },
   { name: 'request that waited 300 ms', hex: whoHas(IP.held), ageMs: 300, verdict: 'stale', decoder: 'ok' },
   { name: 'request that waited 249 ms', hex: whoHas(IP.held), ageMs: 249, verdict: 'answered', reply: replyTo(IP.held), decoder: 'ok' },

@@ -21,6 +21,8 @@ export const NDP_VECTOR_TABLE = {
   yielded: '2001:db8::ca',
   /** Held, but its answer deadline has passed. */
   expired: '2001:db8::cb',
+  /** Granted, but not announced yet: silent until its first announcement is on the wire. */
+  unannounced: '2001:db8::cc',
 } as const;
 
 const OURS = '02ba7000000b';
@@ -36,6 +38,7 @@ export const ADDR = {
   defended: '20010db80000000000000000000000c9',
   yielded: '20010db80000000000000000000000ca',
   expired: '20010db80000000000000000000000cb',
+  unannounced: '20010db80000000000000000000000cc',
   free: '20010db800000000000000000000004d', // not in the table
   unspecified: '00000000000000000000000000000000',
   allNodes: 'ff020000000000000000000000000001',
@@ -214,6 +217,7 @@ export const NDP_VECTORS: readonly NdpVector[] = [
   },
   { name: 'NS for a yielded address', hex: solicit(ADDR.yielded), verdict: 'yielded', decoder: 'ok' },
   { name: 'NS for an address past its answer deadline', hex: solicit(ADDR.expired), verdict: 'unlicensed', decoder: 'ok' },
+  { name: 'NS for an address granted but not yet announced', hex: solicit(ADDR.unannounced), verdict: 'unannounced', decoder: 'ok' },
   { name: 'NS for an address not in the table', hex: solicit(ADDR.free), verdict: 'not-held', decoder: 'ok' },
   { name: 'NS that waited 300 ms', hex: solicit(ADDR.held), ageMs: 300, verdict: 'stale', decoder: 'ok' },
   { name: 'NS that waited 249 ms', hex: solicit(ADDR.held), ageMs: 249, verdict: 'answered', reply: replyTo(ADDR.held), decoder: 'ok' },
