@@ -233,9 +233,17 @@ describe('IPv6 and dual stack', { timeout: 600_000 }, () => {
     const probe = new ClientProbe(v6);
     try {
       await waitFor('a page over IPv6', async () => (probe.snapshot().some((s) => s.ok) ? true : undefined), { timeoutMs: 5_000 });
+      const before = (await neighbours6(client)).find((e) => e.ip === v6);
+      assert.equal(before?.mac, macOf(holder), 'the client’s kernel resolved the address to the holder');
       const termAt = Date.now();
       await speakers.get(holder)?.proc.stop('SIGTERM');
       const heir = await waitForHolder(v6, (h) => h !== holder);
+      // The page loads keep the kernel's entry in use: the heir's unsolicited NA (Override) must move it.
+      await waitFor(
+        'the client’s neighbour entry to move to the heir',
+        async () => (await neighbours6(client)).find((e) => e.ip === v6 && e.mac === macOf(heir)),
+        { timeoutMs: 5_000 },
+      );
       await sleep(2_500);
       const samples = await probe.stop();
       await capture.halt();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { hasCode } from '../../src/errors.js';
 import { LabError } from '../lab/errors.js';
 import { type RunOptions, type RunResult, run } from '../lab/exec.js';
+import { alive } from '../lab/run-lock.js';
 
 /** runc, found as Debian installs it (/usr/sbin) or elsewhere on PATH. */
 function runcPath(): string | undefined {
@@ -188,15 +189,6 @@ export async function removeBuildDir(dir: string): Promise<void> {
   const left = await mountsUnder(dir);
   if (left.length > 0) throw new LabError('LAB_BUILD_FAILED', `still mounted, not removing ${dir}: ${left.join(', ')}`);
   await rm(dir, { recursive: true, force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return hasCode(err, 'EPERM');
-  }
 }
 
 /**

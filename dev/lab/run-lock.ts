@@ -12,7 +12,8 @@ import { RUN_DIR_PREFIX } from './owned-names.js';
 
 export const LOCK_FILE = join(tmpdir(), 'baton-lab.lock');
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

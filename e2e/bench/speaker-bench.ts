@@ -20,7 +20,7 @@ import type { ManagedProcess } from '../../dev/lab/managed-process.js';
 import { advertisements, NDP_CAPTURE_FILTER } from '../../dev/lab/ndp-client.js';
 import type { List, Service } from '../../src/k8s/types.js';
 import { decodeNdpFrame } from '../../src/layer2/packet/ndp.js';
-import { type BatonProcess, metricValue, startController, startSpeaker } from '../support/baton-process.js';
+import { type BatonProcess, metricSeries, metricValue, startController, startSpeaker } from '../support/baton-process.js';
 import { ClientProbe, longestOutage } from '../support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from '../support/cluster-objects.js';
 import { createEip, createNamespace, createService, ensureBatonBasics, kube, waitForIngress } from '../support/kube.js';
@@ -175,15 +175,21 @@ try {
   const speaker6Us = rtt6(ip6);
 
   // --- steady-state API writes and RSS by number of IPs ---------------------------------------
-  const scale: Array<{ ips: number; writesPerSecond: number; rssMiB: number; heapMiB: number }> = [];
+  const scale: Array<{ ips: number; writesPerSecond: number; byResource: string; rssMiB: number; heapMiB: number }> = [];
   await createNamespace('scale');
   let created = 0;
-  const writes = async (): Promise<number> => {
-    let sum = 0;
+  // Writes of all speakers by resource ("leases", "events", ...): what the total is made of.
+  const writes = async (): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
     for (const s of speakers.values())
-      for (const verb of ['create', 'update', 'patch', 'delete']) sum += await metricValue(s, 'baton_k8s_api_requests_total', { verb });
-    return sum;
+      for (const verb of ['create', 'update', 'patch', 'delete'])
+        for (const [labels, n] of await metricSeries(s, 'baton_k8s_api_requests_total', { verb })) {
+          const resource = labels['resource'] ?? '?';
+          out.set(resource, (out.get(resource) ?? 0) + n);
+        }
+    return out;
   };
+  const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
   for (const target of SCALE) {
     while (created < target) {
       await createService('scale', `svc-${created}`, { annotations: { 'eip.openelb.kubesphere.io/v1alpha2': 'bench-pool' } });
@@ -232,9 +238,22 @@ try {
     const rss = Math.max(...[...speakers.values()].map((s) => rssMiB(s.proc.pid)));
     let heap = 0;
     for (const s of speakers.values()) heap = Math.max(heap, (await metricValue(s, 'baton_nodejs_heap_size_used_bytes')) / 2 ** 20);
-    scale.push({ ips: target, writesPerSecond: (after - before) / (windowMs / 1000), rssMiB: rss, heapMiB: heap });
+    const perSecond = (n: number): string => (n / (windowMs / 1000)).toFixed(2);
+    const byResource = [...after]
+      .map(([r, n]) => [r, n - (before.get(r) ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${perSecond(n)}`)
+      .join(', ');
+    scale.push({
+      ips: target,
+      writesPerSecond: (total(after) - total(before)) / (windowMs / 1000),
+      byResource,
+      rssMiB: rss,
+      heapMiB: heap,
+    });
     console.log(
-      `[bench] ${target} IPs: ${scale.at(-1)!.writesPerSecond.toFixed(2)} writes/s, speaker RSS ${rss.toFixed(0)} MiB, heap used ${heap.toFixed(1)} MiB`,
+      `[bench] ${target} IPs: ${scale.at(-1)!.writesPerSecond.toFixed(2)} writes/s (${byResource || 'none'}), speaker RSS ${rss.toFixed(0)} MiB, heap used ${heap.toFixed(1)} MiB`,
     );
   }
   const svcCount = (await kube().api.list<List<Service>>('/api/v1/namespaces/scale/services')).items.length;
@@ -271,11 +290,13 @@ try {
   );
   console.log(`| ratio of medians speaker / kernel | ${(median(speaker6Us) / median(kernel6Us)).toFixed(2)} | | |`);
   console.log(
-    `\n| external IPs (3 speakers, ${svcCount} Services) | API writes/s, all speakers | max speaker RSS | max speaker JS heap used |`,
+    `\n| external IPs (3 speakers, ${svcCount} Services) | API writes/s, all speakers | of which, by resource | max speaker RSS | max speaker JS heap used |`,
   );
-  console.log('| --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- |');
   for (const s of scale)
-    console.log(`| ${s.ips} | ${s.writesPerSecond.toFixed(2)} | ${s.rssMiB.toFixed(0)} MiB | ${s.heapMiB.toFixed(1)} MiB |`);
+    console.log(
+      `| ${s.ips} | ${s.writesPerSecond.toFixed(2)} | ${s.byResource || '-'} | ${s.rssMiB.toFixed(0)} MiB | ${s.heapMiB.toFixed(1)} MiB |`,
+    );
 } catch (err) {
   failed = true;
   console.error(err);

@@ -54,17 +54,27 @@ export async function startController(options: ControllerOptions = {}): Promise<
 }
 
 /** Reads one sample of a Prometheus metric (sum over matching series). */
-export async function metricValue(p: BatonProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
+/** Every series of a metric whose labels include `labels`, with all its labels parsed, and its value. */
+export async function metricSeries(
+  p: BatonProcess,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<Array<[Record<string, string>, number]>> {
   const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
-  let sum = 0;
+  const out: Array<[Record<string, string>, number]> = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
     if (m === null || m[1] !== name) continue;
-    const labelText = m[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
+    const parsed = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => parsed[k] === v)) out.push([parsed as Record<string, string>, Number(m[3])]);
   }
-  return sum;
+  return out;
+}
+
+/** The sum of a metric's series whose labels include `labels`. */
+export async function metricValue(p: BatonProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return (await metricSeries(p, name, labels)).reduce((sum, [, v]) => sum + v, 0);
 }
 
 export interface SpeakerOptions {

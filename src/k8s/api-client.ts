@@ -21,6 +21,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { type Clock, SystemClock } from '../clock.js';
 import { ApiError, errorFromStatus, type WireStatus } from './api-error.js';
+import { resourceOf } from './api-resource.js';
 import type { ApiAccess } from './kubeconfig.js';
 import { type CredentialOptions, credentialsFor, type RequestCredentials } from './request-credentials.js';
 
@@ -51,6 +52,8 @@ export const LANE_SOCKETS: Readonly<Record<ApiLane, number>> = {
 
 export interface RequestOutcome {
   verb: Verb | 'watch';
+  /** The resource the path names ("leases", "services/status"; see resourceOf). */
+  resource: string;
   lane: ApiLane;
   /** HTTP status, 0 when no answer came back. */
   status: number;
@@ -145,7 +148,7 @@ export class ApiClient {
     } finally {
       this.clock.clearTimeout(timer);
       this.inFlight.delete(deadline);
-      this.onRequest?.({ verb: spec.verb, lane, status, durationMs: this.clock.now() - started });
+      this.onRequest?.({ verb: spec.verb, resource: resourceOf(spec.path), lane, status, durationMs: this.clock.now() - started });
     }
   }
 
@@ -165,7 +168,7 @@ export class ApiClient {
       if (status >= 200 && status < 300) return res;
       throw statusError(what, status, await readBody(res, spec.signal, what));
     } finally {
-      this.onRequest?.({ verb: 'watch', lane, status, durationMs: this.clock.now() - started });
+      this.onRequest?.({ verb: 'watch', resource: resourceOf(spec.path), lane, status, durationMs: this.clock.now() - started });
     }
   }
 

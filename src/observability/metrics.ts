@@ -7,7 +7,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly apiRequests: Counter<'verb' | 'code'>;
+  readonly apiRequests: Counter<'verb' | 'resource' | 'code'>;
   readonly reconciles: Counter<'controller' | 'outcome'>;
   readonly reconcileSeconds: Histogram<'controller'>;
   readonly isLeader: Gauge;
@@ -16,8 +16,8 @@ export class Metrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'baton_' });
     this.apiRequests = new Counter({
       name: 'baton_k8s_api_requests_total',
-      help: 'Requests to the Kubernetes API by verb and HTTP status (0 when no answer came back)',
-      labelNames: ['verb', 'code'],
+      help: 'Requests to the Kubernetes API by verb, resource (leases, events, services/status...) and HTTP status (0 when no answer came back)',
+      labelNames: ['verb', 'resource', 'code'],
       registers: [this.registry],
     });
     this.reconciles = new Counter({
@@ -41,9 +41,9 @@ export class Metrics {
     });
   }
 
-  /** Hook for ApiClient's onRequest option: one count per request, by verb and HTTP status (0: no answer). */
-  countRequest = (outcome: { verb: string; status: number }): void => {
-    this.apiRequests.inc({ verb: outcome.verb, code: String(outcome.status) });
+  /** Hook for ApiClient's onRequest option: one count per request, by verb, resource and HTTP status (0: no answer). */
+  countRequest = (outcome: { verb: string; resource: string; status: number }): void => {
+    this.apiRequests.inc({ verb: outcome.verb, resource: outcome.resource, code: String(outcome.status) });
   };
 
   onReconciled = (controller: string, durationMs: number, outcome: 'ok' | 'error'): void => {
