@@ -20,6 +20,7 @@ import {
   advertisements,
   echoRequestFrame,
   ICMPV6_DESTINATION_UNREACHABLE,
+  ICMPV6_ECHO_REQUEST,
   ICMPV6_REDIRECT,
   icmpv6Messages,
   NDP_CAPTURE_FILTER,
@@ -295,6 +296,50 @@ describe('IPv6 and dual stack', { timeout: 600_000 }, () => {
       );
     } finally {
       await capture.halt();
+      await runInNetns(other.netns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=0']);
+    }
+  });
+
+  it('with the external prefix on-link, a forwarding non-holder passes stale traffic on to the holder: no "address unreachable", a Redirect only to the address itself', async () => {
+    const holder = await waitForHolder(v6);
+    const client = lab().lan.client;
+    const other = lab().lan.nodes.find((n) => n.name !== holder) as LanHost;
+    // As on a LAN whose pool is part of the nodes' subnet (the usual Layer 2 set-up): the external prefix is on-link.
+    await runInNetns(other.netns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=1']);
+    await runInNetns(other.netns, 'ip', ['-6', 'route', 'replace', EXTERNAL_RANGE6, 'dev', other.iface]);
+    const atOther = await ArpCapture.start(lab().lan, other, `icmp6-onlink-${v6}`, lab().workDir, { filter: 'icmp6' });
+    const atClient = await ArpCapture.start(lab().lan, client, `icmp6-onlink-client-${v6}`, lab().workDir, { filter: 'icmp6' });
+    try {
+      const sentAt = Date.now();
+      await sendFrames(client, [echoRequestFrame(client, v6, other.mac)], { rounds: 3, intervalMs: 200 });
+      await sleep(500);
+      await atOther.halt();
+      await atClient.halt();
+      const fromOther = (await icmpv6Messages(atOther)).filter((m) => m.ethernetSource === other.mac && m.timeMs >= sentAt - 1_000);
+      const forwarded = fromOther.filter((m) => m.type === ICMPV6_ECHO_REQUEST && m.destination === v6);
+      const unreachable = fromOther.filter((m) => m.type === ICMPV6_DESTINATION_UNREACHABLE);
+      const redirects = fromOther.filter((m) => m.type === ICMPV6_REDIRECT);
+      console.log(
+        `[ipv6] stale traffic to ${other.name} (forwarding on, prefix on-link): 3 echo requests, ${forwarded.length} forwarded to ${
+          [...new Set(forwarded.map((m) => m.ethernetDestination))].join(', ') || 'nobody'
+        }, ${redirects.length} Redirect(s), ${unreachable.length} unreachable`,
+      );
+      assert.ok(forwarded.length > 0, `${other.name} forwards the stale traffic`);
+      for (const m of forwarded) assert.equal(m.ethernetDestination, macOf(holder), 'to the holder, which answered the node’s own NS');
+      assert.deepEqual(
+        unreachable.map((m) => `type ${m.type} code ${m.code}`),
+        [],
+        'no "address unreachable" (nor any other unreachable) for an address the holder answers',
+      );
+      for (const r of redirects) {
+        assert.deepEqual([r.redirect?.destination, r.redirect?.target], [v6, v6], 'a Redirect says the address is on-link, nothing else');
+        if (r.redirect?.targetLinkLayer !== undefined) assert.equal(r.redirect.targetLinkLayer, macOf(holder));
+      }
+      const nas = (await advertisements(atClient)).filter((na) => na.senderIp === v6 && na.senderMac === other.mac);
+      assert.deepEqual(nas, [], `${other.name} never advertises the address`);
+    } finally {
+      await Promise.allSettled([atOther.halt(), atClient.halt()]);
+      await runInNetns(other.netns, 'ip', ['-6', 'route', 'del', EXTERNAL_RANGE6, 'dev', other.iface], { allowFailure: true });
       await runInNetns(other.netns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=0']);
     }
   });

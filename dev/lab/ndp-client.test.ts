@@ -123,7 +123,15 @@ describe('echoRequestFrame and icmpv6Messages', () => {
     assert.equal(icmp[0], ICMPV6_ECHO_REQUEST);
     assert.equal(icmpv6Checksum(ipv6ToBytes(CLIENT.ip6), ipv6ToBytes(VIP), icmp), 0, 'checksum verifies');
     const [m] = await icmpv6Messages(capture([[7, f]]));
-    assert.deepEqual(m, { timeMs: 7, ethernetSource: CLIENT.mac, source: CLIENT.ip6, type: ICMPV6_ECHO_REQUEST, code: 0 });
+    assert.deepEqual(m, {
+      timeMs: 7,
+      ethernetSource: CLIENT.mac,
+      ethernetDestination: NODE_B,
+      source: CLIENT.ip6,
+      destination: VIP,
+      type: ICMPV6_ECHO_REQUEST,
+      code: 0,
+    });
   });
 
   it('decodes a Redirect: its target, destination and Target link-layer option', async () => {

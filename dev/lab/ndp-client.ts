@@ -172,7 +172,9 @@ export function echoRequestFrame(from: LanHost, ip: string, mac: string): Buffer
 export interface CapturedIcmpv6 {
   timeMs: number;
   ethernetSource: string;
+  ethernetDestination: string;
   source: string;
+  destination: string;
   type: number;
   code: number;
   /** A Redirect's target (where to send instead) and destination (what for); its Target link-layer option. */
@@ -192,7 +194,9 @@ export async function icmpv6Messages(capture: Pick<ArpCapture, 'records'>): Prom
     const m: CapturedIcmpv6 = {
       timeMs: r.timeMs,
       ethernetSource: eth.value.source,
+      ethernetDestination: eth.value.destination,
       source: ipv6FromBytes(f, ip + IPV6_OFFSET.source),
+      destination: ipv6FromBytes(f, ip + IPV6_OFFSET.destination),
       type: f[icmp] as number,
       code: f[icmp + 1] as number,
     };

@@ -26,6 +26,12 @@ import { ensureNode, ipLeaseHolder, waitForHolder } from '../support/cluster-obj
 import { createEip, createNamespace, createService, ensureBatonBasics, kube, waitForIngress } from '../support/kube.js';
 
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 20);
+// Speakers run as the image runs them (no source maps, info logs, NODE_ENV=production), so RSS is what ships;
+// BENCH_NODE_FLAGS (space-separated Node.js/V8 flags) is for trying footprint settings against that baseline.
+const SPEAKER_AS_SHIPPED = {
+  shipped: true,
+  nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''),
+} as const;
 const SCALE = (process.env['BENCH_SCALE'] ?? '10,100,250').split(',').map(Number);
 /** Owners unchanged this long count as settled (rebalancing moves one IP a second per speaker, so 10 s means it is done). */
 const SETTLED_MS = 10_000;
@@ -56,7 +62,7 @@ try {
   await createEip('bench-pool', { address: '198.51.100.1-198.51.100.254', protocol: 'layer2', interface: 'eth0' });
   await createEip('lan-pool6', { address: '2001:db8:ba70:e::200-2001:db8:ba70:e::2ff', protocol: 'layer2', interface: 'eth0' });
   const startAll = async (): Promise<void> => {
-    for (const n of g.lan.nodes) speakers.set(n.name, await startSpeaker(n.name, { extraArgs: ['--log-level=info'] }));
+    for (const n of g.lan.nodes) speakers.set(n.name, await startSpeaker(n.name, SPEAKER_AS_SHIPPED));
   };
   await startAll();
   await createNamespace('bench');
@@ -111,7 +117,7 @@ try {
         await g.lan.restoreLink(node);
         servers.set(holder, startServer(g.lan, holder));
       }
-      speakers.set(holder, await startSpeaker(holder, { extraArgs: ['--log-level=info'] }));
+      speakers.set(holder, await startSpeaker(holder, SPEAKER_AS_SHIPPED));
       await new Promise((r) => setTimeout(r, 1_000));
       console.log(
         `[bench] ${kind} ${trial + 1}/${TRIALS}: ${holder} -> ${heir}, client outage ${results[kind].outage.at(-1)} ms, heir announced after ${results[kind].garp.at(-1)?.toFixed(0)} ms`,

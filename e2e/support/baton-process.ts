@@ -80,6 +80,13 @@ export async function metricValue(p: BatonProcess, name: string, labels: Record<
 export interface SpeakerOptions {
   kubeconfig?: string;
   extraArgs?: string[];
+  /**
+   * Run the speaker as the image does (no source maps, info logs, NODE_ENV=production): what a footprint
+   * benchmark must measure. Tests keep the default (source-mapped stacks, debug logs to read a failure by).
+   */
+  shipped?: boolean;
+  /** Flags for Node.js itself, before the script (e.g. V8 heap limits). */
+  nodeFlags?: readonly string[];
 }
 
 /** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
@@ -92,17 +99,21 @@ export async function startSpeaker(nodeName: string, options: SpeakerOptions = {
     `speaker-${Date.now()}`,
     process.execPath,
     [
-      '--enable-source-maps',
+      ...(options.nodeFlags ?? []),
+      ...(options.shipped === true ? [] : ['--enable-source-maps']),
       CLI,
       'speaker',
       `--node-name=${nodeName}`,
       `--kubeconfig=${options.kubeconfig ?? controlPlane.adminKubeconfig}`,
       `--metrics-address=${node.ip}:${port}`,
       '--namespace=baton-system',
-      '--log-level=debug',
+      `--log-level=${options.shipped === true ? 'info' : 'debug'}`,
       ...(options.extraArgs ?? []),
     ],
-    { logFile: join(lab().workDir, `speaker-${nodeName}.log`) },
+    {
+      logFile: join(lab().workDir, `speaker-${nodeName}.log`),
+      ...(options.shipped === true ? { env: { ...process.env, NODE_ENV: 'production' } } : {}),
+    },
   );
   const metricsUrl = `http://${node.ip}:${port}`;
   await waitFor(
