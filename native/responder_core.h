@@ -235,18 +235,18 @@ void rc_heartbeat(rc_core* c, int64_t now_ns, int64_t alive_ns);
 // Holds keys[i] at gens[i] with the given windows from now_ns (RC_FOREVER: no deadline; <= 0: already
 // over). A key not held before (new, or yielded) is answered only once rc_announce has put its first
 // announcement on the wire: a takeover's heir that answered first would give a client its MAC while the
-// old holder, which has heard nothing yet, still answers too. A key held already keeps answering. refused[i] is set to 1 where the table has the key yielded at gens[i] or later (left yielded),
-// else 0. All or nothing: returns 0, or ENOMEM / EMSGSIZE (RC_MAX_ENTRIES) with the table unchanged.
+// old holder, which has heard nothing yet, still answers too. A key held already keeps answering.
+// refused[i] is set to 1 where the table has the key yielded at gens[i] or later (left yielded), else 0.
+// All or nothing: returns 0, or ENOMEM / EMSGSIZE (RC_MAX_ENTRIES) with the table unchanged.
 int rc_grant(rc_core* c, const rc_key* keys, const uint32_t* gens, size_t n, int64_t now_ns, int64_t answer_ns,
              int64_t defend_ns, uint8_t* refused);
 
 // Forgets keys: no more answers for them from this moment.
 void rc_revoke(rc_core* c, const rc_key* keys, size_t n);
 
-// Announces key if it is held at gen and licensed at now_ns (and from then on lets requests for it be
-// answered, see rc_grant): for IPv4 the gratuitous ARP pair (request
-// and reply form), for IPv6 one unsolicited Neighbour Advertisement (S=0, O=1, Target link-layer
-// address option) to all-nodes ff02::1.
+// Announces key if it is held at gen and licensed at now_ns, and from then on lets requests for it be
+// answered (see rc_grant): for IPv4 the gratuitous ARP pair (request and reply form), for IPv6 one
+// unsolicited Neighbour Advertisement (S=0, O=1, Target link-layer address option) to all-nodes ff02::1.
 rc_announce_result rc_announce(rc_core* c, const rc_key* key, uint32_t gen, int64_t now_ns, const rc_io* io, int* err);
 
 // Judges one drain: every frame that was queued when the reader woke, in arrival order. Every claim in

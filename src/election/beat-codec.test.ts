@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { BEAT_MAC_LENGTH, type Beat, decodeBeat, encodeBeat, heldDigest, MIN_KEY_LENGTH } from './beat-codec.js';
+
+const KEY = Buffer.alloc(32, 0x5a);
+const BEAT: Beat = {
+  kind: 'beat',
+  sender: 'node-1',
+  bootId: '0102030405060708',
+  sequence: 42n,
+  sentAtMs: 1_796_000_000_123,
+  heldDigest: 'a1a2a3a4a5a6a7a8',
+};
+
+describe('beat codec', () => {
+  it('encodes a beat byte for byte, then signs it', () => {
+    const bytes = encodeBeat(BEAT, KEY);
+    const body =
+      '4254' + // "BT"
+      '4e01' + // "N", version 1
+      '01' + // kind: beat
+      '06' + // name length
+      Buffer.from('node-1').toString('hex') +
+      '0102030405060708' + // boot id
+      '000000000000002a' + // sequence 42
+      '000001a229f1287b' + // sent at 1,796,000,000,123 ms
+      'a1a2a3a4a5a6a7a8' + // held digest
+      '00'.repeat(24); // reserved
+    assert.equal(bytes.subarray(0, bytes.length - BEAT_MAC_LENGTH).toString('hex'), body);
+    const mac = createHmac('sha256', KEY).update(Buffer.from(body, 'hex')).digest('hex');
+    assert.equal(bytes.subarray(bytes.length - BEAT_MAC_LENGTH).toString('hex'), mac, 'HMAC-SHA256 over everything before it');
+    assert.equal(bytes.length, 94 + 'node-1'.length);
+  });
+
+  it('decodes what it encodes, beats and acks', () => {
+    for (const kind of ['beat', 'ack'] as const) {
+      const d = decodeBeat(encodeBeat({ ...BEAT, kind }, KEY), KEY);
+      assert.deepEqual(d, { ok: true, value: { ...BEAT, kind } });
+    }
+  });
+
+  it('refuses a datagram signed with another key, or changed in any byte', () => {
+    const bytes = encodeBeat(BEAT, KEY);
+    assert.deepEqual(decodeBeat(bytes, Buffer.alloc(32, 0x5b)), { ok: false, reason: 'bad-signature' });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {
+        const changed = Buffer.from(bytes);
+        changed[at] = (changed[at] as number) ^ flip;
+        const d = decodeBeat(changed, KEY);
+        assert.equal(d.ok, false);
+        // Whatever byte changed, nothing unauthenticated is read: only framing is judged before the signature.
+        if (!d.ok) assert.ok(['bad-signature', 'bad-magic', 'truncated'].includes(d.reason), d.reason);
+      }),
+    );
+  });
+
+  it('calls every shortened or lengthened datagram truncated, never reading past it', () => {
+    const bytes = encodeBeat(BEAT, KEY);
+    for (let n = 0; n < bytes.length; n++) {
+      const d = decodeBeat(bytes.subarray(0, n), KEY);
+      assert.deepEqual(d, { ok: false, reason: 'truncated' }, `${n} bytes`);
+    }
+    assert.deepEqual(decodeBeat(Buffer.concat([bytes, Buffer.from([0])]), KEY), { ok: false, reason: 'truncated' });
+  });
+
+  it('refuses another protocol, an unknown kind and a bad name, even when signed', () => {
+    const resigned = (edit: (body: Buffer) => void): Buffer => {
+      const bytes = Buffer.from(encodeBeat(BEAT, KEY));
+      const body = bytes.subarray(0, bytes.length - BEAT_MAC_LENGTH);
+      edit(body);
+      return Buffer.concat([body, createHmac('sha256', KEY).update(body).digest()]);
+    };
+    assert.deepEqual(decodeBeat(Buffer.from('GET / HTTP/1.1\r\n\r\n'), KEY), { ok: false, reason: 'bad-magic' });
+    assert.deepEqual(
+      decodeBeat(
+        resigned((b) => {
+          b[4] = 9;
+        }),
+        KEY,
+      ),
+      { ok: false, reason: 'unknown-kind' },
+    );
+    assert.deepEqual(
+      decodeBeat(
+        resigned((b) => {
+          b[6] = 0x4e; // 'N': node names are lower case
+        }),
+        KEY,
+      ),
+      { ok: false, reason: 'bad-name' },
+    );
+  });
+
+  it('refuses to work with a short key or a field out of range', () => {
+    assert.throws(() => encodeBeat(BEAT, Buffer.alloc(MIN_KEY_LENGTH - 1)), RangeError);
+    assert.throws(() => decodeBeat(encodeBeat(BEAT, KEY), Buffer.alloc(16)), RangeError);
+    assert.throws(() => encodeBeat({ ...BEAT, sender: 'Node_1' }, KEY), RangeError);
+    assert.throws(() => encodeBeat({ ...BEAT, sender: 'a'.repeat(254) }, KEY), RangeError);
+    assert.throws(() => encodeBeat({ ...BEAT, bootId: '0102' }, KEY), RangeError);
+    assert.throws(() => encodeBeat({ ...BEAT, heldDigest: 'A1A2A3A4A5A6A7A8' }, KEY), RangeError);
+  });
+
+  it('digests a set of held IPs whatever their order or repeats, and tells different sets apart', () => {
+    assert.equal(heldDigest(['192.0.2.1', '2001:db8::1']), heldDigest(['2001:db8::1', '192.0.2.1', '192.0.2.1']));
+    assert.notEqual(heldDigest(['192.0.2.1']), heldDigest(['192.0.2.2']));
+    assert.match(heldDigest([]), /^[0-9a-f]{16}$/);
+  });
+});

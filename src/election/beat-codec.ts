@@ -1,0 +1,123 @@
+// The heartbeat datagram of the planned LAN liveness (docs/heartbeats.md):
+// a holder tells the ranked standbys of the IPs it holds that it is alive,
+// every 100 ms over UDP, instead of renewing a Lease twice a second that
+// every speaker watches. Not wired into the speaker yet; this is its wire
+// format, kept pure (bytes in, bytes out, the key passed in).
+//
+// Layout (network byte order), 94 bytes plus the node name:
+//   0   4  magic "BTN" and format version 1 (0x42 0x54 0x4e 0x01)
+//   4   1  kind: 1 beat (holder to standby), 2 ack (standby to holder)
+//   5   1  length n of the sender's node name (1..253, a DNS-1123 subdomain)
+//   6   n  sender's node name, ASCII
+//   6+n 8  boot id: random per speaker process, so a restart's sequence 0 is not a replay
+//   14+n 8 sequence: per boot, +1 per datagram sent; an ack carries the beat's
+//   22+n 8 sent at: the sender's wall clock, ms since the epoch (bounds replays of an old boot)
+//   30+n 8 digest of the sender's held IPs (heldDigest): a standby notices a view that drifted
+//   38+n 24 reserved, zero: room for the next field without a new version
+//   62+n.. HMAC-SHA256 over every byte before it, with the cluster's heartbeat key
+//
+// Authentication, not secrecy: a host on the LAN without the key can neither
+// keep a dead holder "alive" nor make a live one look dead by forging beats.
+// Replays are the tracker's business (beat-tracker.ts).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const BEAT_MAGIC = Buffer.from([0x42, 0x54, 0x4e, 0x01]);
+const OFFSET_KIND = 4;
+const OFFSET_NAME_LENGTH = 5;
+const OFFSET_NAME = 6;
+/** Zero bytes after the fields: a later field fits without a new version (they are signed, so not malleable). */
+const RESERVED_LENGTH = 24;
+/** boot id, sequence, sent at, digest (8 bytes each), then the reserved bytes. */
+const FIXED_AFTER_NAME = 4 * 8 + RESERVED_LENGTH;
+/** HMAC-SHA256's output. */
+export const BEAT_MAC_LENGTH = 32;
+/** Kubernetes node names are DNS-1123 subdomains: at most 253 characters. */
+const MAX_NAME_LENGTH = 253;
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** RFC 2104 section 3: a key shorter than the hash output (32 bytes) weakens HMAC; the chart's Secret holds 32 random bytes. */
+export const MIN_KEY_LENGTH = 32;
+
+export type BeatKind = 'beat' | 'ack';
+const KIND_CODE: Record<BeatKind, number> = { beat: 1, ack: 2 };
+
+export interface Beat {
+  kind: BeatKind;
+  sender: string;
+  /** 8 bytes, hex. */
+  bootId: string;
+  sequence: bigint;
+  sentAtMs: number;
+  /** 8 bytes, hex (heldDigest). */
+  heldDigest: string;
+}
+
+export type BeatDropReason = 'truncated' | 'bad-magic' | 'unknown-kind' | 'bad-name' | 'bad-signature';
+export type DecodedBeat = { ok: true; value: Beat } | { ok: false; reason: BeatDropReason };
+
+/** The first 8 bytes of SHA-256 over the sorted IPs, one per line: equal sets give equal digests. */
+export function heldDigest(ips: Iterable<string>): string {
+  return createHash('sha256')
+    .update([...new Set(ips)].sort().join('\n'))
+    .digest()
+    .subarray(0, 8)
+    .toString('hex');
+}
+
+export function encodeBeat(beat: Beat, key: Buffer): Buffer {
+  checkKey(key);
+  const name = Buffer.from(beat.sender, 'ascii');
+  if (!NODE_NAME.test(beat.sender) || name.length > MAX_NAME_LENGTH)
+    throw new RangeError(`not a node name: ${JSON.stringify(beat.sender)}`);
+  const body = Buffer.alloc(OFFSET_NAME + name.length + FIXED_AFTER_NAME);
+  BEAT_MAGIC.copy(body, 0);
+  body[OFFSET_KIND] = KIND_CODE[beat.kind];
+  body[OFFSET_NAME_LENGTH] = name.length;
+  name.copy(body, OFFSET_NAME);
+  let at = OFFSET_NAME + name.length;
+  at = putHex8(body, at, beat.bootId, 'bootId');
+  body.writeBigUInt64BE(beat.sequence, at);
+  at += 8;
+  body.writeBigUInt64BE(BigInt(Math.trunc(beat.sentAtMs)), at);
+  at += 8;
+  putHex8(body, at, beat.heldDigest, 'heldDigest');
+  return Buffer.concat([body, mac(key, body)]);
+}
+
+export function decodeBeat(datagram: Buffer, key: Buffer): DecodedBeat {
+  checkKey(key);
+  if (datagram.length < OFFSET_NAME) return { ok: false, reason: 'truncated' };
+  if (!datagram.subarray(0, BEAT_MAGIC.length).equals(BEAT_MAGIC)) return { ok: false, reason: 'bad-magic' };
+  const n = datagram[OFFSET_NAME_LENGTH] as number;
+  const bodyLength = OFFSET_NAME + n + FIXED_AFTER_NAME;
+  if (datagram.length !== bodyLength + BEAT_MAC_LENGTH) return { ok: false, reason: 'truncated' };
+  // The signature first: nothing from an unauthenticated datagram is interpreted beyond its length.
+  const body = datagram.subarray(0, bodyLength);
+  if (!timingSafeEqual(datagram.subarray(bodyLength), mac(key, body))) return { ok: false, reason: 'bad-signature' };
+  const kind = datagram[OFFSET_KIND] === KIND_CODE.beat ? 'beat' : datagram[OFFSET_KIND] === KIND_CODE.ack ? 'ack' : undefined;
+  if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
+  const sender = datagram.subarray(OFFSET_NAME, OFFSET_NAME + n).toString('latin1');
+  if (n === 0 || !NODE_NAME.test(sender)) return { ok: false, reason: 'bad-name' };
+  let at = OFFSET_NAME + n;
+  const bootId = datagram.subarray(at, at + 8).toString('hex');
+  at += 8;
+  const sequence = datagram.readBigUInt64BE(at);
+  at += 8;
+  const sentAtMs = Number(datagram.readBigUInt64BE(at));
+  at += 8;
+  const digest = datagram.subarray(at, at + 8).toString('hex');
+  return { ok: true, value: { kind, sender, bootId, sequence, sentAtMs, heldDigest: digest } };
+}
+
+function mac(key: Buffer, body: Buffer): Buffer {
+  return createHmac('sha256', key).update(body).digest();
+}
+
+function checkKey(key: Buffer): void {
+  if (key.length < MIN_KEY_LENGTH) throw new RangeError(`heartbeat key of ${key.length} bytes; at least ${MIN_KEY_LENGTH} required`);
+}
+
+function putHex8(out: Buffer, at: number, hex: string, what: string): number {
+  if (!/^[0-9a-f]{16}$/.test(hex)) throw new RangeError(`${what} must be 8 bytes of lower-case hex, got ${JSON.stringify(hex)}`);
+  Buffer.from(hex, 'hex').copy(out, at);
+  return at + 8;
+}

@@ -1,0 +1,44 @@
+// Who watches whom in the planned LAN liveness (docs/heartbeats.md), from
+// the rendezvous order alone: the standbys of an IP are the nodes that would
+// take it over, best first, so a holder beats to the first few standbys of
+// each IP it holds, and each node knows, from the same views, which holders
+// to expect beats from. No message agrees on it; both sides compute it.
+// Not wired into the speaker yet. Pure.
+import { rank } from './rendezvous.js';
+
+/**
+ * How many standbys of each IP hear its holder: the first takes over, the second confirms a silence
+ * before it does (the indirect probe of SWIM) and takes over after its rank delay if the first cannot.
+ */
+export const DEFAULT_FANOUT = 2;
+
+export interface HeldIp {
+  ip: string;
+  /** The nodes that may announce the IP (eligible, live), the holder among them or not. */
+  candidates: Iterable<string>;
+}
+
+/** The standbys of ip held by holder: the best-ranked candidates other than the holder. */
+export function standbysOf(ip: string, holder: string, candidates: Iterable<string>, fanout = DEFAULT_FANOUT): string[] {
+  return rank(
+    ip,
+    [...candidates].filter((n) => n !== holder),
+  ).slice(0, fanout);
+}
+
+/** The nodes holder sends beats to: every standby of every IP it holds, once each, sorted. */
+export function watchersOf(holder: string, held: Iterable<HeldIp>, fanout = DEFAULT_FANOUT): string[] {
+  const out = new Set<string>();
+  for (const h of held) for (const s of standbysOf(h.ip, holder, h.candidates, fanout)) out.add(s);
+  return [...out].sort();
+}
+
+/** The holders me expects beats from, each with the IPs me stands by for, from the same view of who holds what. */
+export function holdersToWatch(me: string, ips: Iterable<HeldIp & { holder: string }>, fanout = DEFAULT_FANOUT): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const h of ips) {
+    if (h.holder === me || !standbysOf(h.ip, h.holder, h.candidates, fanout).includes(me)) continue;
+    out.set(h.holder, [...(out.get(h.holder) ?? []), h.ip]);
+  }
+  return out;
+}
