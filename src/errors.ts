@@ -24,7 +24,13 @@ export abstract class CodedError<C extends string = string> extends Error {
   }
 }
 
-export const BATON_ERROR_CODES = ['NOT_LEADER', 'CONFIG_INVALID', 'KUBECONFIG_INVALID', 'CACHE_NOT_SYNCED'] as const;
+export const BATON_ERROR_CODES = [
+  'NOT_LEADER',
+  'CONFIG_INVALID',
+  'KUBECONFIG_INVALID',
+  'CACHE_NOT_SYNCED',
+  'PACKET_SOCKET_DENIED',
+] as const;
 export type BatonErrorCode = (typeof BATON_ERROR_CODES)[number];
 
 export class BatonError extends CodedError<BatonErrorCode> {}

@@ -3,7 +3,7 @@
 // route to that address (longest matching prefix of /proc/net/route, then
 // lowest metric). Only interfaces with carrier count: a node whose cable is
 // out cannot announce anything.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { ipv4ToNumber, isIpv4 } from '../net/ipv4.js';
 
 export interface RouteEntry {
@@ -81,6 +81,20 @@ export const systemInterfaces: InterfaceProbe = {
     return Number.isInteger(ifindex) && ifindex > 0 && mac !== undefined ? { ifindex, mac: mac.toLowerCase() } : undefined;
   },
 };
+
+// ARPHRD_ETHER in /sys/class/net/<if>/type (linux/if_arp.h): the links the addon can open.
+const ARPHRD_ETHER = '1';
+
+/** This node's Ethernet interfaces (loopback and tunnels aside), by name. */
+export function ethernetInterfaces(): string[] {
+  let names: string[];
+  try {
+    names = readdirSync('/sys/class/net');
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n !== 'lo' && readSys(n, 'type') === ARPHRD_ETHER).sort();
+}
 
 /** The usable local interface for a pool's spec.interface, or undefined if this node has none. */
 export function resolveInterface(spec: string, probe: InterfaceProbe = systemInterfaces): string | undefined {

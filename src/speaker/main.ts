@@ -4,6 +4,7 @@
 // the process exits.
 import { SystemClock } from '../clock.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
+import { errorCode } from '../errors.js';
 import { ApiClient } from '../k8s/api-client.js';
 import { EventRecorder } from '../k8s/event-recorder.js';
 import { Informer } from '../k8s/informer.js';
@@ -13,7 +14,8 @@ import { KubeLeaseStore } from '../k8s/lease-store.js';
 import { EIPS_PATH } from '../k8s/resource-writers.js';
 import type { Eip, EndpointSlice, Lease, Node, Service } from '../k8s/types.js';
 import { AfPacketLink } from '../layer2/af-packet-link.js';
-import { systemInterfaces } from '../layer2/interface-resolver.js';
+import { ethernetInterfaces, systemInterfaces } from '../layer2/interface-resolver.js';
+import { assertPacketSockets } from '../layer2/packet-permission.js';
 import { serveObservability } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -28,6 +30,13 @@ const LEASE_WATCH_BACKOFF = { initialMs: 100, maxMs: 2_000 };
 
 export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   const log = createLogger('speaker', config.logLevel, { node: config.nodeName });
+  try {
+    assertPacketSockets(ethernetInterfaces());
+  } catch (err) {
+    // Not ready, never: the pod crash-loops with this line, and a DaemonSet rollout stops at its first node.
+    log.fatal({ err, code: errorCode(err) }, 'cannot open packet sockets: exiting');
+    throw err;
+  }
   const clock = new SystemClock();
   const metrics = new Metrics();
   const access = loadApiAccess(config.kubeconfig);
