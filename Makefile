@@ -35,16 +35,21 @@ unit: build
 # The fast lane: what every contributor runs before pushing, in well under a minute, without root.
 check: typecheck lint unit
 
-# Builds kube-apiserver, kube-controller-manager, etcd and helm once per machine (see dev/lab/toolchain.ts).
+# Builds the control plane (kube-apiserver, kube-controller-manager, kube-scheduler, etcd), the nodes' software
+# (kubelet, kube-proxy, containerd, crictl, kubectl, the pause image) and helm once per machine (dev/lab/toolchain.ts).
 toolchain: setup build
 	node dist/dev/lab/build-tools.js
 
-# The suite runs inside the lab namespace (launch.js) as a plain node process, so a signal reaches its teardown directly; then a separate process checks that nothing was left behind; both always run.
+# Each suite runs inside the lab namespace (launch.js) as a plain node process, so a signal reaches its teardown
+# directly: first the one where the lab plays the kubelet (speaker faults, IPAM, IPv6), then the one on real nodes
+# (kubelet, containerd, kube-proxy; the chart, real pods, chaos), which needs the image archive. Then a separate
+# process checks that nothing was left behind. All always run.
 LAUNCH := node --enable-source-maps dist/dev/lab/launch.js --
 
-e2e: toolchain
+e2e: toolchain image
 	@rc=0; \
 	$(LAUNCH) node --enable-source-maps --test-reporter=spec dist/e2e/suite.js || rc=1; \
+	$(LAUNCH) node --enable-source-maps --test-reporter=spec dist/e2e/cluster-suite.js || rc=1; \
 	$(NODE_TEST) dist/e2e/after-suite.js || rc=1; \
 	exit $$rc
 
@@ -71,10 +76,10 @@ test: setup build
 	exit $$rc
 
 # The checkout's CLI (dev/cli/main.ts) enters the lab namespace itself (through dev/lab/launch.ts).
-demo: toolchain
+demo: toolchain image
 	node --enable-source-maps dist/dev/cli/main.js demo
 
-chaos-lab: toolchain
+chaos-lab: toolchain image
 	node --enable-source-maps dist/dev/cli/main.js chaos --lab
 
 # Benchmarks print numbers (medians over repeats, ratios to a baseline of the same run); they assert nothing.

@@ -1,5 +1,6 @@
 // `baton chaos` in the local lab: every experiment kind against Baton as the
-// chart installs it, with the client's view checked from the report: the
+// chart installs it on real nodes (a kill-node crashes a whole node: kubelet,
+// containerd and every pod), with the client's view checked from the report: the
 // downtime stays within the speaker's bounds and two MACs never answer at once.
 // Then a soak on a cron schedule with a bounded number of rounds.
 
@@ -13,7 +14,7 @@ import { type BatonLab, installBaton } from '../dev/lab/baton-lab.js';
 import { lab } from '../dev/lab/current.js';
 import { type CapturedRecord, framesAround } from '../dev/lab/frame-log.js';
 import { NDP_CAPTURE_FILTER } from '../dev/lab/ndp-client.js';
-import { applySeed, createLabPool, createLabService, waitForAddresses } from '../dev/lab/workload.js';
+import { applySeed, createLabPool, createLabService, serveLabPages, waitForAddresses, waitForPages } from '../dev/lab/workload.js';
 import { EXPERIMENTS, type ExperimentKind } from '../src/chaos/experiments.js';
 import type { ChaosReport } from '../src/chaos/runner.js';
 import { runSession } from '../src/chaos/session.js';
@@ -47,15 +48,16 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
   before(async () => {
     baton = await installBaton(lab(), 'baton-chaos', (l) => console.log(l));
     await applySeed(baton.api, 'chaos-demo', (l) => console.log(l));
+    await serveLabPages(baton.api, 'chaos-demo', lab().lan.nodes.length);
     await createLabPool(baton.api, { ipv6: true });
     await createLabService(baton.api, 'chaos-demo', 'second');
     await createLabService(baton.api, 'chaos-demo', 'third-v6', 'IPv6');
-    await waitForAddresses(baton.api, 'chaos-demo', 3);
+    await waitForPages(lab().lan, [...(await waitForAddresses(baton.api, 'chaos-demo', 3)).values()]);
     env = new LabEnvironment(baton);
   });
 
   after(async () => {
-    await baton?.release.stopAll();
+    await baton?.release.uninstall();
   });
 
   it('runs every experiment kind; the report shows downtime within bounds and no moment with two MACs', async () => {

@@ -1,20 +1,31 @@
-// The Helm chart against the real control plane: lint, render, schema
-// checks; install; the controller and speakers run with the ServiceAccounts
-// the chart created (so a missing RBAC rule fails the flow) and the audit log
-// shows every granted rule in use (so an excess rule fails too); upgrade;
-// uninstall leaves only the CRD; and an OpenELB installation is adopted with
-// no address changed.
+// The Helm chart on a real cluster (the cluster suite's real nodes): lint,
+// render, schema checks; `helm install` whose pods the scheduler places and
+// the kubelets run from the image built from the Dockerfile, with the
+// chart's exact security context and in-cluster configuration, ready by
+// their real probes; the seed manifests unchanged; a crashed speaker
+// container restarted by its kubelet; a DaemonSet rolling update and a
+// controller rollout that a client on the LAN does not notice; `kubectl
+// drain`; a speaker without NET_RAW that fails loudly and stops its
+// rollout; the post-delete hook Job run by a kubelet; the audit log showing
+// that each component, as its pods' identity, used every rule it was
+// granted and lacked none; and an OpenELB installation adopted with no
+// address changed.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chartImageName } from '../dev/image/build-image.js';
 import { arping } from '../dev/lab/arp-client.js';
-import { auditedRequests, CHART, ChartRelease, helm as labHelm, podSpecOf } from '../dev/lab/chart-runner.js';
+import { auditedRequests, CHART, ChartRelease, kubectl, helm as labHelm, type Pod, podReady, podSpecOf } from '../dev/lab/chart-runner.js';
 import { lab } from '../dev/lab/current.js';
-import { startDataPlane } from '../dev/lab/dataplane.js';
-import { waitFor } from '../dev/lab/exec.js';
+import { routeExternalRanges } from '../dev/lab/dataplane.js';
+import { runInNetns, waitFor } from '../dev/lab/exec.js';
+import { serveLabPages } from '../dev/lab/workload.js';
 import type { Eip, List, Service } from '../src/k8s/types.js';
-import { ensureNode, ipLeaseHolderIn, waitForHolderIn } from './support/cluster-objects.js';
+import { ClientProbe } from './support/client-probe.js';
+import { ipLeaseHolderIn, waitForHolderIn } from './support/cluster-objects.js';
 import {
   applyFile,
   createEip,
@@ -33,6 +44,13 @@ import {
 } from './support/kube.js';
 
 const CRD_NAME = 'eips.network.kubesphere.io';
+/** The image the chart names (values.yaml and appVersion), built from the Dockerfile and imported into every node. */
+const CHART_IMAGE = chartImageName(
+  readFileSync(resolve('charts/baton/values.yaml'), 'utf8'),
+  readFileSync(resolve('charts/baton/Chart.yaml'), 'utf8'),
+);
+/** A graceful change (a rolling update, a drain) must go unnoticed: the chaos run's bound for graceful kinds. */
+const GRACEFUL_BOUND_MS = 500;
 const CRD_PATH = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`;
 
 async function deleteCrd(): Promise<void> {
@@ -57,8 +75,7 @@ function helm(args: string[], options: { allowFailure?: boolean } = {}) {
 
 describe('Helm chart', { timeout: 900_000 }, () => {
   before(async () => {
-    for (const n of lab().lan.nodes) await ensureNode(n.name);
-    await startDataPlane(lab().lan, lab().workDir);
+    await routeExternalRanges(lab().lan);
   });
 
   it('lints, renders, and its values schema refuses bad values with clear messages', async () => {
@@ -132,8 +149,10 @@ describe('Helm chart', { timeout: 900_000 }, () => {
       release = new ChartRelease(lab(), kube().api, ns);
     });
 
+    // Whatever happened, the next install starts from a cluster without this release (cluster-scoped RBAC included).
     after(async () => {
-      await release?.stopAll();
+      await release.uninstallIfInstalled();
+      await deleteNamespace('legacy').catch(() => undefined);
     });
 
     it('adopts OpenELB’s CRD, Eips and Services as they are, changing no address', async () => {
@@ -192,15 +211,14 @@ describe('Helm chart', { timeout: 900_000 }, () => {
         });
       }
 
-      await release.install(['--skip-crds']);
+      await release.install(['--skip-crds', '--set=controller.replicas=1']);
       const crd = await kube().api.get<{ spec: { versions: Array<{ name: string }> } }>(CRD_PATH);
       assert.deepEqual(
         crd.spec.versions.map((v) => v.name),
         ['v1alpha1', 'v1alpha2'],
         'OpenELB’s CRD stays as it was',
       );
-      await release.startControllers(1);
-      await release.startSpeakers();
+      await release.waitRolledOut();
 
       const pool = await waitFor(
         'Baton to take over the pool status',
@@ -232,95 +250,138 @@ describe('Helm chart', { timeout: 900_000 }, () => {
 
       await deleteNamespace('legacy');
       await deleteEip('openelb-pool');
-      await release.stopAll();
       await release.uninstall();
       await deleteNamespace(ns);
       await deleteCrd();
     });
   });
 
-  describe('install, run, upgrade, uninstall', () => {
+  describe('install, run, roll, drain, uninstall', () => {
     const ns = 'baton-chart';
+    const seedNs = 'seed-chart';
     let release: ChartRelease;
+    let seedIp: string;
+    let uninstallStartedAt = Number.POSITIVE_INFINITY;
 
     before(() => {
       release = new ChartRelease(lab(), kube().api, ns);
     });
 
     after(async () => {
-      await release?.stopAll();
+      await release.uninstallIfInstalled();
+      await deleteNamespace(seedNs, 120_000).catch(() => undefined);
     });
 
-    it('installs; controller and speakers run as the chart’s ServiceAccounts; the seed manifests work unchanged; one MAC answers; failover', async () => {
+    /** The client loads the seed page and asks who has its IP while `during` runs; no outage, never two MACs. */
+    async function unnoticed(what: string, during: () => Promise<void>, boundMs = GRACEFUL_BOUND_MS): Promise<void> {
+      const probe = new ClientProbe(seedIp);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const from = Date.now();
+      try {
+        await during();
+        await new Promise((r) => setTimeout(r, 2_000));
+      } finally {
+        await probe.stop();
+      }
+      const a = probe.analysis(seedIp, from);
+      console.log(
+        `[chart] ${what}: client downtime ${a.downtimeMs} ms, ${a.pageLoads.ok} pages loaded, ${a.pageLoads.failed} failed, two-MAC moments ${a.twoMacMoments.length}, holders ${a.holders.map((h) => h.mac).join(' > ')}`,
+      );
+      assert.deepEqual(a.twoMacMoments, [], `${what}: never two MACs`);
+      assert.ok(a.downtimeMs <= boundMs, `${what}: client downtime ${a.downtimeMs} ms (bound ${boundMs} ms)`);
+      assert.ok(a.pageLoads.ok > 0, `${what}: pages loaded`);
+    }
+
+    it('installs; the scheduler and kubelets run its pods with the chart’s security context and in-cluster config; the seed manifests work unchanged', async () => {
       const install = await release.install();
       assert.match(install.stdout, /strictARP/, 'NOTES warn about kube-proxy IPVS strictARP');
       assert.match(install.stdout, /Create an address pool/);
-      await waitFor(
-        'the chart’s CRD',
-        async () =>
-          (await kube()
-            .api.list(EIPS)
-            .catch(() => undefined)) !== undefined
-            ? true
-            : undefined,
-        { timeoutMs: 30_000 },
-      );
-      await release.startControllers(2);
-      await release.startSpeakers();
+      await release.waitRolledOut();
 
-      await createNamespace('seed-chart');
+      const speakers = await release.pods('speaker');
+      assert.deepEqual(
+        speakers.map((p) => p.spec.nodeName).sort(),
+        lab().lan.nodes.map((n) => n.name),
+        'one speaker per node',
+      );
+      const controllers = await release.pods('controller');
+      assert.equal(controllers.filter(podReady).length, 2, 'two controller replicas, ready by their probes');
+      for (const p of [...speakers, ...controllers]) {
+        assert.equal(p.spec.containers[0]?.image, CHART_IMAGE, `${p.metadata.name} runs the chart's image`);
+        assert.ok(
+          !JSON.stringify(p).includes('--kubeconfig'),
+          `${p.metadata.name} has no --kubeconfig: it uses the in-cluster config (ServiceAccount token, KUBERNETES_SERVICE_HOST)`,
+        );
+      }
+      // What the kernel says about a speaker's process: exactly what the chart asks for.
+      const s = speakers[0] as Pod;
+      const pid = await lab()
+        .realNodes!.node(s.spec.nodeName as string)
+        .containerPid(s.metadata.name, 'speaker');
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+      assert.equal(field('CapEff'), '0000000000002000', 'effective capabilities: CAP_NET_RAW only');
+      assert.equal(field('CapBnd'), '0000000000002000', 'bounding set: CAP_NET_RAW only');
+      assert.equal(field('Uid').split(/\s+/)[0], '0', 'uid 0 (for the capability)');
+      assert.equal(field('NoNewPrivs'), '1', 'no privilege escalation');
+      assert.equal(field('Seccomp'), '2', 'seccomp filter (RuntimeDefault)');
+      const rootMount = (await readFile(`/proc/${pid}/mountinfo`, 'utf8')).split('\n').find((l) => l.split(' ')[4] === '/');
+      assert.match(rootMount ?? '', /\sro[,\s]/, 'read-only root filesystem');
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      assert.ok(
+        environ.includes('KUBERNETES_SERVICE_HOST=203.0.113.1'),
+        'the kubelet gave it the in-cluster API address (the kubernetes Service)',
+      );
+
+      await createNamespace(seedNs);
+      await serveLabPages(kube().api, seedNs, lab().lan.nodes.length);
       await applyFile(resolve('examples/openelb-layer2/eip.yaml'));
-      await applyFile(resolve('examples/openelb-layer2/service.yaml'), 'seed-chart');
-      await waitForEvent('seed-chart', 'layer2-svc', 'Service', 'PoolNotFound');
+      await applyFile(resolve('examples/openelb-layer2/service.yaml'), seedNs);
+      await waitForEvent(seedNs, 'layer2-svc', 'Service', 'PoolNotFound');
       await createEip('layer2-eip', { address: '192.0.2.220-192.0.2.230', protocol: 'layer2', interface: 'eth0' });
-      const [ip] = (await waitForIngress('seed-chart', 'layer2-svc')) as [string];
-      const holder = await waitForHolderIn(ns, ip);
-      await waitForEvent('seed-chart', 'layer2-svc', 'Service', 'NodeAssigned');
-      assert.deepEqual((await arping(lab().lan.client, ip, { seconds: 2 })).macs, [lab().lan.node(holder).mac]);
+      [seedIp] = (await waitForIngress(seedNs, 'layer2-svc')) as [string];
+      const holder = await waitForHolderIn(ns, seedIp);
+      await waitForEvent(seedNs, 'layer2-svc', 'Service', 'NodeAssigned');
+      assert.deepEqual((await arping(lab().lan.client, seedIp, { seconds: 2 })).macs, [lab().lan.node(holder).mac]);
       await waitForEipCondition('eip-sample-pool', 'Ready', 'True');
-
-      await release.speakers.get(holder)?.stop('SIGKILL');
-      const heir = await waitForHolderIn(ns, ip, (h) => h !== holder);
-      await waitFor(
-        'the heir to answer',
-        async () => ((await arping(lab().lan.client, ip, { seconds: 1 })).macs.join() === lab().lan.node(heir).mac ? true : undefined),
-        { timeoutMs: 10_000 },
-      );
-      await release.startSpeaker(holder);
-
-      // A second Service comes and goes, so its IP lease is deleted by its holder.
-      await createService('seed-chart', 'short-lived', { annotations: { 'eip.openelb.kubesphere.io/v1alpha2': 'layer2-eip' } });
-      const [shortIp] = (await waitForIngress('seed-chart', 'short-lived')) as [string];
-      await waitForHolderIn(ns, shortIp);
-      await kube().api.delete('/api/v1/namespaces/seed-chart/services/short-lived');
-      await waitFor(
-        'its IP lease to be deleted',
-        async () => ((await ipLeaseHolderIn(ns, shortIp, true)) === 'absent' ? true : undefined),
-        { timeoutMs: 15_000 },
+      const page = await pageFrom(seedIp);
+      assert.ok(
+        lab().lan.nodes.some((n) => n.name === page),
+        `the seed Service's page loads through its external IP, served by a web pod via kube-proxy: ${page}`,
       );
     });
 
-    it('applies changed values on helm upgrade', async () => {
-      await helm([
-        'upgrade',
-        'baton',
-        CHART,
-        '-n',
-        ns,
-        '--reuse-values',
-        '--set=speaker.leaseDuration=2s',
-        '--set=controller.replicas=1',
-        '--set=logLevel=debug',
-      ]);
-      const dep = await kube().api.get<{ spec: { replicas: number } }>(`/apis/apps/v1/namespaces/${ns}/deployments/baton-controller`);
-      assert.equal(dep.spec.replicas, 1);
+    it('a crashed speaker container is restarted by its kubelet, and the client notices nothing', async () => {
+      const holder = await waitForHolderIn(ns, seedIp);
+      const pod = (await release.speakerPod(holder)) as Pod;
+      await unnoticed(`kill -9 of ${holder}'s speaker container`, async () => {
+        const pid = await lab().realNodes!.node(holder).containerPid(pod.metadata.name, 'speaker');
+        process.kill(pid, 'SIGKILL');
+        const restarted = await waitFor(
+          'the kubelet to restart the speaker container, ready again',
+          async () => {
+            const p = await kube().api.get<Pod>(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`);
+            return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && podReady(p) ? p : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 250 },
+        );
+        assert.equal(restarted.metadata.uid, pod.metadata.uid, 'the same pod, its container restarted');
+      });
+      // Restarted within its Lease's duration, it kept its IP (or a peer took it over, had the restart been slower).
+      const now = await waitForHolderIn(ns, seedIp);
+      assert.deepEqual((await arping(lab().lan.client, seedIp, { seconds: 1 })).macs, [lab().lan.node(now).mac], 'one MAC, the holder’s');
+    });
+
+    it('rolls the speakers out on helm upgrade, one node at a time, with no client-visible outage', async () => {
+      const before = new Map((await release.pods('speaker')).map((p) => [p.spec.nodeName, p.metadata.uid]));
+      await unnoticed('speaker DaemonSet rolling update', async () => {
+        await release.upgrade(['--reuse-values', '--set=speaker.leaseDuration=2s', '--set=logLevel=debug']);
+        await release.waitRolledOut(300_000);
+      });
+      const after = await release.pods('speaker');
+      for (const p of after) assert.notEqual(p.metadata.uid, before.get(p.spec.nodeName), `${p.spec.nodeName}: a new speaker pod`);
       const spec = await podSpecOf(kube().api, 'daemonsets', ns, 'baton-speaker');
       assert.ok(spec.containers[0]?.args?.includes('--lease-duration=2s'));
-      // The rollout a kubelet would do: restart each speaker with its new pod template, one node at a time.
-      for (const n of lab().lan.nodes) {
-        await release.speakers.get(n.name)?.stop('SIGTERM');
-        await release.startSpeaker(n.name);
-      }
       for (const n of lab().lan.nodes) {
         await waitFor(
           `${n.name}'s lease to carry the new duration`,
@@ -335,9 +396,101 @@ describe('Helm chart', { timeout: 900_000 }, () => {
       }
     });
 
-    it('uninstalls to nothing but the CRD (its post-delete hook removes finalizers and leases)', async () => {
-      await release.stopAll();
-      await release.uninstall();
+    it('rolls the controller out while Services keep coming, and no address is given twice', async () => {
+      await createEip('rollout-pool', { address: '198.51.100.10-198.51.100.69', protocol: 'layer2', interface: 'eth0' });
+      const names = Array.from({ length: 24 }, (_, i) => `burst-${i}`);
+      const before = new Set((await release.pods('controller')).map((p) => p.metadata.uid));
+      const creating = (async () => {
+        for (const name of names) {
+          await createService(seedNs, name, { annotations: { 'eip.openelb.kubesphere.io/v1alpha2': 'rollout-pool' } });
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      await release.upgrade(['--reuse-values', '--set=controller.podAnnotations.rollout=two']);
+      await Promise.all([creating, release.waitRolledOut(300_000)]);
+      const after = await release.pods('controller');
+      assert.ok(
+        after.every((p) => !before.has(p.metadata.uid)),
+        'every controller pod was replaced',
+      );
+      const ips = await Promise.all(names.map(async (n) => waitForIngress(seedNs, n, 1, 60_000)));
+      for (const [i, got] of ips.entries()) assert.equal(got.length, 1, `${names[i]} has exactly one address`);
+      const flat = ips.map((x) => x[0] as string);
+      assert.equal(new Set(flat).size, flat.length, `no address given twice: ${flat.join(' ')}`);
+      const pool = await waitFor(
+        'the pool status to count them',
+        async () => {
+          const e = await getEip('rollout-pool');
+          return e?.status?.usage === names.length ? e : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      assert.deepEqual(Object.keys(pool.status?.used ?? {}).sort(), [...flat].sort());
+      for (const n of names) await kube().api.delete(`/api/v1/namespaces/${seedNs}/services/${n}`);
+      await deleteEip('rollout-pool');
+    });
+
+    it('survives kubectl drain of a node: controller pods move (their disruption budget respected), the client notices nothing', async () => {
+      const controllers = await release.pods('controller');
+      const node = controllers[0]?.spec.nodeName as string;
+      await unnoticed(`kubectl drain ${node}`, async () => {
+        const drain = await kubectl(lab(), ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=180s'], {
+          timeoutMs: 240_000,
+        });
+        assert.match(drain.stdout, new RegExp(`node/${node} drained`));
+        await release.waitRolledOut(180_000);
+      });
+      const moved = await release.pods('controller');
+      assert.ok(
+        moved.every((p) => p.spec.nodeName !== node),
+        `no controller pod left on ${node}`,
+      );
+      assert.ok(
+        (await release.pods('speaker')).some((p) => p.spec.nodeName === node && podReady(p)),
+        'its speaker stays (a DaemonSet pod)',
+      );
+      await kubectl(lab(), ['uncordon', node]);
+    });
+
+    it('a speaker without NET_RAW exits with a clear reason, never turns ready, and its rollout stops at the first node', async () => {
+      const dsName = 'baton-speaker';
+      await kubectl(lab(), [
+        '-n',
+        ns,
+        'patch',
+        'daemonset',
+        dsName,
+        '--type=json',
+        '-p',
+        JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/securityContext/capabilities/add', value: [] }]),
+      ]);
+      const broken = await waitFor(
+        'a speaker pod of the new template to fail',
+        async () => {
+          for (const p of await release.pods('speaker')) {
+            const c = p.status?.containerStatuses?.[0];
+            if (c !== undefined && c.restartCount >= 1 && !c.ready) return p;
+          }
+          return undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      const logs = await kubectl(lab(), ['-n', ns, 'logs', broken.metadata.name, '--previous'], { allowFailure: true });
+      assert.match(logs.stdout + logs.stderr, /PACKET_SOCKET_DENIED/, 'the log names the error code');
+      assert.match(logs.stdout + logs.stderr, /CAP_NET_RAW/, 'and what to grant');
+      // The rollout waits on the broken pod: the other nodes keep their working speakers, and the IP is answered.
+      await new Promise((r) => setTimeout(r, 5_000));
+      const speakers = await release.pods('speaker');
+      assert.equal(speakers.filter(podReady).length, lab().lan.nodes.length - 1, 'only the first node was rolled');
+      assert.equal((await arping(lab().lan.client, seedIp, { seconds: 1 })).macs.length, 1, 'the IP is answered, by one MAC');
+      await kubectl(lab(), ['-n', ns, 'rollout', 'undo', `daemonset/${dsName}`]);
+      await release.waitRolledOut(180_000);
+    });
+
+    it('uninstalls to nothing but the CRD: its post-delete hook Job runs on a node and removes finalizers and leases', async () => {
+      uninstallStartedAt = Date.now();
+      const uninstall = await release.uninstall();
+      assert.match(uninstall.stdout, /uninstalled/);
       const selector = 'app.kubernetes.io/instance=baton';
       const kinds = [
         `/apis/apps/v1/namespaces/${ns}/deployments`,
@@ -356,16 +509,22 @@ describe('Helm chart', { timeout: 900_000 }, () => {
         [],
         'no Lease left',
       );
-      const svc = await getService('seed-chart', 'layer2-svc');
+      const svc = await getService(seedNs, 'layer2-svc');
       assert.deepEqual(svc.metadata.finalizers ?? [], [], 'Services can be deleted without Baton');
       for (const e of (await kube().api.list<List<Eip>>(EIPS)).items)
         assert.deepEqual(e.metadata.finalizers ?? [], [], `${e.metadata.name} has no Baton finalizer`);
       assert.ok((await kube().api.get(CRD_PATH)) !== undefined, 'the CRD stays (Helm never deletes crds/)');
-      await deleteNamespace('seed-chart');
+      const scheduled = (await auditedRequests(lab(), 'system:kube-scheduler')).some(
+        (u) => u.resource === 'pods/binding' && u.code === 201,
+      );
+      assert.ok(scheduled, 'the scheduler bound pods');
+      const cleanupRan = (await auditedRequests(lab(), `system:serviceaccount:${ns}:baton-cleanup`)).some((u) => u.verb === 'patch');
+      assert.ok(cleanupRan, 'the hook Job’s pod ran as its ServiceAccount and patched objects');
+      await deleteNamespace(seedNs, 120_000);
       for (const e of (await kube().api.list<List<Eip>>(EIPS)).items) await deleteEip(e.metadata.name);
     });
 
-    it('grants each component exactly the rights it used, no more, and it never lacked one', async () => {
+    it('grants each component exactly the rights its pods used, no more, and it never lacked one', async () => {
       const { loadAllYaml } = await import('@kubernetes/client-node');
       const rendered = loadAllYaml((await helm(['template', 'baton', CHART, '-n', ns, '--kube-version=1.37.2'])).stdout) as Array<{
         kind: string;
@@ -386,12 +545,24 @@ describe('Helm chart', { timeout: 900_000 }, () => {
         const user = `system:serviceaccount:${ns}:baton-${component}`;
         const used = await auditedRequests(lab(), user);
         assert.ok(used.length > 0, `${component} made requests`);
-        const forbidden = used.filter((u) => u.code === 403);
+        // Once `helm uninstall` deletes the RBAC objects and the pods together, a terminating pod's last requests
+        // (the controller's release of its leader Lease) may be refused: that is the uninstall, not a missing rule.
+        const forbidden = used.filter((u) => u.code === 403 && (component === 'cleanup' || u.at < uninstallStartedAt));
         assert.deepEqual(forbidden, [], `${component} was never refused`);
         const usedRules = new Set(used.map((u) => `${u.verb} ${u.group}/${u.resource}`));
         const unused = [...granted(`baton-${component}`)].filter((g) => !usedRules.has(g));
         assert.deepEqual(unused, [], `${component}: every granted rule is used`);
       }
+      await deleteNamespace(ns, 120_000);
     });
   });
 });
+
+/** The page an external IP serves (the name of the node whose web pod answered), loaded from the client. */
+async function pageFrom(ip: string): Promise<string> {
+  const r = await runInNetns(lab().lan.client.netns, 'node', [
+    '-e',
+    `fetch('http://${ip}/', { signal: AbortSignal.timeout(2000) }).then(r => r.text()).then(t => console.log(t), e => { console.error(String(e)); process.exit(1); })`,
+  ]);
+  return r.stdout.trim();
+}

@@ -1,41 +1,34 @@
 // Chaos in the local lab: every experiment kind, the lab-only ones included
-// (a node is a network namespace: it can be crashed, unplugged, cut off).
-// The lab also plays Kubernetes' part in recovery: a killed speaker "pod" is
-// started again, as its DaemonSet would, and crashed controllers restart.
-
-import type { ChaosEnvironment, ExperimentKind } from '../../src/chaos/experiments.js';
+// (a node is a network namespace with its own containerd and kubelet: it can
+// be crashed, unplugged, cut off). The kinds a real cluster offers run
+// through the product's own ClusterEnvironment (the code `baton chaos` ships
+// with), against the lab's API; recovery is Kubernetes' own (the DaemonSet
+// replaces a deleted speaker pod, kubelets restart crashed containers), and
+// the lab only waits for it so the next experiment starts from a whole
+// cluster.
+import { ClusterEnvironment } from '../../src/chaos/cluster-environment.js';
+import { type ChaosEnvironment, EXPERIMENTS, type ExperimentKind } from '../../src/chaos/experiments.js';
 import { decodeEvents, type ProbeEvent } from '../../src/chaos/probe-events.js';
-import { ipLeaseName } from '../../src/k8s/lease-names.js';
-import type { Lease, List } from '../../src/k8s/types.js';
 import type { BatonLab } from '../lab/baton-lab.js';
 import { CLI } from '../lab/chart-runner.js';
-import { startServer } from '../lab/dataplane.js';
-import { deletePodNow, setNodeUnschedulable } from '../lab/nodes.js';
+import { LabError } from '../lab/errors.js';
 
 export class LabEnvironment implements ChaosEnvironment {
   readonly name = 'lab' as const;
+  private readonly cluster: ClusterEnvironment;
+  /** The speaker pod a delete-speaker-pod experiment deleted, by node: recovery waits for its successor. */
+  private readonly deleted = new Map<string, string>();
 
-  constructor(private readonly baton: Omit<BatonLab, 'stop'>) {}
-
-  private get leases(): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${this.baton.release.namespace}/leases`;
+  constructor(private readonly baton: Omit<BatonLab, 'stop'>) {
+    this.cluster = new ClusterEnvironment(baton.api, baton.release.namespace, baton.lab.lan.client.iface);
   }
 
-  async externalIps(): Promise<string[]> {
-    const list = await this.baton.api.list<List<Lease>>(this.leases, { labelSelector: 'baton.dev/lease-kind=ip' });
-    return list.items
-      .flatMap((l) => (l.spec?.holderIdentity ? [l.metadata.annotations?.['baton.dev/ip'] ?? ''] : []))
-      .filter((ip) => ip !== '')
-      .sort();
+  externalIps(): Promise<string[]> {
+    return this.cluster.externalIps();
   }
 
-  async holderOf(ip: string): Promise<string | undefined> {
-    try {
-      const lease = await this.baton.api.get<Lease>(`${this.leases}/${ipLeaseName(ip)}`);
-      return lease.spec?.holderIdentity || undefined;
-    } catch {
-      return undefined;
-    }
+  holderOf(ip: string): Promise<string | undefined> {
+    return this.cluster.holderOf(ip);
   }
 
   nodeOfMac(mac: string): string | undefined {
@@ -46,30 +39,24 @@ export class LabEnvironment implements ChaosEnvironment {
     return true;
   }
 
+  private realNode(name: string) {
+    const real = this.baton.lab.realNodes;
+    if (real === undefined) throw new LabError('LAB_NOT_STARTED', 'chaos in the lab runs on real nodes');
+    return real.node(name);
+  }
+
   async inject(kind: ExperimentKind, ip: string, holder: string): Promise<void> {
-    const { lab, release, api, servers } = this.baton;
+    const { lab, release } = this.baton;
     const node = lab.lan.node(holder);
+    if (!EXPERIMENTS[kind].lab) {
+      if (kind === 'delete-speaker-pod') this.deleted.set(holder, (await release.speakerPod(holder))?.metadata.uid ?? '');
+      await this.cluster.inject(kind, ip, holder);
+      return;
+    }
     switch (kind) {
-      case 'delete-speaker-pod':
-        await release.speakers.get(holder)?.stop('SIGTERM');
-        return;
-      case 'cordon-drain': {
-        await setNodeUnschedulable(api, holder, true);
-        const pods = await api.list<List<{ metadata: { name: string; namespace?: string; ownerReferences?: Array<{ kind: string }> } }>>(
-          '/api/v1/pods',
-          { fieldSelector: `spec.nodeName=${holder}` },
-        );
-        for (const p of pods.items) {
-          if (p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet') === true) continue;
-          await deletePodNow(api, p.metadata.namespace ?? 'default', p.metadata.name);
-        }
-        return;
-      }
-      case 'delete-lease':
-        await api.delete(`${this.leases}/${ipLeaseName(ip)}`);
-        return;
       case 'kill-node':
-        await Promise.all([release.speakers.get(holder)?.stop('SIGKILL'), servers.get(holder)?.stop('SIGKILL'), lab.lan.cutLink(node)]);
+        // Everything of the node dies at once (kubelet, containerd, kube-proxy, every pod), and its cable is pulled.
+        await Promise.all([this.realNode(holder).crash(), lab.lan.cutLink(node)]);
         return;
       case 'cut-link':
         await lab.lan.cutLink(node);
@@ -83,22 +70,22 @@ export class LabEnvironment implements ChaosEnvironment {
     }
   }
 
-  async recover(kind: ExperimentKind, _ip: string, holder: string): Promise<void> {
-    const { lab, release, api, servers } = this.baton;
+  async recover(kind: ExperimentKind, ip: string, holder: string): Promise<void> {
+    const { lab, release } = this.baton;
     const node = lab.lan.node(holder);
     switch (kind) {
       case 'delete-speaker-pod':
-        await release.startSpeaker(holder);
+        await release.waitSpeakerReady(holder, { not: this.deleted.get(holder) });
         return;
       case 'cordon-drain':
-        await setNodeUnschedulable(api, holder, false);
-        return;
       case 'delete-lease':
+        await this.cluster.recover(kind, ip, holder);
         return;
       case 'kill-node':
         await lab.lan.restoreLink(node);
-        servers.set(holder, startServer(lab.lan, holder));
-        await release.startSpeaker(holder);
+        await this.realNode(holder).restart();
+        await lab.realNodes?.waitReady(holder);
+        await release.waitRolledOut();
         return;
       case 'cut-link':
         await lab.lan.restoreLink(node);
@@ -108,8 +95,8 @@ export class LabEnvironment implements ChaosEnvironment {
         return;
       case 'stop-api-server':
         await lab.controlPlane.startApiServer();
-        // A controller that lost its leadership meanwhile exited; its pod would be restarted.
-        await release.reviveControllers();
+        // A controller replica that lost its leadership meanwhile exited; its kubelet restarts it.
+        await release.waitRolledOut();
         return;
     }
   }

@@ -12,7 +12,7 @@ import { LabEnvironment } from '../chaos/lab-environment.js';
 import { startBatonLab } from '../lab/baton-lab.js';
 import { runInsideLab } from '../lab/enter-lab.js';
 import { waitFor } from '../lab/exec.js';
-import { applySeed, createLabPool, LAB_POOL, waitForAddresses } from '../lab/workload.js';
+import { applySeed, createLabPool, LAB_POOL, serveLabPages, waitForAddresses, waitForPages } from '../lab/workload.js';
 
 export interface DemoConfig {
   outDir: string;
@@ -27,7 +27,7 @@ export async function runDemo(config: DemoConfig): Promise<void> {
     process.exitCode = code;
     return;
   }
-  say('[demo] bringing up the lab: Kubernetes control plane, 3 node namespaces and a client on a bridge');
+  say('[demo] bringing up the lab: a Kubernetes control plane, 3 real nodes (containerd, kubelet, kube-proxy) and a client on a bridge');
   const baton = await startBatonLab(say);
   try {
     const { lab, api } = baton;
@@ -36,6 +36,8 @@ export async function runDemo(config: DemoConfig): Promise<void> {
     );
 
     await applySeed(api, 'demo', say);
+    say('[demo] starting the web pods behind it: a DaemonSet serving a page that names its node');
+    await serveLabPages(api, 'demo', lab.lan.nodes.length);
     const events = await waitFor(
       'the seed Service to report its missing pool',
       async () => {
@@ -61,9 +63,12 @@ export async function runDemo(config: DemoConfig): Promise<void> {
       { timeoutMs: 20_000 },
     );
     const node = lab.lan.node(holder);
-    say(`[demo] layer2-svc got ${ip}; ${holder} answers ARP for it with its MAC ${node.mac}`);
+    await waitForPages(lab.lan, [ip]);
+    say(`[demo] layer2-svc got ${ip}; ${holder} answers ARP for it with its MAC ${node.mac}, and the client loads its page`);
 
-    say(`[demo] now crashing ${holder} (speaker and data plane killed with -9, cable pulled) while the client keeps loading http://${ip}/`);
+    say(
+      `[demo] now crashing ${holder} (kubelet, containerd, kube-proxy and every pod killed with -9, cable pulled) while the client keeps loading http://${ip}/`,
+    );
     const env = new LabEnvironment(baton);
     const outDir = resolve(config.outDir);
     const report = await runExperiment(env, 'kill-node', 1, {
@@ -83,6 +88,16 @@ export async function runDemo(config: DemoConfig): Promise<void> {
     say(`         client saw no page for:    ${target?.downtimeMs ?? '?'} ms`);
     say(`         new holder answered after: ${target?.newHolderAfterMs ?? '?'} ms (its gratuitous ARP moved the client at once)`);
     say(`         two MACs at once:          ${moments === 0 ? 'never' : `${moments} time(s)`}`);
+    // After the new holder answers, the Service's pods decide: kube-proxy keeps sending a share of connections
+    // to the crashed node's web pod until that node is back (or, had it stayed down, until the node lifecycle
+    // controller's 50 s grace period took its pods out of the Service).
+    const answeredAt = report.injectedAtMs + (target?.newHolderAfterMs ?? 0);
+    const later = (target?.outages ?? []).filter((o) => o.fromMs >= answeredAt);
+    if (later.length > 0) {
+      say(
+        `         after that:                ${later.length} short failures until ${((later.at(-1)?.toMs ?? 0) / 1000).toFixed(1)} s: connections kube-proxy sent to ${holder}'s own web pod (a Service endpoint until the node is back, or NotReady for 50 s)`,
+      );
+    }
     say(`[demo] picture: ${report.picture}`);
     say(`[demo] report:  ${resolve(outDir, 'report.json')} (all in ${resolve(outDir, 'index.html')})`);
   } finally {

@@ -1,15 +1,16 @@
-// Baton's Helm chart in the lab: install it into the lab's control plane and
-// run what it deploys. There is no kubelet, so the lab plays it: it reads the
-// pod template of the Deployment, DaemonSet or Job the chart created and
-// starts the same command (the image's entrypoint is `node
-// dist/src/cli/main.js`) with the same arguments and environment,
-// authenticated as the ServiceAccount the chart created, never as an admin.
+// Baton's Helm chart in the lab, installed as a user installs it: `helm
+// install` into the lab's control plane, and the real nodes' kubelets run
+// what it deploys from the image built from the Dockerfile (imported into
+// every node, pulled IfNotPresent): the scheduler places the controller's
+// pods, the DaemonSet controller the speakers', the kubelet probes them and
+// runs the post-delete hook Job. Nothing here starts a Baton process itself.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ApiClient } from '../../src/k8s/api-client.js';
+import type { List } from '../../src/k8s/types.js';
+import { LabError } from './errors.js';
 import { type RunResult, run, waitFor } from './exec.js';
 import type { Lab } from './lab.js';
-import { ManagedProcess } from './managed-process.js';
 
 export const CHART = resolve('charts/baton');
 export const CLI = resolve('dist/src/cli/main.js');
@@ -26,7 +27,15 @@ export async function helm(lab: Lab, args: string[], options: { allowFailure?: b
       HELM_DATA_HOME: join(home, 'data'),
     },
     allowFailure: options.allowFailure,
-    timeoutMs: options.timeoutMs ?? 120_000,
+    timeoutMs: options.timeoutMs ?? 180_000,
+  });
+}
+
+/** kubectl of the lab's release, as the admin: what an operator types. */
+export function kubectl(lab: Lab, args: string[], options: { allowFailure?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(lab.toolchain.node.kubectl, [`--kubeconfig=${lab.controlPlane.adminKubeconfig}`, ...args], {
+    allowFailure: options.allowFailure,
+    timeoutMs: options.timeoutMs ?? 180_000,
   });
 }
 
@@ -46,48 +55,45 @@ export async function podSpecOf(
   return obj.spec.template.spec;
 }
 
-/** The container's arguments with $(VAR) references expanded as the kubelet would, from the pod's fieldRefs. */
-export function expandedArgs(spec: PodSpec, fields: Record<string, string>): string[] {
-  const container = spec.containers[0];
-  const vars: Record<string, string> = {};
-  for (const e of container?.env ?? []) {
-    const path = e.valueFrom?.fieldRef?.fieldPath;
-    const value = e.value ?? (path !== undefined ? fields[path] : undefined);
-    if (value === undefined) throw new Error(`no value for env ${e.name} (fieldRef ${String(path)})`);
-    vars[e.name] = value;
-  }
-  return (container?.args ?? []).map((a) => a.replace(/\$\(([A-Z_][A-Z0-9_]*)\)/g, (m, v: string) => vars[v] ?? m));
+export interface Pod {
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+  };
+  spec: { nodeName?: string; containers: Array<{ name: string; image: string }> };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: Array<{ type: string; status: string }>;
+    containerStatuses?: Array<{ name: string; ready: boolean; restartCount: number; imageID?: string; state?: Record<string, unknown> }>;
+  };
 }
 
-/** Starts the command a pod of `spec` would run; in a node's namespace when `node` is given (hostNetwork). */
-export async function runLikePod(
-  lab: Lab,
-  label: string,
-  spec: PodSpec,
-  namespace: string,
-  fields: Record<string, string>,
-  options: { node?: string; replaceArgs?: Record<string, string> } = {},
-): Promise<ManagedProcess> {
-  const { controlPlane, lan, workDir } = lab;
-  const kubeconfig = await controlPlane.serviceAccountKubeconfig(namespace, spec.serviceAccountName);
-  const args = expandedArgs(spec, { 'metadata.namespace': namespace, ...fields }).map((a) => {
-    const flag = a.split('=')[0] ?? a;
-    const replacement = options.replaceArgs?.[flag];
-    return replacement === undefined ? a : `${flag}=${replacement}`;
-  });
-  const argv = ['--enable-source-maps', CLI, ...args, `--kubeconfig=${kubeconfig}`];
-  if (options.node !== undefined)
-    return lan.spawn(lan.node(options.node), label, process.execPath, argv, { logFile: join(workDir, `${label}.log`) });
-  return ManagedProcess.spawn(label, process.execPath, argv, { logFile: join(workDir, `${label}.log`) });
+export const podReady = (p: Pod): boolean =>
+  p.metadata.deletionTimestamp === undefined && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+interface Workload {
+  metadata: { generation?: number };
+  spec: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    replicas?: number;
+    desiredNumberScheduled?: number;
+    numberReady?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+  };
 }
 
-/** One installed release and the processes that stand for its pods. */
+/** One installed release and its pods, as the cluster runs them. */
 export class ChartRelease {
-  readonly controllers: ManagedProcess[] = [];
-  readonly speakers = new Map<string, ManagedProcess>();
-  // Loopback ports for controller replicas' metrics: in the lab they share one network, not a pod each.
-  private nextPort = 17_500;
-
   constructor(
     readonly lab: Lab,
     readonly api: ApiClient,
@@ -100,30 +106,71 @@ export class ChartRelease {
     return helm(this.lab, ['install', this.release, CHART, '-n', this.namespace, '--create-namespace', ...extraArgs]);
   }
 
-  async startControllers(replicas: number): Promise<void> {
-    const spec = await podSpecOf(this.api, 'deployments', this.namespace, `${this.fullname}-controller`);
-    for (let i = 0; i < replicas; i++) {
-      const port = this.nextPort++;
-      const proc = await runLikePod(
-        this.lab,
-        `${this.release}-controller-${i}`,
-        spec,
-        this.namespace,
-        { 'metadata.name': `${this.fullname}-controller-${i}` },
-        {
-          replaceArgs: { '--metrics-address': `127.0.0.1:${port}` },
-        },
-      );
-      this.controllers.push(proc);
-      await waitFor(
-        'the controller to be ready',
-        async () => {
-          proc.assertRunning();
-          return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 200 },
-      );
-    }
+  upgrade(extraArgs: string[]): Promise<RunResult> {
+    return helm(this.lab, ['upgrade', this.release, CHART, '-n', this.namespace, ...extraArgs]);
+  }
+
+  private get deploymentPath(): string {
+    return `/apis/apps/v1/namespaces/${this.namespace}/deployments/${this.fullname}-controller`;
+  }
+
+  private get daemonSetPath(): string {
+    return `/apis/apps/v1/namespaces/${this.namespace}/daemonsets/${this.fullname}-speaker`;
+  }
+
+  /**
+   * Waits until the controller Deployment and the speaker DaemonSet are
+   * rolled out: every pod of the current template scheduled, started and
+   * ready by its readiness probe, as `kubectl rollout status` would say.
+   */
+  async waitRolledOut(timeoutMs = 180_000): Promise<void> {
+    const nodes = this.lab.lan.nodes.length;
+    await waitFor(
+      `release ${this.release} rolled out (controller Deployment and ${nodes} speakers ready)`,
+      async () => {
+        const [dep, ds] = await Promise.all([this.api.get<Workload>(this.deploymentPath), this.api.get<Workload>(this.daemonSetPath)]);
+        const want = dep.spec.replicas ?? 1;
+        const d = dep.status ?? {};
+        const s = ds.status ?? {};
+        const depDone =
+          d.observedGeneration === dep.metadata.generation && d.updatedReplicas === want && d.readyReplicas === want && d.replicas === want;
+        const dsDone =
+          s.observedGeneration === ds.metadata.generation &&
+          s.desiredNumberScheduled === nodes &&
+          s.updatedNumberScheduled === nodes &&
+          s.numberReady === nodes;
+        return depDone && dsDone ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 500 },
+    ).catch(async (err: unknown) => {
+      throw new LabError('LAB_TIMEOUT', `${(err as Error).message}; pods: ${await this.describePods()}`, { cause: err });
+    });
+  }
+
+  /** The component's pods, those being deleted left out (a rollout's old pods that are still terminating). */
+  async pods(component: 'speaker' | 'controller' | 'cleanup'): Promise<Pod[]> {
+    const list = await this.api.list<List<Pod>>(`/api/v1/namespaces/${this.namespace}/pods`, {
+      labelSelector: `app.kubernetes.io/instance=${this.release},app.kubernetes.io/component=${component}`,
+    });
+    return list.items.filter((p) => p.metadata.deletionTimestamp === undefined);
+  }
+
+  /** The speaker pod the DaemonSet runs on a node now (the newest, if an old one is still terminating). */
+  async speakerPod(node: string): Promise<Pod | undefined> {
+    const pods = (await this.pods('speaker')).filter((p) => p.spec.nodeName === node && p.metadata.deletionTimestamp === undefined);
+    return pods.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+  }
+
+  /** Waits for a ready speaker pod on the node other than `not` (a pod replaced after a deletion or a crash). */
+  async waitSpeakerReady(node: string, options: { not?: string; timeoutMs?: number } = {}): Promise<Pod> {
+    return waitFor(
+      `a ready speaker pod on ${node}`,
+      async () => {
+        const pod = await this.speakerPod(node);
+        return pod !== undefined && pod.metadata.uid !== options.not && podReady(pod) ? pod : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 90_000, intervalMs: 250 },
+    );
   }
 
   /** The metrics URL of a speaker (hostNetwork: the node's address, the chart's port). */
@@ -131,84 +178,51 @@ export class ChartRelease {
     return `http://${this.lab.lan.node(nodeName).ip}:7473`;
   }
 
-  async startSpeaker(nodeName: string): Promise<ManagedProcess> {
-    const spec = await podSpecOf(this.api, 'daemonsets', this.namespace, `${this.fullname}-speaker`);
-    const node = this.lab.lan.node(nodeName);
-    const proc = await runLikePod(
-      this.lab,
-      `${this.release}-speaker-${nodeName}`,
-      spec,
-      this.namespace,
-      { 'spec.nodeName': nodeName, 'status.hostIP': node.ip },
-      { node: nodeName },
+  /** Deletes a pod as `kubectl delete pod` does: its kubelet sends SIGTERM and waits the grace period. */
+  async deletePod(pod: Pod, gracePeriodSeconds?: number): Promise<void> {
+    await this.api.delete(
+      `/api/v1/namespaces/${this.namespace}/pods/${pod.metadata.name}`,
+      gracePeriodSeconds === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds },
     );
-    this.speakers.set(nodeName, proc);
+  }
+
+  /** Waits until a pod is gone from the API (its kubelet confirmed the end of its containers). */
+  async waitPodGone(pod: Pod, timeoutMs = 60_000): Promise<void> {
     await waitFor(
-      `speaker ${nodeName} ready`,
+      `pod ${pod.metadata.name} to be gone`,
       async () => {
-        proc.assertRunning();
-        return (await fetch(`${this.speakerUrl(nodeName)}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined;
+        const p = await this.api.get<Pod>(`/api/v1/namespaces/${this.namespace}/pods/${pod.metadata.name}`).catch(() => undefined);
+        return p === undefined || p.metadata.uid !== pod.metadata.uid ? true : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 200 },
+      { timeoutMs, intervalMs: 250 },
     );
-    return proc;
   }
 
-  async startSpeakers(): Promise<void> {
-    for (const n of this.lab.lan.nodes) await this.startSpeaker(n.name);
+  /** `helm uninstall --wait`: the post-delete hook Job runs on a real node, and Helm waits for it. */
+  async uninstall(): Promise<RunResult> {
+    return helm(this.lab, ['uninstall', this.release, '-n', this.namespace, '--wait', '--timeout=180s'], { timeoutMs: 240_000 });
   }
 
-  /** Starts again the controller replicas that exited (their pods' restartPolicy would). */
-  async reviveControllers(): Promise<void> {
-    const exited = this.controllers.filter((p) => !p.running).length;
-    if (exited === 0) return;
-    const alive = this.controllers.filter((p) => p.running);
-    this.controllers.length = 0;
-    this.controllers.push(...alive);
-    await this.startControllers(exited);
+  /** Uninstalls the release if it is there (a test's cleanup after a failure); never throws. */
+  async uninstallIfInstalled(): Promise<void> {
+    const status = await helm(this.lab, ['status', this.release, '-n', this.namespace], { allowFailure: true }).catch(() => undefined);
+    if (status === undefined || status.exitCode !== 0) return;
+    await this.uninstall().catch(() => undefined);
   }
 
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.speakers.values()].map((p) => p.stop('SIGTERM')));
-    await Promise.all(this.controllers.map((p) => p.stop('SIGTERM')));
-    this.speakers.clear();
-    this.controllers.length = 0;
-  }
-
-  /**
-   * `helm uninstall`, playing the kubelet for the chart's post-delete Job:
-   * run its command as its ServiceAccount, then mark it Complete so Helm goes on.
-   */
-  async uninstall(): Promise<{ cleanupLog: string }> {
-    const uninstalling = helm(this.lab, ['uninstall', this.release, '-n', this.namespace, '--wait', '--timeout=120s'], {
-      timeoutMs: 180_000,
-    });
-    const jobName = `${this.fullname}-cleanup`;
-    const jobPath = `/apis/batch/v1/namespaces/${this.namespace}/jobs/${jobName}`;
-    await waitFor(
-      `the ${jobName} hook Job`,
-      async () => ((await this.api.get(jobPath).catch(() => undefined)) !== undefined ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 200 },
+  /** One line per pod of the release: where it runs and how it is, for a failing wait's message. */
+  async describePods(): Promise<string> {
+    const list = await this.api
+      .list<List<Pod>>(`/api/v1/namespaces/${this.namespace}/pods`, { labelSelector: `app.kubernetes.io/instance=${this.release}` })
+      .catch(() => ({ items: [] as Pod[] }));
+    return (
+      list.items
+        .map(
+          (p) =>
+            `${p.metadata.name}@${p.spec.nodeName ?? '-'} ${p.status?.phase ?? '?'} ready=${podReady(p)} ${JSON.stringify(p.status?.containerStatuses?.map((c) => c.state) ?? [])}`,
+        )
+        .join('; ') || 'none'
     );
-    const spec = await podSpecOf(this.api, 'jobs', this.namespace, jobName);
-    const proc = await runLikePod(this.lab, `${this.release}-cleanup`, spec, this.namespace, { 'metadata.name': `${jobName}-pod` });
-    const exit = await proc.waitForExit();
-    if (exit.code !== 0) throw new Error(`cleanup hook failed (${String(exit.code)}); see ${proc.logFile}`);
-    const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const done = { lastProbeTime: t, lastTransitionTime: t, reason: 'CompletionsReached', message: 'run by the Baton lab' };
-    await this.api.patch(`${jobPath}/status`, {
-      status: {
-        startTime: t,
-        completionTime: t,
-        succeeded: 1,
-        conditions: [
-          { type: 'SuccessCriteriaMet', status: 'True', ...done },
-          { type: 'Complete', status: 'True', ...done },
-        ],
-      },
-    });
-    await uninstalling;
-    return { cleanupLog: await readFile(proc.logFile, 'utf8') };
   }
 }
 
@@ -217,6 +231,8 @@ export interface AuditUse {
   group: string;
   resource: string;
   code: number;
+  /** When the API server received it (epoch ms). */
+  at: number;
 }
 
 /** Every request a user made, from the API server's audit log. */
@@ -232,11 +248,18 @@ export async function auditedRequests(lab: Lab, user: string): Promise<AuditUse[
       verb: string;
       objectRef?: { apiGroup?: string; resource?: string; subresource?: string };
       responseStatus?: { code?: number };
+      requestReceivedTimestamp?: string;
     };
     if (e.user.username !== user || e.objectRef?.resource === undefined || seen.has(e.auditID)) continue;
     seen.add(e.auditID);
     const r = e.objectRef.subresource !== undefined ? `${e.objectRef.resource}/${e.objectRef.subresource}` : e.objectRef.resource;
-    out.push({ verb: e.verb, group: e.objectRef.apiGroup ?? '', resource: r, code: e.responseStatus?.code ?? 0 });
+    out.push({
+      verb: e.verb,
+      group: e.objectRef.apiGroup ?? '',
+      resource: r,
+      code: e.responseStatus?.code ?? 0,
+      at: Date.parse(e.requestReceivedTimestamp ?? '') || 0,
+    });
   }
   return out;
 }

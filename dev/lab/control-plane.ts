@@ -30,6 +30,13 @@ export interface ControlPlaneOptions {
   serviceCidr: string;
   /** Extra static-token users (names), each gets a kubeconfig; they belong to no group but system:authenticated. */
   users: readonly string[];
+  /**
+   * Real nodes (kubelets) will join: the control plane then also runs the
+   * scheduler and the controllers pods need (deployments, daemonsets, jobs,
+   * node lifecycle...), authorizes kubelets with the Node authorizer and
+   * NodeRestriction, and has identities for each node and for kube-proxy.
+   */
+  realNodes?: { names: readonly string[]; nodeMonitorGracePeriod: string };
   log: (line: string) => void;
 }
 
@@ -44,6 +51,24 @@ export const LAB_CONTROLLERS = [
   'namespace-controller',
   'garbage-collector-controller',
 ] as const;
+
+/** What pods scheduled onto real nodes need besides (a Deployment's ReplicaSets, a DaemonSet's pods, the hook Job, drain's PDBs...). */
+export const REAL_NODE_CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'daemonset-controller',
+  'job-controller',
+  'disruption-controller',
+  'pod-garbage-collector-controller',
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
+  'ttl-after-finished-controller',
+] as const;
+
+/** The identity kube-proxy uses (bound to system:node-proxier by the default RBAC). */
+export const KUBE_PROXY_USER = 'system:kube-proxy';
+const SCHEDULER_USER = 'system:kube-scheduler';
+export const nodeUser = (node: string): string => `system:node:${node}`;
 
 const ADMIN_USER = 'lab-admin';
 const KCM_USER = 'system:kube-controller-manager';
@@ -62,6 +87,7 @@ export class ControlPlane {
   private etcd: ManagedProcess | undefined;
   private apiserver: ManagedProcess | undefined;
   private kcm: ManagedProcess | undefined;
+  private scheduler: ManagedProcess | undefined;
   private readonly dirs: { logs: string; kubeconfigs: string; etcdData: string; pki: string };
 
   private constructor(opts: ControlPlaneOptions, pki: Pki, tokens: Map<string, string>, ca: Buffer, dirs: ControlPlane['dirs']) {
@@ -91,7 +117,8 @@ export class ControlPlane {
       dnsSans: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     });
     const tokens = new Map<string, string>();
-    for (const user of [ADMIN_USER, KCM_USER, ...opts.users]) tokens.set(user, randomBytes(24).toString('hex'));
+    const nodeUsers = opts.realNodes === undefined ? [] : [...opts.realNodes.names.map(nodeUser), KUBE_PROXY_USER, SCHEDULER_USER];
+    for (const user of [ADMIN_USER, KCM_USER, ...opts.users, ...nodeUsers]) tokens.set(user, randomBytes(24).toString('hex'));
     const ca = await readFile(pki.caCert);
     const cp = new ControlPlane(opts, pki, tokens, ca, dirs);
     await cp.writeTokenFile();
@@ -105,6 +132,7 @@ export class ControlPlane {
       await cp.startEtcd();
       await cp.startApiServer();
       await cp.startControllerManager();
+      if (opts.realNodes !== undefined) await cp.startScheduler();
     } catch (err) {
       await cp.stop();
       throw err;
@@ -170,7 +198,16 @@ export class ControlPlane {
         `--tls-private-key-file=${this.pki.servingKey}`,
         `--client-ca-file=${this.pki.caCert}`,
         `--token-auth-file=${join(this.opts.workDir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
+        ...(o.realNodes === undefined
+          ? ['--authorization-mode=RBAC']
+          : [
+              '--authorization-mode=Node,RBAC',
+              '--enable-admission-plugins=NodeRestriction',
+              // `kubectl logs` and friends: the API server calls kubelets with a client certificate of the lab's CA.
+              `--kubelet-client-certificate=${this.pki.kubeletClientCert}`,
+              `--kubelet-client-key=${this.pki.kubeletClientKey}`,
+              '--kubelet-preferred-address-types=InternalIP',
+            ]),
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${this.pki.serviceAccountPub}`,
         `--service-account-signing-key-file=${this.pki.serviceAccountKey}`,
@@ -220,10 +257,11 @@ export class ControlPlane {
 
   /** Stops everything, newest first. Safe to call twice and after a failed start. */
   async stop(): Promise<void> {
+    await this.scheduler?.stop('SIGTERM', 5_000);
     await this.kcm?.stop('SIGTERM', 5_000);
     await this.apiserver?.stop('SIGTERM', 10_000);
     await this.etcd?.stop('SIGTERM', 5_000);
-    this.kcm = this.apiserver = this.etcd = undefined;
+    this.scheduler = this.kcm = this.apiserver = this.etcd = undefined;
   }
 
   /** The API server's audit log: one JSON event per request, at Metadata level. */
@@ -246,7 +284,9 @@ export class ControlPlane {
 
   /** PIDs of the running control-plane processes, for leak checks. */
   pids(): number[] {
-    return [this.etcd, this.apiserver, this.kcm].flatMap((p) => (p?.running === true && p.pid !== undefined ? [p.pid] : []));
+    return [this.etcd, this.apiserver, this.kcm, this.scheduler].flatMap((p) =>
+      p?.running === true && p.pid !== undefined ? [p.pid] : [],
+    );
   }
 
   private async startEtcd(): Promise<void> {
@@ -297,7 +337,8 @@ export class ControlPlane {
         '--bind-address=127.0.0.1',
         // 0 turns its HTTPS endpoint off: nothing here scrapes it, and a fixed port could clash.
         '--secure-port=0',
-        `--controllers=${LAB_CONTROLLERS.join(',')}`,
+        `--controllers=${[...LAB_CONTROLLERS, ...(o.realNodes === undefined ? [] : REAL_NODE_CONTROLLERS)].join(',')}`,
+        ...(o.realNodes === undefined ? [] : [`--node-monitor-grace-period=${o.realNodes.nodeMonitorGracePeriod}`]),
         '--use-service-account-credentials=true',
         `--service-account-private-key-file=${this.pki.serviceAccountKey}`,
         `--root-ca-file=${this.pki.caCert}`,
@@ -322,9 +363,28 @@ export class ControlPlane {
     });
   }
 
+  private async startScheduler(): Promise<void> {
+    const kubeconfig = this.kubeconfigFor(SCHEDULER_USER);
+    this.scheduler = ManagedProcess.spawn(
+      'kube-scheduler',
+      this.opts.toolchain.node.kubeScheduler,
+      [
+        `--kubeconfig=${kubeconfig}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        '--bind-address=127.0.0.1',
+        // 0 turns its HTTPS endpoint off, as for the controller manager.
+        '--secure-port=0',
+        '--leader-elect=false',
+        '--v=1',
+      ],
+      { logFile: join(this.dirs.logs, 'kube-scheduler.log') },
+    );
+  }
+
   private async writeTokenFile(): Promise<void> {
     const rows = [...this.tokens].map(([user, token]) => {
-      const groups = user === ADMIN_USER ? ',"system:masters"' : '';
+      const groups = user === ADMIN_USER ? ',"system:masters"' : user.startsWith('system:node:') ? ',"system:nodes"' : '';
       return `${token},${user},uid-${user.replaceAll(':', '-')}${groups}`;
     });
     await writeFile(join(this.opts.workDir, 'tokens.csv'), `${rows.join('\n')}\n`, { mode: 0o600 });

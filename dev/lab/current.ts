@@ -8,17 +8,21 @@ import { Lab, type LabOptions } from './lab.js';
 
 let current: Lab | undefined;
 let stopping: Promise<void> | undefined;
+let logsDir = resolve('reports', 'e2e-last-run');
 
-/** Where the last run's logs are kept (git-ignored), for a post-mortem of a failed CI run. */
-export const LOGS_DIR = resolve('reports', 'e2e-last-run');
+/** Where the last run's logs are kept (git-ignored), for a post-mortem of a failed CI run; one folder per suite. */
+export function logsDirOf(suite: string): string {
+  return resolve('reports', suite === 'suite' ? 'e2e-last-run' : `e2e-last-run-${suite}`);
+}
 
 /** Static-token users every scenario may use; each has a kubeconfig and no rights until a test grants some. */
 export const TEST_USERS = ['tester-1', 'tester-2', 'tester-3'] as const;
 
-export async function startLab(options: LabOptions = {}): Promise<Lab> {
+export async function startLab(options: LabOptions & { suite?: string } = {}): Promise<Lab> {
   if (current !== undefined) return current;
+  logsDir = logsDirOf(options.suite ?? 'suite');
   installSignalHandlers();
-  current = await Lab.start({ users: TEST_USERS, ...options, log: (l) => console.log(l) });
+  current = await Lab.start({ users: TEST_USERS, ...options, keepLogsIn: logsDir, log: (l) => console.log(l) });
   return current;
 }
 
@@ -31,8 +35,8 @@ export function lab(): Lab {
 export async function stopLab(): Promise<void> {
   if (current === undefined) return;
   stopping ??= (async () => {
-    await rm(LOGS_DIR, { recursive: true, force: true });
-    await current?.stop(LOGS_DIR);
+    await rm(logsDir, { recursive: true, force: true });
+    await current?.stop(logsDir);
     current = undefined;
   })();
   await stopping;

@@ -41,6 +41,16 @@ export function startServer(lan: Lan, nodeName: string): ManagedProcess {
 
 const started = new WeakMap<Lan, Map<string, ManagedProcess>>();
 
+/**
+ * The client reaches the external ranges off its own subnet (OFF_LAN_RANGE,
+ * EXTERNAL_RANGE6) on its LAN interface, so it asks for them by ARP or NS
+ * as for its own subnet's addresses.
+ */
+export async function routeExternalRanges(lan: Lan): Promise<void> {
+  await runInNetns(lan.client.netns, 'ip', ['route', 'replace', OFF_LAN_RANGE, 'dev', lan.client.iface, 'scope', 'link']);
+  await runInNetns(lan.client.netns, 'ip', ['-6', 'route', 'replace', EXTERNAL_RANGE6, 'dev', lan.client.iface]);
+}
+
 /** Sets up every node's data plane once per LAN; later calls return the running servers. */
 export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<string, ManagedProcess>> {
   const running = started.get(lan);
@@ -71,8 +81,7 @@ export async function startDataPlane(lan: Lan, workDir: string): Promise<Map<str
     await runInNetns(node.netns, 'nft', ['-f', script]);
     servers.set(node.name, startServer(lan, node.name));
   }
-  await runInNetns(lan.client.netns, 'ip', ['route', 'replace', OFF_LAN_RANGE, 'dev', lan.client.iface, 'scope', 'link']);
-  await runInNetns(lan.client.netns, 'ip', ['-6', 'route', 'replace', EXTERNAL_RANGE6, 'dev', lan.client.iface]);
+  await routeExternalRanges(lan);
   for (const node of lan.nodes) {
     await waitFor(
       `the data plane server on ${node.name}`,

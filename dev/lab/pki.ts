@@ -15,6 +15,9 @@ export interface Pki {
   servingKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
+  /** The API server's client certificate towards kubelets (logs, exec), in system:masters as kubeadm's was. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
 }
 
 export interface PkiOptions {
@@ -75,6 +78,39 @@ export async function createPki(options: PkiOptions): Promise<Pki> {
     p('apiserver.crt'),
   ]);
 
+  await writeFile(
+    p('client.ext'),
+    ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth', 'basicConstraints=CA:FALSE', ''].join('\n'),
+  );
+  await run('openssl', [
+    'req',
+    '-new',
+    ...ec,
+    '-keyout',
+    p('kubelet-client.key'),
+    '-out',
+    p('kubelet-client.csr'),
+    '-subj',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+  ]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    p('kubelet-client.csr'),
+    '-CA',
+    p('ca.crt'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    VALIDITY_DAYS,
+    '-extfile',
+    p('client.ext'),
+    '-out',
+    p('kubelet-client.crt'),
+  ]);
+
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -90,5 +126,7 @@ export async function createPki(options: PkiOptions): Promise<Pki> {
     servingKey: p('apiserver.key'),
     serviceAccountKey: p('sa.key'),
     serviceAccountPub: p('sa.pub'),
+    kubeletClientCert: p('kubelet-client.crt'),
+    kubeletClientKey: p('kubelet-client.key'),
   };
 }

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCode } from '../../src/errors.js';
 import { LabError } from './errors.js';
+import { removeMadeMountPoints } from './host-masks.js';
 import { listOwnedNetworkObjects, removeNetworkObjects } from './lan.js';
+import { killProcessesIn, ownedCgroupRoots, removeCgroupRoot } from './node-cgroups.js';
 import { RUN_DIR_PREFIX } from './owned-names.js';
 
 export const LOCK_FILE = join(tmpdir(), 'baton-lab.lock');
@@ -91,6 +93,11 @@ export async function sweepLeftovers(log: (line: string) => void, expected: read
       // gone meanwhile
     }
   }
+  // Pods of real nodes live in cgroups of ours, outside every run folder's command lines.
+  for (const root of await ownedCgroupRoots()) {
+    log(`[lab] sweeping leftover pods of cgroup ${root}`);
+    await killProcessesIn(root);
+  }
   const net = await listOwnedNetworkObjects();
   if (net.namespaces.length + net.links.length > 0) {
     const unexpected = [...net.namespaces, ...net.links].filter((n) => !expected.includes(n));
@@ -101,4 +108,6 @@ export async function sweepLeftovers(log: (line: string) => void, expected: read
     log(`[lab] sweeping leftover folder ${dir}`);
     await rm(dir, { recursive: true, force: true });
   }
+  for (const root of await ownedCgroupRoots()) await removeCgroupRoot(root);
+  await removeMadeMountPoints(log);
 }

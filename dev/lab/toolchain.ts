@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { run } from './exec.js';
+import { ensureNodeToolchain, type NodeToolchain } from './node-toolchain.js';
 
 /** Kubernetes release under test; its staging modules are published as v0.<minor>.<patch>. */
 export const KUBERNETES_VERSION = 'v1.37.2';
@@ -25,6 +26,8 @@ export interface Toolchain {
   kubeControllerManager: string;
   etcd: string;
   helm: string;
+  /** What real nodes run: kubelet, kube-proxy, containerd... (node-toolchain.ts). */
+  node: NodeToolchain;
   versions: { kubernetes: string; etcd: string; helm: string };
 }
 
@@ -61,12 +64,12 @@ export function pinnedEtcdVersion(dependenciesYaml: string): string {
   return `v${m[1]}`;
 }
 
-interface GoModuleInfo {
+export interface GoModuleInfo {
   Dir: string;
   GoMod: string;
 }
 
-async function goModDownload(modulePath: string, version: string, workDir: string): Promise<GoModuleInfo> {
+export async function goModDownload(modulePath: string, version: string, workDir: string): Promise<GoModuleInfo> {
   const { stdout } = await run('go', ['mod', 'download', '-json', `${modulePath}@${version}`], {
     cwd: workDir,
     env: goEnv(),
@@ -80,7 +83,7 @@ function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false' };
 }
 
-interface WrapperSpec {
+export interface WrapperSpec {
   /** Cache folder name, e.g. kubernetes-v1.37.2. */
   id: string;
   require: Array<[string, string]>;
@@ -97,7 +100,7 @@ interface WrapperSpec {
  * is renamed into place only on success, so an interrupted build is redone,
  * never half-used.
  */
-async function buildWrapper(spec: WrapperSpec, log: ProgressLog): Promise<string> {
+export async function buildWrapper(spec: WrapperSpec, log: ProgressLog): Promise<string> {
   const root = join(cacheRoot(), 'toolchain', spec.id);
   const binDir = join(root, 'bin');
   const stamp = join(root, 'complete.json');
@@ -177,11 +180,36 @@ function streamGo(args: string[], cwd: string, log: ProgressLog, label: string):
   });
 }
 
+/**
+ * A wrapper module of k8s.io/kubernetes building the given commands: every
+ * staging module the release replaces locally pinned to its published
+ * v0.x version, and the version stamped in (without it the binaries report
+ * v0.0.0-master, which Helm's kubeVersion checks cannot parse).
+ */
+export function kubernetesWrapper(id: string, packages: WrapperSpec['packages'], kubeModuleInfo: () => Promise<GoModuleInfo>): WrapperSpec {
+  const minor = /^v1\.(\d+)\./.exec(KUBERNETES_VERSION)?.[1] ?? '0';
+  return {
+    id,
+    require: [['k8s.io/kubernetes', KUBERNETES_VERSION]],
+    replace: async () =>
+      locallyReplacedModules(await readFile((await kubeModuleInfo()).GoMod, 'utf8')).map(
+        (m) => [m, m, stagingVersion(KUBERNETES_VERSION)] as [string, string, string],
+      ),
+    packages,
+    ldflags: [
+      `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
+      `-X k8s.io/component-base/version.gitMajor=1`,
+      `-X k8s.io/component-base/version.gitMinor=${minor}`,
+      `-X k8s.io/component-base/version.gitTreeState=clean`,
+      '-s -w',
+    ].join(' '),
+  };
+}
+
 /** Builds (first time) or finds (afterwards) every binary the lab needs. */
 export async function ensureToolchain(log: ProgressLog = (l) => console.error(l)): Promise<Toolchain> {
   const scratch = join(cacheRoot(), 'toolchain', 'scratch');
   await mkdir(scratch, { recursive: true });
-  const staging = stagingVersion(KUBERNETES_VERSION);
 
   // The Kubernetes module is downloaded only when something must be read from it.
   let kubeModule: GoModuleInfo | undefined;
@@ -202,29 +230,15 @@ export async function ensureToolchain(log: ProgressLog = (l) => console.error(l)
     await writeFile(versionFile, `${etcdVersion}\n`);
   }
 
-  const kubeId = `kubernetes-${KUBERNETES_VERSION}`;
-  const minor = /^v1\.(\d+)\./.exec(KUBERNETES_VERSION)?.[1] ?? '0';
   const kubeBin = await buildWrapper(
-    {
-      id: kubeId,
-      require: [['k8s.io/kubernetes', KUBERNETES_VERSION]],
-      replace: async () =>
-        locallyReplacedModules(await readFile((await kubeModuleInfo()).GoMod, 'utf8')).map(
-          (m) => [m, m, staging] as [string, string, string],
-        ),
-      packages: [
+    kubernetesWrapper(
+      `kubernetes-${KUBERNETES_VERSION}`,
+      [
         { pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', binary: 'kube-apiserver' },
         { pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', binary: 'kube-controller-manager' },
       ],
-      // Without these the binaries report v0.0.0-master, which Helm's kubeVersion checks cannot parse.
-      ldflags: [
-        `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
-        `-X k8s.io/component-base/version.gitMajor=1`,
-        `-X k8s.io/component-base/version.gitMinor=${minor}`,
-        `-X k8s.io/component-base/version.gitTreeState=clean`,
-        '-s -w',
-      ].join(' '),
-    },
+      kubeModuleInfo,
+    ),
     log,
   );
   const etcdBin = await buildWrapper(
@@ -247,7 +261,9 @@ export async function ensureToolchain(log: ProgressLog = (l) => console.error(l)
     },
     log,
   );
+  const node = await ensureNodeToolchain(kubeModuleInfo, log);
   return {
+    node,
     kubeApiserver: join(kubeBin, 'kube-apiserver'),
     kubeControllerManager: join(kubeBin, 'kube-controller-manager'),
     etcd: join(etcdBin, 'etcd'),

@@ -1,12 +1,17 @@
 // What the demo and the lab's chaos runs serve: the seed manifests of
 // examples/openelb-layer2 applied unchanged, plus the Eip the seed Service
 // names (layer2-eip, which the seed does not define), on the lab's LAN.
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { hasCode } from '../../src/errors.js';
 import type { ApiClient } from '../../src/k8s/api-client.js';
 import type { List, Service } from '../../src/k8s/types.js';
+import { chartImageName } from '../image/build-image.js';
 import { waitFor } from './exec.js';
+import type { Lan } from './lan.js';
 import { createManifest, readManifests } from './manifests.js';
+import { tcpProbe } from './netns-probe.js';
+import { ensureWebDaemonSet } from './web-daemonset.js';
 
 export const SEED_DIR = resolve('examples/openelb-layer2');
 /** The external IPs of the lab, inside the range every node's data plane accepts (192.0.2.192/26). */
@@ -38,7 +43,22 @@ export async function createLabPool(api: ApiClient, options: { ipv6?: boolean } 
   }
 }
 
-/** Adds another Service on a lab pool (more IPs to watch in chaos runs); IPv6: single stack, on LAB_POOL6. */
+/** The pods behind the seed Service (its selector): the lab's Services select them too, so one web DaemonSet serves them all. */
+export const SEED_SELECTOR = { app: 'layer2-openelb' } as const;
+
+/**
+ * The web pages of the lab's Services: a web DaemonSet (one pod per node)
+ * labelled with the seed Service's selector, running the chart's image.
+ */
+export async function serveLabPages(api: ApiClient, namespace: string, nodeCount: number): Promise<void> {
+  const image = chartImageName(
+    await readFile(resolve('charts/baton/values.yaml'), 'utf8'),
+    await readFile(resolve('charts/baton/Chart.yaml'), 'utf8'),
+  );
+  await ensureWebDaemonSet(api, namespace, 'web', { ...SEED_SELECTOR }, image, nodeCount);
+}
+
+/** Adds another Service on a lab pool (more IPs to watch in chaos runs); IPv6: single stack, on LAB_POOL6. Its pods are the seed's. */
 export async function createLabService(api: ApiClient, namespace: string, name: string, family: 'IPv4' | 'IPv6' = 'IPv4'): Promise<void> {
   const pool = family === 'IPv6' ? LAB_POOL6 : LAB_POOL;
   await api.create(`/api/v1/namespaces/${namespace}/services`, {
@@ -47,11 +67,31 @@ export async function createLabService(api: ApiClient, namespace: string, name: 
     metadata: { name, annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb', 'eip.openelb.kubesphere.io/v1alpha2': pool.name } },
     spec: {
       type: 'LoadBalancer',
-      selector: { app: name },
+      selector: { ...SEED_SELECTOR },
       ports: [{ name: 'http', port: 80, targetPort: 8080 }],
       ...(family === 'IPv6' ? { ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' } : {}),
     },
   });
+}
+
+/**
+ * Waits until the client loads pages from every ip three times in a row:
+ * the holder answers ARP or NDP, and every node's kube-proxy has the
+ * address in its rules (it follows the Service's status a moment after the
+ * address is given).
+ */
+export async function waitForPages(lan: Lan, ips: readonly string[]): Promise<void> {
+  for (const ip of ips) {
+    let streak = 0;
+    await waitFor(
+      `pages from ${ip}`,
+      async () => {
+        streak = (await tcpProbe(lan.client, ip, 80, 1_000)) === 'connected' ? streak + 1 : 0;
+        return streak >= 3 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+  }
 }
 
 export async function waitForAddresses(api: ApiClient, namespace: string, count: number): Promise<Map<string, string>> {

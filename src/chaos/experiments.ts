@@ -7,7 +7,7 @@ export const EXPERIMENTS = {
   'delete-speaker-pod': { lab: false, holdMs: 3_000, what: 'delete the speaker pod of the IP’s holder (it gets SIGTERM and hands over)' },
   'cordon-drain': { lab: false, holdMs: 3_000, what: 'cordon the holder’s node and evict its pods' },
   'delete-lease': { lab: false, holdMs: 3_000, what: 'delete the IP’s Lease' },
-  'kill-node': { lab: true, holdMs: 4_000, what: 'crash the holder’s node: speaker and data plane killed (-9), cable out' },
+  'kill-node': { lab: true, holdMs: 4_000, what: 'crash the holder’s node: every process on it (pods included) killed (-9), cable out' },
   'cut-link': { lab: true, holdMs: 4_000, what: 'unplug the holder’s node from the LAN' },
   'cut-control-plane': { lab: true, holdMs: 4_000, what: 'cut the holder’s node off from the API server, leaving it on the LAN' },
   'stop-api-server': { lab: true, holdMs: 15_000, what: 'stop the API server' },
