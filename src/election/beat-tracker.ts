@@ -1,7 +1,7 @@
 // What a standby knows of the holders it watches in the planned LAN liveness
 // (docs/heartbeats.md): when each last beat arrived, by this node's monotonic
-// clock, and whether a holder has gone silent. Not wired into the speaker
-// yet. Time comes from the injected Clock only.
+// clock, and whether a holder has gone silent. Time comes from the injected
+// Clock only.
 //
 // Replays: a datagram is authentic (beat-codec.ts checks the HMAC) but may be
 // old. Within one boot of the sender, sequences only grow, so anything not
@@ -68,8 +68,23 @@ export class BeatTracker {
     return ms !== undefined && ms >= this.timing.intervalMs * this.timing.missedBeats;
   }
 
-  /** A holder no longer watched (it holds nothing this node stands by for). */
+  /** A holder no longer watched (it holds nothing this node stands by for), or whose beats were proven unreliable. */
   forget(holder: string): void {
     this.last.delete(holder);
+  }
+
+  /**
+   * Every holder heard counts as heard now: after this node itself could not
+   * listen (its event loop stalled), the datagrams waiting in its socket are
+   * not read yet, and missed time is not missed beats.
+   */
+  restartObservation(): void {
+    const now = this.clock.now();
+    for (const h of this.last.values()) h.atMs = now;
+  }
+
+  /** Holders heard and not forgotten. */
+  heardHolders(): string[] {
+    return [...this.last.keys()];
   }
 }

@@ -2,9 +2,13 @@
 // live while less than its lease duration has passed, on this process's
 // monotonic clock, since this process last saw its lease change. A remote
 // renewTime is never compared with the local wall clock (clocks of two
-// machines disagree; observation time cannot).
+// machines disagree; observation time cannot). With LAN heartbeats on
+// (beat-exchange.ts), a holder its standbys find silent is not live either,
+// before its Lease expires, once its Lease also missed a renewal:
+// judgeSilenceBy() plugs that judgement in, so eligibility, decisions and the
+// check before a takeover all see it.
 import type { Clock } from '../clock.js';
-import { DURATION_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from '../k8s/lease-names.js';
+import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 
 interface Observation {
@@ -13,6 +17,8 @@ interface Observation {
   observedAt: number;
   durationMs: number;
   pools: ReadonlySet<string>;
+  /** Where it takes heartbeats (HEARTBEAT_ANNOTATION), as written. */
+  heartbeat: string | undefined;
   /** Since when the node has been live without a break (for rebalancing: only settled nodes get IPs handed to them). */
   liveSince: number;
 }
@@ -20,6 +26,8 @@ interface Observation {
 export class LivenessTracker {
   private readonly seen = new Map<string, Observation>();
   private blind = false;
+  private silent: (node: string) => boolean = () => false;
+  private quietMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
@@ -29,13 +37,14 @@ export class LivenessTracker {
   /**
    * Records a speaker lease from the cache; a new resourceVersion is a sign
    * of life. Returns the node and whether more than a renewal changed (a
-   * new speaker, a release, other pools): that changes who is eligible.
+   * new speaker, a release, other pools): that changes who is eligible;
+   * and whether it was a version not seen before (a renewal: proof of life).
    */
-  observe(lease: LeaseRecord): { node: string; changed: boolean } | undefined {
+  observe(lease: LeaseRecord): { node: string; changed: boolean; renewed: boolean } | undefined {
     const node = nodeOfSpeakerLease(lease.name);
     if (node === undefined) return undefined;
     const before = this.seen.get(node);
-    if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false };
+    if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false, renewed: false };
     const declared = Number(lease.annotations?.[DURATION_ANNOTATION]);
     const now = this.clock.now();
     // Continuity by observation only (not blind mode's benefit of the doubt): a speaker that restarted after expiring starts afresh.
@@ -53,11 +62,37 @@ export class LivenessTracker {
             ? lease.durationSeconds * 1000
             : this.defaultDurationMs,
       pools: new Set((lease.annotations?.[POOLS_ANNOTATION] ?? '').split(',').filter((p) => p !== '')),
+      heartbeat: lease.annotations?.[HEARTBEAT_ANNOTATION],
     });
     const after = this.seen.get(node) as Observation;
     const changed =
       before === undefined || before.holder !== after.holder || [...after.pools].sort().join() !== [...before.pools].sort().join();
-    return { node, changed };
+    return { node, changed, renewed: true };
+  }
+
+  /**
+   * A second opinion on who is live: judge(node) true means "silent by LAN
+   * heartbeats". Such a node is not live once its Lease, too, has gone
+   * quietMs without a renewal (one renew interval and a margin): two
+   * independent signs, so lost datagrams alone never make a renewing holder
+   * dead. Blind mode still wins (while this process cannot watch, it acts on
+   * nobody).
+   */
+  judgeSilenceBy(judge: (node: string) => boolean, quietMs: number): void {
+    this.silent = judge;
+    this.quietMs = quietMs;
+  }
+
+  /** When a silent node stops being live unless its Lease is renewed first (local clock). */
+  quietAt(node: string): number | undefined {
+    const o = this.seen.get(node);
+    return o === undefined ? undefined : o.observedAt + this.quietMs;
+  }
+
+  /** Where the node takes heartbeats, as its Lease says ("host:port"), if it does. */
+  heartbeatEndpoint(node: string): string | undefined {
+    const o = this.seen.get(node);
+    return o === undefined || o.holder !== node ? undefined : o.heartbeat;
   }
 
   /**
@@ -104,7 +139,10 @@ export class LivenessTracker {
   live(node: string): boolean {
     const o = this.seen.get(node);
     if (o === undefined || o.holder !== node) return false;
-    return this.blind || this.clock.now() < o.observedAt + o.durationMs;
+    if (this.blind) return true;
+    const now = this.clock.now();
+    if (now >= o.observedAt + this.quietMs && this.silent(node)) return false;
+    return now < o.observedAt + o.durationMs;
   }
 
   /** Speakers known to this tracker (live or not). */

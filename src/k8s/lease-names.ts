@@ -17,6 +17,8 @@ export const POOLS_ANNOTATION = 'baton.dev/pools';
 export const DURATION_ANNOTATION = 'baton.dev/lease-duration-ms';
 /** On a speaker lease: "eth0=02:..:0b" per interface in use, for Events and people. */
 export const INTERFACES_ANNOTATION = 'baton.dev/interfaces';
+/** On a speaker lease: where it takes LAN heartbeats ("192.0.2.11:7474"); absent when it has none. */
+export const HEARTBEAT_ANNOTATION = 'baton.dev/heartbeat';
 
 export function speakerLeaseName(node: string): string {
   return `baton-speaker-${node}`;

@@ -22,17 +22,26 @@ import { PeerExpiryAlarms } from '../election/peer-expiry-alarms.js';
 import type { SpeakerMetrics } from '../election/speaker-metrics.js';
 import type { EventSink } from '../k8s/event-recorder.js';
 import type { InformerHandlers } from '../k8s/informer.js';
-import { INTERFACES_ANNOTATION, ipLeaseName, LEASE_IP_ANNOTATION, POOLS_ANNOTATION, speakerLeaseName } from '../k8s/lease-names.js';
+import {
+  HEARTBEAT_ANNOTATION,
+  INTERFACES_ANNOTATION,
+  ipLeaseName,
+  LEASE_IP_ANNOTATION,
+  POOLS_ANNOTATION,
+  speakerLeaseName,
+} from '../k8s/lease-names.js';
 import { type LeaseRecord, type LeaseStore, leaseToRecord } from '../k8s/lease-store.js';
 import { runReconcileLoop } from '../k8s/reconcile-loop.js';
 import type { Eip, EndpointSlice, Lease, Node, Service } from '../k8s/types.js';
 import { WorkQueue } from '../k8s/work-queue.js';
 import type { InterfaceProbe } from '../layer2/interface-resolver.js';
 import type { Link, LinkEvents } from '../layer2/link.js';
+import { formatUdpEndpoint } from '../net/udp-socket.js';
 import type { Logger } from '../observability/logger.js';
 import { PublishedPools } from '../pools/published-pools.js';
 import { AnnouncementView } from './announcement-view.js';
 import type { SpeakerSettings } from './config.js';
+import { type HeartbeatDeps, type RunningHeartbeats, startHeartbeats } from './heartbeats.js';
 import { InterfaceMonitor } from './interface-monitor.js';
 import { ResponderPool } from './responder-pool.js';
 
@@ -68,6 +77,8 @@ export interface SpeakerDeps {
   /** Opens the packet socket of an interface. */
   openLink: (ifname: string, events: LinkEvents) => Link;
   interfaces: InterfaceProbe;
+  /** LAN heartbeats (docs/heartbeats.md); absent: peers are judged by their liveness Leases only. */
+  heartbeats?: HeartbeatDeps;
 }
 
 // Heartbeat: every 100 ms the event loop proves it runs; the reader may answer for 400 ms after each. A
@@ -75,6 +86,9 @@ export interface SpeakerDeps {
 // under the 500 ms between a holder's renew deadline and a takeover; 300 ms of slack absorb GC pauses.
 const HEARTBEAT_MS = 100;
 const ALIVE_MS = 400;
+// A silent holder's Lease must also miss a renewal: its interval plus this (a renewal's write on a busy API
+// server) passes without one before the holder counts as dead. Crash failover then takes 0.5-0.7 s.
+const SILENT_QUIET_MARGIN_MS = 200;
 // How often interfaces are checked for carrier and identity: a pulled cable is noticed within this.
 const INTERFACE_POLL_MS = 200;
 // Every IP is looked at again about this often, whatever happened: a lost event or a swallowed failure
@@ -105,6 +119,7 @@ export class Speaker {
   /** IP → when the cache first saw its Lease naming nobody (see AnnouncerView.leaseFreeSince). */
   private readonly leaseFreeSince = new Map<string, number>();
   private loop: Promise<void> | undefined;
+  private beats: RunningHeartbeats | undefined;
   private synced = false;
   private stopped = false;
 
@@ -141,6 +156,9 @@ export class Speaker {
       annotations: () => ({
         [POOLS_ANNOTATION]: [...this.responders.selfPools()].sort().join(','),
         [INTERFACES_ANNOTATION]: this.responders.interfacesAnnotation(),
+        ...(this.beats !== undefined && deps.heartbeats !== undefined
+          ? { [HEARTBEAT_ANNOTATION]: formatUdpEndpoint(deps.heartbeats.address) }
+          : {}),
       }),
       onHealthChange: (healthy) => this.healthChanged(healthy),
       onRenewed: (_ms, ok, written) => this.renewed(ok, written),
@@ -181,6 +199,8 @@ export class Speaker {
         rebalance: settings.rebalance ? { settleMs: settings.rebalanceSettleMs, intervalMs: settings.rebalanceIntervalMs } : undefined,
       },
     });
+    // A silent holder is dead once its Lease, too, missed a renewal: one interval and 200 ms for a slow write.
+    this.liveness.judgeSilenceBy((node) => this.beats?.exchange.isSilent(node) === true, settings.renewIntervalMs + SILENT_QUIET_MARGIN_MS);
     this.alarms = new PeerExpiryAlarms(clock, this.liveness, (node) => {
       const held = this.ipsOfLeases(node);
       log.debug({ peer: node, ips: held }, 'speaker expired by local observation');
@@ -219,6 +239,8 @@ export class Speaker {
     await Promise.all([caches.leases.start(), caches.services.start(), caches.eips.start(), caches.slices.start(), caches.nodes.start()]);
     if (this.stopped) return;
     this.synced = true;
+    // Before the first renewal: the Lease advertises the endpoint only once it is open.
+    await this.startHeartbeats();
     await this.renewer.renewOnce();
     this.renewer.start();
     this.monitor.start();
@@ -249,6 +271,9 @@ export class Speaker {
     this.stopped = true;
     await this.renewer.release();
     await this.announcer.handOverAll(this.ipsOfLeases(this.deps.settings.nodeName));
+    // Beats until the IPs are handed over: a standby must not take an IP that is being handed to it.
+    this.beats?.exchange.stop();
+    this.beats?.socket.close();
     this.queue.shutDown();
     await this.loop;
     await this.renewer.stop();
@@ -297,6 +322,7 @@ export class Speaker {
       const record = leaseToRecord(l);
       if (record.name === ownLease) this.echo.seen(record.resourceVersion);
       const seen = this.liveness.observe(record);
+      if (seen?.renewed === true) this.beats?.exchange.renewalSeen(seen.node);
       if (seen !== undefined) {
         this.alarms.watch(seen.node);
         if (seen.changed) this.enqueueAll();
@@ -304,6 +330,7 @@ export class Speaker {
       }
       const ip = record.annotations?.[LEASE_IP_ANNOTATION];
       if (ip === undefined) return;
+      this.beats?.exchange.replan();
       // The moment a release arrives, not when the queue gets to it: a successor's hand-over window counts from here.
       if (record.holder !== '') this.leaseFreeSince.delete(ip);
       else if (!this.leaseFreeSince.has(ip)) this.leaseFreeSince.set(ip, this.deps.clock.now());
@@ -334,6 +361,31 @@ export class Speaker {
       this.everythingChanged();
     };
     caches.eips.on({ add: poolsChanged, update: poolsChanged, delete: poolsChanged });
+  }
+
+  private async startHeartbeats(): Promise<void> {
+    const hb = this.deps.heartbeats;
+    if (hb === undefined) return;
+    const { clock, log, settings, metrics } = this.deps;
+    this.beats = await startHeartbeats(hb, {
+      clock,
+      log,
+      metrics: metrics.forBeats(),
+      sources: {
+        me: settings.nodeName,
+        ips: () => this.view.current().keys(),
+        lease: (ip) => this.ipLease(ip),
+        answeringIps: () => this.announcer.answeringIps(),
+        candidatesOf: (ip) => this.announcer.candidatesOf(ip),
+        heartbeatEndpoint: (node) => this.liveness.heartbeatEndpoint(node),
+      },
+      // A holder went silent or came back: look at everything now, and its IPs again once its Lease is quiet too.
+      onChange: (holder, silent) => {
+        this.enqueueAll();
+        const at = silent ? this.liveness.quietAt(holder) : undefined;
+        if (at !== undefined) for (const ip of this.ipsOfLeases(holder)) this.queue.addAfter(ip, Math.max(0, at - clock.now()) + 1);
+      },
+    });
   }
 
   /** The lease informer's onBroken/onResumed (main.ts wires them; a simulated watch calls them too). */

@@ -24,6 +24,7 @@ import { VirtualLink } from '../layer2/virtual-link.js';
 import { createLogger, silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { SPEAKER_DEFAULTS, type SpeakerSettings } from '../speaker/config.js';
+import type { HeartbeatDeps } from '../speaker/heartbeats.js';
 import { Speaker } from '../speaker/speaker.js';
 import type { FakeClock } from './fake-clock.js';
 import { type ApiFaults, SimApiServer, SimCache } from './sim-api.js';
@@ -32,12 +33,17 @@ import { ForeignHost, SimClient, Wire, type WirePort } from './sim-wire.js';
 
 export const POOL = 'pool';
 const CLIENT_MAC = '02:ba:70:00:00:64';
+// The simulated cluster's heartbeat key (32 bytes, as the chart's Secret holds).
+const SIM_BEAT_KEY = Buffer.alloc(32, 0x5a);
+const BEAT_PORT = 7474;
 const FOREIGN_MAC = '02:ba:70:00:00:99';
 // The lease informer gives up on a silent watch after this long (speaker/main.ts LEASE_WATCH_IDLE_MS).
 const WATCH_IDLE_MS = 3_000;
 
 export interface SimOptions {
   outageMode?: boolean;
+  /** LAN heartbeats between the speakers (docs/heartbeats.md), over the simulated node network. */
+  heartbeats?: boolean;
   /** Overrides of the shipped defaults (timings). */
   settings?: Partial<SpeakerSettings>;
 }
@@ -48,7 +54,12 @@ type FreezeMode = 'process' | 'loop';
 export class SimNode implements WirePort {
   readonly name: string;
   readonly mac: string;
+  /** Its address on the node network (heartbeats). */
+  readonly address: string;
   clock!: ProcessClock;
+  private beatInbox: ((datagram: Buffer, from: { host: string; port: number }) => void) | undefined;
+  /** Heartbeat datagrams to or from this node are lost (a firewall rule), while everything else works. */
+  beatsBlocked = false;
   speaker!: Speaker;
   readonly faults: ApiFaults = { down: false, writesHang: false };
   private link: VirtualLink | undefined;
@@ -67,6 +78,7 @@ export class SimNode implements WirePort {
   ) {
     this.name = `node-${index + 1}`;
     this.mac = `02:ba:70:00:00:${(0x11 + index).toString(16)}`;
+    this.address = `192.0.2.${11 + index}`;
     this.boot();
   }
 
@@ -116,8 +128,38 @@ export class SimNode implements WirePort {
       },
       openLink: (ifname, linkEvents) => this.openLink(ifname, linkEvents),
       interfaces,
+      heartbeats: sim.options.heartbeats === true ? this.heartbeats() : undefined,
     });
     sim.wire.attach(this);
+  }
+
+  /** A UDP socket on the simulated node network: lost with the cable, the process or a firewall rule. */
+  private heartbeats(): HeartbeatDeps {
+    const process = this.clock;
+    return {
+      key: SIM_BEAT_KEY,
+      address: { host: this.address, port: BEAT_PORT },
+      open: async (_at, onMessage) => {
+        this.beatInbox = onMessage;
+        return {
+          send: (datagram, to, done) => {
+            done();
+            if (process.isDead || !this.carrier || this.beatsBlocked) return;
+            this.sim.nodes.find((n) => n.address === to.host)?.receiveBeat(datagram, { host: this.address, port: BEAT_PORT });
+          },
+          close: () => {
+            this.beatInbox = undefined;
+          },
+        };
+      },
+    };
+  }
+
+  /** A datagram reaches this node's socket; its JavaScript reads it when it runs (late, in order, after a freeze). */
+  receiveBeat(datagram: Buffer, from: { host: string; port: number }): void {
+    if (this.clock.isDead || !this.carrier || this.beatsBlocked) return;
+    const inbox = this.beatInbox;
+    if (inbox !== undefined) this.clock.run(() => inbox(datagram, from));
   }
 
   private openLink(ifname: string, events: LinkEvents): VirtualLink {
@@ -159,6 +201,7 @@ export class SimNode implements WirePort {
   /** kill -9: everything of the process is gone; its Leases stay as they were. */
   crash(): void {
     this.clock.kill();
+    this.beatInbox = undefined;
     this.link = undefined;
     this.socketQueue.length = 0;
     this.sim.wire.detach(this);
