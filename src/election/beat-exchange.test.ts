@@ -1,111 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { silentLogger } from '../observability/logger.js';
-import { FakeClock } from '../testing/fake-clock.js';
+import { type CountingMetrics, beatCluster as cluster, KEY } from '../testing/beat-lan.js';
 import { encodeBeat } from './beat-codec.js';
-import {
-  type BeatDrop,
-  BeatExchange,
-  type BeatMetrics,
-  type BeatPlan,
-  type BeatReceipt,
-  type BeatTransport,
-  type Endpoint,
-  WATCHER_GRACE_MS,
-} from './beat-exchange.js';
-import { DEFAULT_BEAT_TIMING } from './beat-tracker.js';
+import { WATCHER_GRACE_MS } from './beat-exchange.js';
+import { DEFAULT_BEAT_TIMING, silenceMs } from './beat-tracker.js';
 import { standbysOf } from './beat-watchers.js';
 
-const KEY = Buffer.alloc(32, 7);
-const SILENCE_MS = DEFAULT_BEAT_TIMING.intervalMs * DEFAULT_BEAT_TIMING.missedBeats;
-
-class CountingMetrics implements BeatMetrics {
-  readonly receipts: BeatReceipt[] = [];
-  readonly drops: BeatDrop[] = [];
-  sentBeats = 0;
-  sentAcks = 0;
-  silences = 0;
-  contradictions = 0;
-  sent(kind: 'beat' | 'ack'): void {
-    if (kind === 'beat') this.sentBeats++;
-    else this.sentAcks++;
-  }
-  received(_kind: 'beat' | 'ack', r: BeatReceipt): void {
-    this.receipts.push(r);
-  }
-  dropped(reason: BeatDrop): void {
-    this.drops.push(reason);
-  }
-  silenced(): void {
-    this.silences++;
-  }
-  contradicted(): void {
-    this.contradictions++;
-  }
-  watching(): void {}
-}
-
-/** A LAN of exchanges: host name = node name, delivery at once, with a switch to cut a node off. */
-class Wire {
-  readonly nodes = new Map<string, BeatExchange>();
-  readonly cut = new Set<string>();
-  readonly captured: Array<{ datagram: Buffer; from: string; to: string }> = [];
-
-  transport(from: string): BeatTransport {
-    return {
-      send: (datagram, to, done) => {
-        this.captured.push({ datagram, from, to: to.host });
-        done();
-        if (this.cut.has(from) || this.cut.has(to.host)) return;
-        this.nodes.get(to.host)?.received(datagram, { host: from, port: 7474 });
-      },
-      close: () => {},
-    };
-  }
-}
-
-/** Every node sees the same Leases: `holders` maps each IP to its holder; every node is a candidate of every IP. */
-function cluster(names: string[], holders: Record<string, string>, over: { key?: (n: string) => Buffer } = {}) {
-  const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
-  const wire = new Wire();
-  const changes: Array<{ at: number; node: string; holder: string; silent: boolean }> = [];
-  const metrics = new Map<string, CountingMetrics>();
-  for (const me of names) {
-    const m = new CountingMetrics();
-    metrics.set(me, m);
-    const plan: BeatPlan = {
-      held: () => Object.entries(holders).flatMap(([ip, h]) => (h === me ? [{ ip, candidates: names }] : [])),
-      heldByOthers: () => Object.entries(holders).flatMap(([ip, h]) => (h !== me ? [{ ip, holder: h, candidates: names }] : [])),
-      endpoint: (n): Endpoint | undefined => (names.includes(n) ? { host: n, port: 7474 } : undefined),
-    };
-    wire.nodes.set(
-      me,
-      new BeatExchange({
-        me,
-        clock,
-        log: silentLogger(),
-        key: over.key?.(me) ?? KEY,
-        transport: wire.transport(me),
-        plan,
-        metrics: m,
-        onChange: (holder, silent) => changes.push({ at: clock.now(), node: me, holder, silent }),
-      }),
-    );
-  }
-  const node = (n: string) => wire.nodes.get(n) as BeatExchange;
-  return {
-    clock,
-    wire,
-    changes,
-    metrics,
-    node,
-    startAll: () => {
-      for (const n of names) node(n).start();
-    },
-  };
-}
-
+const SILENCE_MS = silenceMs(DEFAULT_BEAT_TIMING);
 const NAMES = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
 const IP = '192.0.2.200';
 

@@ -1,11 +1,13 @@
 // One speaker's LAN heartbeats (docs/heartbeats.md). As a holder it beats
-// every 100 ms to the standbys of the IPs it holds; as a standby it acks the
-// beats of the holders it watches and tells the speaker when one goes silent,
-// so the first standby can take the IP's Lease in about half a second instead
-// of waiting for the holder's liveness Lease to expire. Datagrams go through
-// a BeatTransport (a UDP socket in production, net/udp-socket.ts; an
-// in-memory wire in unit tests); time through the Clock; who watches whom
-// comes from a BeatPlan the speaker computes from its views (beat-watchers.ts).
+// every 100 ms to the standbys of the IPs it holds and keeps the ledger of
+// their acks (beat-acks.ts) that fences its own defence; as a standby it
+// acks the beats of the holders it watches and tells the speaker when one
+// goes silent, so the first standby can take the IP's Lease in about half a
+// second instead of waiting for the holder's liveness Lease to expire.
+// Datagrams go through a BeatTransport (a UDP socket in production,
+// net/udp-socket.ts; a simulated wire in tests); time through the Clock; who
+// watches whom comes from a BeatPlan the speaker computes from its views
+// (beat-watchers.ts).
 //
 // A silence is a reason to take over sooner than a Lease expiry, so it is
 // believed only while it is the best evidence there is:
@@ -14,13 +16,19 @@
 //  - a renewal of the holder's liveness Lease seen during a silence proves it
 //    alive: its beats are not believed again until one arrives;
 //  - after this node's own event loop stalled, missed time is not missed
-//    beats: everyone heard counts as heard now.
+//    beats: everyone is forgotten and judged again once heard again;
+//  - a silence is believed for believeMs after it begins, no longer.
 // The Lease compare-and-swap stays the only ownership record; a silence only
 // makes a standby try it sooner.
+//
+// An ack is a promise the holder counts on (beat-acks.ts): it is sent only
+// for a beat this node put on record (fresh, or a replay of one not newer),
+// or for a holder it does not watch and so keeps no record of.
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
-import { type BeatDropReason, type BeatKind, decodeBeat, encodeBeat, heldDigest } from './beat-codec.js';
+import { AckLedger } from './beat-acks.js';
+import { type Beat, type BeatDropReason, type BeatKind, decodeBeat, encodeBeat, heldDigest } from './beat-codec.js';
 import { type BeatTiming, BeatTracker, type BeatVerdict, DEFAULT_BEAT_TIMING } from './beat-tracker.js';
 import { DEFAULT_FANOUT, type HeldIp, holdersToWatch, watchersOf } from './beat-watchers.js';
 
@@ -46,7 +54,12 @@ export interface BeatPlan {
 }
 
 export type BeatReceipt = BeatVerdict | 'not-watched' | 'ack';
-export type BeatDrop = BeatDropReason | 'own' | 'send-failed';
+export type BeatDrop =
+  | BeatDropReason
+  | 'own' // our own datagram came back
+  | 'send-failed' // the socket refused to send it
+  | 'after-stall' // read just after this node's own stall: no evidence of when it was sent
+  | 'unmatched-ack'; // an ack of no recent beat of this process to its sender (a previous process's, a replay)
 
 export interface BeatMetrics {
   sent(kind: BeatKind): void;
@@ -80,19 +93,23 @@ export const PLAN_REFRESH_MS = 1_000;
 // A node that stops being a watcher (views changed) keeps getting beats this long: its own view may lag
 // ours, and a standby still expecting beats must not take their end for a death. Far above watch latency.
 export const WATCHER_GRACE_MS = 30_000;
-// A tick this late (two intervals) means this node's event loop stalled: it could not listen either.
+// A tick this late (two intervals) means this node's event loop stalled: it could not listen either. It also
+// bounds how late this node reads a beat without noticing (beat-acks.ts counts on it).
 const STALL_FACTOR = 2;
 
 export class BeatExchange {
   private readonly tracker: BeatTracker;
+  private readonly ledger: AckLedger;
   private readonly timing: BeatTiming;
   private readonly bootId = randomBytes(8).toString('hex');
   private sequence = 0n;
   /** Node → until when it gets beats (Infinity while it is a watcher, then the grace). */
   private readonly watchers = new Map<string, number>();
   private watched = new Set<string>();
-  /** Holder → when it was judged silent. Cleared by a fresh beat or a renewal of its liveness Lease. */
-  private readonly silentSince = new Map<string, number>();
+  /** Holder → until when its silence is believed. Cleared by a fresh beat, a renewal of its liveness Lease, a stall. */
+  private readonly silentUntil = new Map<string, number>();
+  /** Beats read before this (local clock) were queued during a stall of ours: dropped. */
+  private deafUntil = Number.NEGATIVE_INFINITY;
   private digest = '0000000000000000';
   private lastTickAt: number | undefined;
   private planAt = Number.NEGATIVE_INFINITY;
@@ -102,6 +119,7 @@ export class BeatExchange {
   constructor(private readonly o: BeatExchangeOptions) {
     this.timing = o.timing ?? DEFAULT_BEAT_TIMING;
     this.tracker = new BeatTracker(o.clock, this.timing);
+    this.ledger = new AckLedger(o.clock.now(), this.timing, STALL_FACTOR * this.timing.intervalMs);
   }
 
   start(): void {
@@ -121,9 +139,14 @@ export class BeatExchange {
     this.timer = undefined;
   }
 
-  /** Silent by heartbeats: heard before, nothing fresh for the silence window, not contradicted since. */
+  /** Silent by heartbeats: heard before, nothing fresh for the silence window, not contradicted since, still believed. */
   isSilent(node: string): boolean {
-    return this.silentSince.has(node);
+    return (this.silentUntil.get(node) ?? Number.NEGATIVE_INFINITY) > this.o.clock.now();
+  }
+
+  /** The earliest moment (local clock) any standby could call this node silent (beat-acks.ts). */
+  ackHorizon(): number {
+    return this.ledger.horizon(this.o.clock.now());
   }
 
   /** Who holds what may have changed: the next tick recomputes the plan. */
@@ -138,8 +161,8 @@ export class BeatExchange {
     this.lastTickAt = now;
     if (now - this.planAt >= PLAN_REFRESH_MS) this.refreshPlan(now);
     if (gap > STALL_FACTOR * this.timing.intervalMs) {
-      this.o.log.warn({ stalledMs: Math.round(gap) }, 'heartbeats: this event loop stalled; nobody is judged silent for the time missed');
-      this.tracker.restartObservation();
+      this.o.log.warn({ stalledMs: Math.round(gap) }, 'heartbeats: this event loop stalled; everyone is judged again once heard again');
+      this.stalled(now);
     } else {
       this.judge(now);
     }
@@ -159,19 +182,26 @@ export class BeatExchange {
       return;
     }
     if (b.kind === 'ack') {
-      this.o.metrics.received('ack', 'ack');
+      if (b.ackOf === this.bootId && this.ledger.acked(b.sender, b.sequence)) this.o.metrics.received('ack', 'ack');
+      else this.o.metrics.dropped('unmatched-ack');
       return;
     }
-    // An ack carries the beat's own sequence: the holder learns who hears it (for people and metrics).
-    this.send({ kind: 'ack', sequence: b.sequence }, from);
+    if (this.o.clock.now() < this.deafUntil) {
+      this.o.metrics.dropped('after-stall');
+      return;
+    }
     if (!this.watched.has(b.sender)) {
-      // Not a holder this node stands by for: hearing it must not start a judgement that its end would trip.
+      // Not a holder this node stands by for (and so none it keeps a record of): acked, so the holder
+      // knows it is heard, but its end must not start a judgement.
+      this.ack(b, from);
       this.o.metrics.received('beat', 'not-watched');
       return;
     }
     const verdict = this.tracker.heard(b);
     this.o.metrics.received('beat', verdict);
-    if (verdict === 'fresh' && this.silentSince.delete(b.sender)) {
+    if (verdict === 'skewed') return;
+    this.ack(b, from);
+    if (verdict === 'fresh' && this.silentUntil.delete(b.sender)) {
       this.o.log.info({ peer: b.sender }, 'heartbeats: holder heard again');
       this.o.onChange(b.sender, false);
     }
@@ -184,8 +214,8 @@ export class BeatExchange {
    * for it meanwhile), so lost datagrams cannot keep moving its IPs.
    */
   renewalSeen(node: string): void {
-    if (!this.silentSince.has(node)) return;
-    this.silentSince.delete(node);
+    if (!this.silentUntil.has(node)) return;
+    this.silentUntil.delete(node);
     this.tracker.forget(node);
     this.o.metrics.contradicted();
     this.o.log.warn({ peer: node }, 'heartbeats: a silent holder renewed its liveness Lease; judging it by its Lease until it beats again');
@@ -206,13 +236,30 @@ export class BeatExchange {
     this.digest = heldDigest(held.map((h) => h.ip));
     this.watched = new Set(holdersToWatch(this.o.me, this.o.plan.heldByOthers(), fanout).keys());
     for (const h of this.tracker.heardHolders()) if (!this.watched.has(h)) this.tracker.forget(h);
+    this.ledger.prune(now);
     this.o.metrics.watching(this.watched.size, this.watchers.size);
   }
 
+  /** This node's own loop stalled: forget everyone, and drop what was queued meanwhile (read late, it proves nothing). */
+  private stalled(now: number): void {
+    this.tracker.forgetAll();
+    this.deafUntil = now + this.timing.intervalMs;
+    for (const h of [...this.silentUntil.keys()]) {
+      this.silentUntil.delete(h);
+      this.o.onChange(h, false);
+    }
+  }
+
   private judge(now: number): void {
+    for (const [h, until] of [...this.silentUntil]) {
+      if (until > now) continue;
+      // No longer believed: its Lease alone judges it from now on.
+      this.silentUntil.delete(h);
+      this.o.onChange(h, false);
+    }
     for (const h of this.watched) {
-      if (this.silentSince.has(h) || !this.tracker.isSilent(h)) continue;
-      this.silentSince.set(h, now);
+      if (this.silentUntil.has(h) || !this.tracker.isSilent(h)) continue;
+      this.silentUntil.set(h, this.tracker.believedUntil(h) ?? now);
       this.o.metrics.silenced();
       this.o.log.warn({ peer: h, silentMs: Math.round(this.tracker.silentForMs(h) ?? 0) }, 'heartbeats: holder silent');
       this.o.onChange(h, true);
@@ -223,11 +270,19 @@ export class BeatExchange {
     for (const [n, until] of this.watchers) {
       if (until <= now) continue;
       const to = this.o.plan.endpoint(n);
-      if (to !== undefined) this.send({ kind: 'beat', sequence: ++this.sequence }, to);
+      if (to === undefined) continue;
+      const sequence = ++this.sequence;
+      this.ledger.sent(n, sequence, now);
+      this.send({ kind: 'beat', sequence }, to);
     }
   }
 
-  private send(what: { kind: BeatKind; sequence: bigint }, to: Endpoint): void {
+  /** Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard. */
+  private ack(b: Beat, to: Endpoint): void {
+    this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId }, to);
+  }
+
+  private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string }, to: Endpoint): void {
     const datagram = encodeBeat(
       {
         kind: what.kind,
@@ -236,6 +291,7 @@ export class BeatExchange {
         sequence: what.sequence,
         sentAtMs: this.o.clock.wallNow().getTime(),
         heldDigest: this.digest,
+        ...(what.ackOf === undefined ? {} : { ackOf: what.ackOf }),
       },
       this.o.key,
     );
