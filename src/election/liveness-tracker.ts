@@ -4,11 +4,13 @@
 // renewTime is never compared with the local wall clock (clocks of two
 // machines disagree; observation time cannot). With LAN heartbeats on
 // (beat-exchange.ts), a holder its standbys find silent is not live either,
-// before its Lease expires, once its Lease also missed a renewal:
-// judgeSilenceBy() plugs that judgement in, so eligibility, decisions and the
-// check before a takeover all see it.
+// before its Lease expires, once its Lease also went the quiet time it
+// declares (QUIET_ANNOTATION) without a renewal: judgeSilenceBy() plugs that
+// judgement in, so eligibility, decisions and the check before a takeover
+// all see it. A speaker that declares no quiet time is judged by its Lease
+// alone, whatever its beats say.
 import type { Clock } from '../clock.js';
-import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from '../k8s/lease-names.js';
+import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION, QUIET_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 
 interface Observation {
@@ -19,6 +21,8 @@ interface Observation {
   pools: ReadonlySet<string>;
   /** Where it takes heartbeats (HEARTBEAT_ANNOTATION), as written. */
   heartbeat: string | undefined;
+  /** The quiet time it declares (QUIET_ANNOTATION); undefined: never judged by its silence. */
+  quietMs: number | undefined;
   /** Since when the node has been live without a break (for rebalancing: only settled nodes get IPs handed to them). */
   liveSince: number;
 }
@@ -27,7 +31,7 @@ export class LivenessTracker {
   private readonly seen = new Map<string, Observation>();
   private blind = false;
   private silent: (node: string) => boolean = () => false;
-  private quietMs = Number.POSITIVE_INFINITY;
+  private onRenewal: (node: string) => void = () => {};
 
   constructor(
     private readonly clock: Clock,
@@ -63,30 +67,33 @@ export class LivenessTracker {
             : this.defaultDurationMs,
       pools: new Set((lease.annotations?.[POOLS_ANNOTATION] ?? '').split(',').filter((p) => p !== '')),
       heartbeat: lease.annotations?.[HEARTBEAT_ANNOTATION],
+      quietMs: positive(lease.annotations?.[QUIET_ANNOTATION]),
     });
     const after = this.seen.get(node) as Observation;
     const changed =
       before === undefined || before.holder !== after.holder || [...after.pools].sort().join() !== [...before.pools].sort().join();
+    // From the watch or from a fresh read before a takeover (ip-lease-writes.ts): either way, proof of life.
+    this.onRenewal(node);
     return { node, changed, renewed: true };
   }
 
   /**
    * A second opinion on who is live: judge(node) true means "silent by LAN
-   * heartbeats". Such a node is not live once its Lease, too, has gone
-   * quietMs without a renewal (one renew interval and a margin): two
-   * independent signs, so lost datagrams alone never make a renewing holder
-   * dead. Blind mode still wins (while this process cannot watch, it acts on
-   * nobody).
+   * heartbeats". Such a node is not live once its Lease, too, has gone the
+   * quiet time it declares without a renewal: two independent signs, so lost
+   * datagrams alone never make a renewing holder dead. Blind mode still wins
+   * (while this process cannot watch, it acts on nobody). onRenewal hears of
+   * every version not seen before (a silence it contradicts ends).
    */
-  judgeSilenceBy(judge: (node: string) => boolean, quietMs: number): void {
+  judgeSilenceBy(judge: (node: string) => boolean, onRenewal: (node: string) => void = () => {}): void {
     this.silent = judge;
-    this.quietMs = quietMs;
+    this.onRenewal = onRenewal;
   }
 
-  /** When a silent node stops being live unless its Lease is renewed first (local clock). */
+  /** When a silent node stops being live unless its Lease is renewed first (local clock); undefined if it declares no quiet time. */
   quietAt(node: string): number | undefined {
     const o = this.seen.get(node);
-    return o === undefined ? undefined : o.observedAt + this.quietMs;
+    return o?.quietMs === undefined ? undefined : o.observedAt + o.quietMs;
   }
 
   /** Where the node takes heartbeats, as its Lease says ("host:port"), if it does. */
@@ -141,7 +148,7 @@ export class LivenessTracker {
     if (o === undefined || o.holder !== node) return false;
     if (this.blind) return true;
     const now = this.clock.now();
-    if (now >= o.observedAt + this.quietMs && this.silent(node)) return false;
+    if (o.quietMs !== undefined && now >= o.observedAt + o.quietMs && this.silent(node)) return false;
     return now < o.observedAt + o.durationMs;
   }
 
@@ -163,4 +170,10 @@ export class LivenessTracker {
   liveNodes(): string[] {
     return [...this.seen.keys()].filter((n) => this.live(n));
   }
+}
+
+/** A positive number of ms from an annotation, or undefined. */
+function positive(text: string | undefined): number | undefined {
+  const n = Number(text);
+  return text !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }

@@ -26,6 +26,7 @@ export class SpeakerMetrics {
   readonly beatsDropped: Counter<'reason'>;
   readonly beatSilences: Counter;
   readonly beatContradictions: Counter;
+  readonly beatFenceLapses: Counter;
   readonly beatWatched: Gauge;
   readonly beatWatchers: Gauge;
 
@@ -100,6 +101,11 @@ export class SpeakerMetrics {
     this.beatContradictions = m.counter(
       'baton_speaker_heartbeat_contradictions_total',
       'Silences ended by a renewal of the holder’s liveness Lease (beats lost, holder alive): judged by its Lease since',
+      [],
+    );
+    this.beatFenceLapses = m.counter(
+      'baton_speaker_heartbeat_fence_lapses_total',
+      'Times neither renewals nor heartbeat acks proved that no standby could take over: every IP confirmed again before defended',
       [],
     );
     this.beatWatched = m.gauge('baton_speaker_heartbeat_watched_holders', 'Holders this node stands by for and expects beats from', []);
