@@ -1,4 +1,4 @@
-// The heartbeat datagram of the planned LAN liveness (docs/heartbeats.md):
+// The heartbeat datagram of the LAN heartbeats (docs/heartbeats.md):
 // a holder tells the ranked standbys of the IPs it holds that it is alive,
 // every 100 ms over UDP, instead of renewing a Lease twice a second that
 // every speaker watches (beat-exchange.ts sends and reads them). This is
