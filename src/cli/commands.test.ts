@@ -80,6 +80,27 @@ describe('commands', () => {
     refused(() => configOf(speakerCommand, ['--node-name=n1', '--outage-mode=maybe']), /not true or false/);
   });
 
+  it('speaker: heartbeats off by default; on, they need a host to listen on and a key of 32 bytes or more', () => {
+    const off = configOf(speakerCommand, ['--node-name=n1']);
+    assert.deepEqual([off.heartbeats, off.heartbeatKey], [false, undefined]);
+    const on = ['--node-name=n1', '--heartbeats=true'];
+    delete process.env['BATON_HEARTBEAT_KEY'];
+    try {
+      refused(() => configOf(speakerCommand, on), /--heartbeat-address: not host:port/);
+      refused(
+        () => configOf(speakerCommand, [...on, '--heartbeat-address=192.0.2.11:7474']),
+        /BATON_HEARTBEAT_KEY of at least 32 bytes.*got 0/,
+      );
+      process.env['BATON_HEARTBEAT_KEY'] = 'k'.repeat(31);
+      refused(() => configOf(speakerCommand, [...on, '--heartbeat-address=192.0.2.11:7474']), /got 31/);
+      process.env['BATON_HEARTBEAT_KEY'] = 'k'.repeat(48);
+      const s = configOf(speakerCommand, [...on, '--heartbeat-address=[2001:db8::11]:7474']);
+      assert.deepEqual([s.heartbeats, s.heartbeatAddress, s.heartbeatKey?.length], [true, '[2001:db8::11]:7474', 48]);
+    } finally {
+      delete process.env['BATON_HEARTBEAT_KEY'];
+    }
+  });
+
   it('chaos: needs the probe’s interface, runs cluster experiments only, unknown ones refused', () => {
     refused(() => configOf(chaosCommand, []), /--interface is required/);
     assert.deepEqual(configOf(chaosCommand, ['--interface=eth0']).experiments, ['delete-speaker-pod', 'cordon-drain', 'delete-lease']);

@@ -1,6 +1,8 @@
 // `baton speaker`. Flag defaults come from SPEAKER_DEFAULTS (the one source
 // of truth; a unit test holds the chart's values.yaml to it).
+import { MIN_KEY_LENGTH } from '../election/beat-codec.js';
 import { BatonError } from '../errors.js';
+import { parseUdpEndpoint } from '../net/udp-socket.js';
 import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../speaker/config.js';
 import type { Command } from './command.js';
 import { booleanFlag, COMMON_FLAGS, durationFlag, formatDuration, logLevelFlag, namespaceFlag, stringFlag } from './flags.js';
@@ -81,6 +83,18 @@ export const speakerCommand: Command<SpeakerConfig> = {
       help: 'at most one rebalancing hand-over per this long, per holder',
       default: formatDuration(D.rebalanceIntervalMs),
     },
+    {
+      name: 'heartbeats',
+      type: 'string',
+      help: 'true: LAN heartbeats to the standbys of held IPs, failover in about half a second (key in $BATON_HEARTBEAT_KEY)',
+      default: String(D.heartbeats),
+    },
+    {
+      name: 'heartbeat-address',
+      type: 'string',
+      help: 'this node’s host:port (UDP) for heartbeats; the host is required when heartbeats are on',
+      default: D.heartbeatAddress,
+    },
   ],
   config(v) {
     const nodeName = stringFlag(v, 'node-name') ?? process.env['NODE_NAME'];
@@ -104,7 +118,24 @@ export const speakerCommand: Command<SpeakerConfig> = {
       rebalance,
       rebalanceSettleMs: durationFlag(v, 'rebalance-settle', D.rebalanceSettleMs),
       rebalanceIntervalMs: durationFlag(v, 'rebalance-interval', D.rebalanceIntervalMs),
+      heartbeats: booleanFlag(v, 'heartbeats', D.heartbeats),
+      heartbeatAddress: stringFlag(v, 'heartbeat-address') ?? D.heartbeatAddress,
+      heartbeatKey: undefined,
     };
+    if (config.heartbeats) {
+      try {
+        parseUdpEndpoint(config.heartbeatAddress);
+      } catch (err) {
+        throw new BatonError('CONFIG_INVALID', `--heartbeat-address: ${(err as Error).message} (the chart passes $(NODE_IP):port)`);
+      }
+      const key = Buffer.from(process.env['BATON_HEARTBEAT_KEY'] ?? '', 'utf8');
+      if (key.length < MIN_KEY_LENGTH)
+        throw new BatonError(
+          'CONFIG_INVALID',
+          `--heartbeats=true needs $BATON_HEARTBEAT_KEY of at least ${MIN_KEY_LENGTH} bytes (the chart's Secret), got ${key.length}`,
+        );
+      config.heartbeatKey = key;
+    }
     if (!(config.renewIntervalMs < config.renewDeadlineMs && config.renewDeadlineMs < config.leaseDurationMs)) {
       throw new BatonError(
         'CONFIG_INVALID',

@@ -27,18 +27,45 @@ describe('beat codec', () => {
       '000000000000002a' + // sequence 42
       '000001a229f1287b' + // sent at 1,796,000,000,123 ms
       'a1a2a3a4a5a6a7a8' + // held digest
-      '00'.repeat(24); // reserved
+      '0000000000000000' + // acked boot id: none (a beat)
+      '00'.repeat(16); // reserved
     assert.equal(bytes.subarray(0, bytes.length - BEAT_MAC_LENGTH).toString('hex'), body);
     const mac = createHmac('sha256', KEY).update(Buffer.from(body, 'hex')).digest('hex');
     assert.equal(bytes.subarray(bytes.length - BEAT_MAC_LENGTH).toString('hex'), mac, 'HMAC-SHA256 over everything before it');
     assert.equal(bytes.length, 94 + 'node-1'.length);
   });
 
+  it('puts the acknowledged boot id of an ack where a beat has zeros', () => {
+    const ack = encodeBeat({ ...BEAT, kind: 'ack', ackOf: 'b1b2b3b4b5b6b7b8' }, KEY);
+    const at = 6 + 'node-1'.length + 4 * 8;
+    assert.equal(ack[4], 2, 'kind: ack');
+    assert.equal(ack.subarray(at, at + 8).toString('hex'), 'b1b2b3b4b5b6b7b8');
+    assert.equal(ack.subarray(at + 8, at + 24).toString('hex'), '00'.repeat(16), 'reserved');
+  });
+
   it('decodes what it encodes, beats and acks', () => {
-    for (const kind of ['beat', 'ack'] as const) {
-      const d = decodeBeat(encodeBeat({ ...BEAT, kind }, KEY), KEY);
-      assert.deepEqual(d, { ok: true, value: { ...BEAT, kind } });
-    }
+    fc.assert(
+      fc.property(
+        fc.constantFrom('beat' as const, 'ack' as const),
+        fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        fc.integer({ min: 0, max: 2 ** 48 }),
+        fc.uint8Array({ minLength: 24, maxLength: 24 }),
+        (kind, sender, sequence, sentAtMs, bytes) => {
+          const hex = Buffer.from(bytes).toString('hex');
+          const beat: Beat = {
+            kind,
+            sender,
+            bootId: hex.slice(0, 16),
+            sequence,
+            sentAtMs,
+            heldDigest: hex.slice(16, 32),
+            ...(kind === 'ack' ? { ackOf: hex.slice(32, 48) } : {}),
+          };
+          assert.deepEqual(decodeBeat(encodeBeat(beat, KEY), KEY), { ok: true, value: beat });
+        },
+      ),
+    );
   });
 
   it('refuses a datagram signed with another key, or changed in any byte', () => {
@@ -100,6 +127,8 @@ describe('beat codec', () => {
     assert.throws(() => encodeBeat({ ...BEAT, sender: 'a'.repeat(254) }, KEY), RangeError);
     assert.throws(() => encodeBeat({ ...BEAT, bootId: '0102' }, KEY), RangeError);
     assert.throws(() => encodeBeat({ ...BEAT, heldDigest: 'A1A2A3A4A5A6A7A8' }, KEY), RangeError);
+    assert.throws(() => encodeBeat({ ...BEAT, kind: 'ack' }, KEY), RangeError, 'an ack names the boot it acknowledges');
+    assert.throws(() => encodeBeat({ ...BEAT, ackOf: '0102030405060708' }, KEY), RangeError, 'a beat acknowledges nothing');
   });
 
   it('digests a set of held IPs whatever their order or repeats, and tells different sets apart', () => {

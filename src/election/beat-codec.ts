@@ -1,8 +1,8 @@
-// The heartbeat datagram of the planned LAN liveness (docs/heartbeats.md):
+// The heartbeat datagram of the LAN heartbeats (docs/heartbeats.md):
 // a holder tells the ranked standbys of the IPs it holds that it is alive,
 // every 100 ms over UDP, instead of renewing a Lease twice a second that
-// every speaker watches. Not wired into the speaker yet; this is its wire
-// format, kept pure (bytes in, bytes out, the key passed in).
+// every speaker watches (beat-exchange.ts sends and reads them). This is
+// its wire format, kept pure (bytes in, bytes out, the key passed in).
 //
 // Layout (network byte order), 94 bytes plus the node name:
 //   0   4  magic "BTN" and format version 1 (0x42 0x54 0x4e 0x01)
@@ -13,7 +13,9 @@
 //   14+n 8 sequence: per boot, +1 per datagram sent; an ack carries the beat's
 //   22+n 8 sent at: the sender's wall clock, ms since the epoch (bounds replays of an old boot)
 //   30+n 8 digest of the sender's held IPs (heldDigest): a standby notices a view that drifted
-//   38+n 24 reserved, zero: room for the next field without a new version
+//   38+n 8 an ack: the boot id of the beat it acknowledges (ackOf), so an ack of a holder's previous
+//          process can never count for the current one; a beat: zero
+//   46+n 16 reserved, zero: room for the next field without a new version
 //   62+n.. HMAC-SHA256 over every byte before it, with the cluster's heartbeat key
 //
 // Authentication, not secrecy: a host on the LAN without the key can neither
@@ -26,9 +28,10 @@ const OFFSET_KIND = 4;
 const OFFSET_NAME_LENGTH = 5;
 const OFFSET_NAME = 6;
 /** Zero bytes after the fields: a later field fits without a new version (they are signed, so not malleable). */
-const RESERVED_LENGTH = 24;
-/** boot id, sequence, sent at, digest (8 bytes each), then the reserved bytes. */
-const FIXED_AFTER_NAME = 4 * 8 + RESERVED_LENGTH;
+const RESERVED_LENGTH = 16;
+/** boot id, sequence, sent at, digest, acked boot id (8 bytes each), then the reserved bytes. */
+const FIXED_AFTER_NAME = 5 * 8 + RESERVED_LENGTH;
+const NO_BOOT = '0000000000000000';
 /** HMAC-SHA256's output. */
 export const BEAT_MAC_LENGTH = 32;
 /** Kubernetes node names are DNS-1123 subdomains: at most 253 characters. */
@@ -49,6 +52,8 @@ export interface Beat {
   sentAtMs: number;
   /** 8 bytes, hex (heldDigest). */
   heldDigest: string;
+  /** An ack: the boot id (8 bytes, hex) of the beat it acknowledges; absent on a beat. */
+  ackOf?: string;
 }
 
 export type BeatDropReason = 'truncated' | 'bad-magic' | 'unknown-kind' | 'bad-name' | 'bad-signature';
@@ -79,7 +84,9 @@ export function encodeBeat(beat: Beat, key: Buffer): Buffer {
   at += 8;
   body.writeBigUInt64BE(BigInt(Math.trunc(beat.sentAtMs)), at);
   at += 8;
-  putHex8(body, at, beat.heldDigest, 'heldDigest');
+  at = putHex8(body, at, beat.heldDigest, 'heldDigest');
+  if ((beat.kind === 'ack') !== (beat.ackOf !== undefined)) throw new RangeError('an ack, and only an ack, names the boot it acknowledges');
+  putHex8(body, at, beat.ackOf ?? NO_BOOT, 'ackOf');
   return Buffer.concat([body, mac(key, body)]);
 }
 
@@ -105,7 +112,10 @@ export function decodeBeat(datagram: Buffer, key: Buffer): DecodedBeat {
   const sentAtMs = Number(datagram.readBigUInt64BE(at));
   at += 8;
   const digest = datagram.subarray(at, at + 8).toString('hex');
-  return { ok: true, value: { kind, sender, bootId, sequence, sentAtMs, heldDigest: digest } };
+  at += 8;
+  const value: Beat = { kind, sender, bootId, sequence, sentAtMs, heldDigest: digest };
+  if (kind === 'ack') value.ackOf = datagram.subarray(at, at + 8).toString('hex');
+  return { ok: true, value };
 }
 
 function mac(key: Buffer, body: Buffer): Buffer {

@@ -1,7 +1,7 @@
-// What a standby knows of the holders it watches in the planned LAN liveness
+// What a standby knows of the holders it watches in the LAN liveness
 // (docs/heartbeats.md): when each last beat arrived, by this node's monotonic
-// clock, and whether a holder has gone silent. Not wired into the speaker
-// yet. Time comes from the injected Clock only.
+// clock, and whether a holder has gone silent. Time comes from the injected
+// Clock only.
 //
 // Replays: a datagram is authentic (beat-codec.ts checks the HMAC) but may be
 // old. Within one boot of the sender, sequences only grow, so anything not
@@ -11,6 +11,10 @@
 // keep a dead holder "alive". A holder whose clock is that far off is never
 // heard at all, so its standbys fall back to Lease-speed liveness for it
 // (never a takeover because of the skew).
+//
+// A silence is believed for believeMs after it begins, no longer: the holder
+// counts on that (beat-exchange.ts, ackHorizon) to know when a standby it no
+// longer beats can no longer accuse it. After that the Lease alone judges.
 import type { Clock } from '../clock.js';
 import type { Beat } from './beat-codec.js';
 
@@ -21,9 +25,20 @@ export interface BeatTiming {
   missedBeats: number;
   /** Largest wall-clock difference a new boot id may show. 30 s: far above NTP'd nodes' skew, far below a replay's age. */
   maxSkewMs: number;
+  /**
+   * How long a silence is believed once it began. 10 s: far longer than a takeover takes (the Lease must
+   * also go a renew interval without a renewal), so a crashed holder is replaced within it; short enough
+   * that a holder stops counting a standby it no longer beats as a possible accuser 10.7 s later.
+   */
+  believeMs: number;
 }
 
-export const DEFAULT_BEAT_TIMING: BeatTiming = { intervalMs: 100, missedBeats: 4, maxSkewMs: 30_000 };
+export const DEFAULT_BEAT_TIMING: BeatTiming = { intervalMs: 100, missedBeats: 4, maxSkewMs: 30_000, believeMs: 10_000 };
+
+/** Beats missed before a holder is silent, in ms (400 by default). */
+export function silenceMs(t: BeatTiming): number {
+  return t.intervalMs * t.missedBeats;
+}
 
 export type BeatVerdict =
   | 'fresh' // recorded: the holder is alive now
@@ -56,20 +71,46 @@ export class BeatTracker {
     return 'fresh';
   }
 
-  /** Milliseconds since the holder's last fresh beat; undefined if none was ever heard (Lease-speed liveness for it). */
+  /** Whether a beat of this holder is on record (a replay of it is not newer than what was heard). */
+  knows(holder: string): boolean {
+    return this.last.has(holder);
+  }
+
+  /** Milliseconds since the holder's last fresh beat; undefined if none is on record (Lease-speed liveness for it). */
   silentForMs(holder: string): number | undefined {
     const h = this.last.get(holder);
     return h === undefined ? undefined : this.clock.now() - h.atMs;
   }
 
-  /** Heard before, and nothing for missedBeats intervals: the holder is silent and its first standby may take over. */
-  isSilent(holder: string): boolean {
-    const ms = this.silentForMs(holder);
-    return ms !== undefined && ms >= this.timing.intervalMs * this.timing.missedBeats;
+  /** When the holder's silence stops being believed (local clock); undefined if none is on record. */
+  believedUntil(holder: string): number | undefined {
+    const h = this.last.get(holder);
+    return h === undefined ? undefined : h.atMs + silenceMs(this.timing) + this.timing.believeMs;
   }
 
-  /** A holder no longer watched (it holds nothing this node stands by for). */
+  /** Heard before, nothing for missedBeats intervals, and not so long ago that the silence is no longer believed. */
+  isSilent(holder: string): boolean {
+    const ms = this.silentForMs(holder);
+    return ms !== undefined && ms >= silenceMs(this.timing) && ms < silenceMs(this.timing) + this.timing.believeMs;
+  }
+
+  /** A holder no longer watched (it holds nothing this node stands by for), or whose beats were proven unreliable. */
   forget(holder: string): void {
     this.last.delete(holder);
+  }
+
+  /**
+   * Forgets everyone: after this node itself could not listen (its event
+   * loop stalled), missed time is not missed beats, and a beat read late is
+   * no evidence of when its holder was alive. Holders are judged again once
+   * heard again.
+   */
+  forgetAll(): void {
+    this.last.clear();
+  }
+
+  /** Holders heard and not forgotten. */
+  heardHolders(): string[] {
+    return [...this.last.keys()];
   }
 }

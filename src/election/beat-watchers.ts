@@ -1,14 +1,15 @@
-// Who watches whom in the planned LAN liveness (docs/heartbeats.md), from
+// Who watches whom in the LAN heartbeats (docs/heartbeats.md), from
 // the rendezvous order alone: the standbys of an IP are the nodes that would
 // take it over, best first, so a holder beats to the first few standbys of
 // each IP it holds, and each node knows, from the same views, which holders
 // to expect beats from. No message agrees on it; both sides compute it.
-// Not wired into the speaker yet. Pure.
+// Pure; beat-exchange.ts uses it from both ends.
 import { rank } from './rendezvous.js';
 
 /**
- * How many standbys of each IP hear its holder: the first takes over, the second confirms a silence
- * before it does (the indirect probe of SWIM) and takes over after its rank delay if the first cannot.
+ * How many standbys of each IP hear its holder: the first takes over, the second after its rank delay if
+ * the first cannot (dead itself, or its write failed). Not yet asked to confirm a silence (SWIM's indirect
+ * probe): the holder's Lease going quiet is the second sign today (docs/heartbeats.md).
  */
 export const DEFAULT_FANOUT = 2;
 

@@ -243,6 +243,17 @@ export class IpAnnouncer {
     for (const [ip, state] of this.states) if (answering(state)) this.license(ip, state);
   }
 
+  /** IPs this speaker answers for now (holding or releasing): the ones it beats for (beat-plan.ts). */
+  answeringIps(): string[] {
+    return [...this.states].flatMap(([ip, s]) => (answering(s) ? [ip] : []));
+  }
+
+  /** Who may announce ip now, as this speaker sees it (eligible and live, itself included): its heartbeat candidates. */
+  candidatesOf(ip: string): string[] {
+    const a = this.deps.view.announcements().get(ip);
+    return a === undefined ? [] : this.eligibleNodes(a);
+  }
+
   /** IPs this speaker answers or was answering (holding, releasing or yielded). */
   activeIps(): string[] {
     return [...this.states].flatMap(([ip, s]) => (s.kind === 'idle' || s.kind === 'waiting' ? [] : [ip]));

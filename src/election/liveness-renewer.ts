@@ -48,6 +48,11 @@ export class LivenessRenewer {
     return !this.released && this.options.clock.now() < this.lastOkSentAt + this.options.renewDeadlineMs;
   }
 
+  /** When the last successful renewal was sent (local clock); -Infinity before the first. */
+  renewedAt(): number {
+    return this.released ? Number.NEGATIVE_INFINITY : this.lastOkSentAt;
+  }
+
   /** When healthy() turns false unless a renewal succeeds first. */
   healthyUntil(): number {
     return this.lastOkSentAt + this.options.renewDeadlineMs;

@@ -2,9 +2,15 @@
 // live while less than its lease duration has passed, on this process's
 // monotonic clock, since this process last saw its lease change. A remote
 // renewTime is never compared with the local wall clock (clocks of two
-// machines disagree; observation time cannot).
+// machines disagree; observation time cannot). With LAN heartbeats on
+// (beat-exchange.ts), a holder its standbys find silent is not live either,
+// before its Lease expires, once its Lease also went the quiet time it
+// declares (QUIET_ANNOTATION) without a renewal: judgeSilenceBy() plugs that
+// judgement in, so eligibility, decisions and the check before a takeover
+// all see it. A speaker that declares no quiet time is judged by its Lease
+// alone, whatever its beats say.
 import type { Clock } from '../clock.js';
-import { DURATION_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION } from '../k8s/lease-names.js';
+import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION, QUIET_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 
 interface Observation {
@@ -13,6 +19,10 @@ interface Observation {
   observedAt: number;
   durationMs: number;
   pools: ReadonlySet<string>;
+  /** Where it takes heartbeats (HEARTBEAT_ANNOTATION), as written. */
+  heartbeat: string | undefined;
+  /** The quiet time it declares (QUIET_ANNOTATION); undefined: never judged by its silence. */
+  quietMs: number | undefined;
   /** Since when the node has been live without a break (for rebalancing: only settled nodes get IPs handed to them). */
   liveSince: number;
 }
@@ -20,6 +30,8 @@ interface Observation {
 export class LivenessTracker {
   private readonly seen = new Map<string, Observation>();
   private blind = false;
+  private silent: (node: string) => boolean = () => false;
+  private onRenewal: (node: string) => void = () => {};
 
   constructor(
     private readonly clock: Clock,
@@ -29,13 +41,14 @@ export class LivenessTracker {
   /**
    * Records a speaker lease from the cache; a new resourceVersion is a sign
    * of life. Returns the node and whether more than a renewal changed (a
-   * new speaker, a release, other pools): that changes who is eligible.
+   * new speaker, a release, other pools): that changes who is eligible;
+   * and whether it was a version not seen before (a renewal: proof of life).
    */
-  observe(lease: LeaseRecord): { node: string; changed: boolean } | undefined {
+  observe(lease: LeaseRecord): { node: string; changed: boolean; renewed: boolean } | undefined {
     const node = nodeOfSpeakerLease(lease.name);
     if (node === undefined) return undefined;
     const before = this.seen.get(node);
-    if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false };
+    if (before !== undefined && before.resourceVersion === lease.resourceVersion) return { node, changed: false, renewed: false };
     const declared = Number(lease.annotations?.[DURATION_ANNOTATION]);
     const now = this.clock.now();
     // Continuity by observation only (not blind mode's benefit of the doubt): a speaker that restarted after expiring starts afresh.
@@ -53,11 +66,40 @@ export class LivenessTracker {
             ? lease.durationSeconds * 1000
             : this.defaultDurationMs,
       pools: new Set((lease.annotations?.[POOLS_ANNOTATION] ?? '').split(',').filter((p) => p !== '')),
+      heartbeat: lease.annotations?.[HEARTBEAT_ANNOTATION],
+      quietMs: positive(lease.annotations?.[QUIET_ANNOTATION]),
     });
     const after = this.seen.get(node) as Observation;
     const changed =
       before === undefined || before.holder !== after.holder || [...after.pools].sort().join() !== [...before.pools].sort().join();
-    return { node, changed };
+    // From the watch or from a fresh read before a takeover (ip-lease-writes.ts): either way, proof of life.
+    this.onRenewal(node);
+    return { node, changed, renewed: true };
+  }
+
+  /**
+   * A second opinion on who is live: judge(node) true means "silent by LAN
+   * heartbeats". Such a node is not live once its Lease, too, has gone the
+   * quiet time it declares without a renewal: two independent signs, so lost
+   * datagrams alone never make a renewing holder dead. Blind mode still wins
+   * (while this process cannot watch, it acts on nobody). onRenewal hears of
+   * every version not seen before (a silence it contradicts ends).
+   */
+  judgeSilenceBy(judge: (node: string) => boolean, onRenewal: (node: string) => void = () => {}): void {
+    this.silent = judge;
+    this.onRenewal = onRenewal;
+  }
+
+  /** When a silent node stops being live unless its Lease is renewed first (local clock); undefined if it declares no quiet time. */
+  quietAt(node: string): number | undefined {
+    const o = this.seen.get(node);
+    return o?.quietMs === undefined ? undefined : o.observedAt + o.quietMs;
+  }
+
+  /** Where the node takes heartbeats, as its Lease says ("host:port"), if it does. */
+  heartbeatEndpoint(node: string): string | undefined {
+    const o = this.seen.get(node);
+    return o === undefined || o.holder !== node ? undefined : o.heartbeat;
   }
 
   /**
@@ -104,7 +146,10 @@ export class LivenessTracker {
   live(node: string): boolean {
     const o = this.seen.get(node);
     if (o === undefined || o.holder !== node) return false;
-    return this.blind || this.clock.now() < o.observedAt + o.durationMs;
+    if (this.blind) return true;
+    const now = this.clock.now();
+    if (o.quietMs !== undefined && now >= o.observedAt + o.quietMs && this.silent(node)) return false;
+    return now < o.observedAt + o.durationMs;
   }
 
   /** Speakers known to this tracker (live or not). */
@@ -125,4 +170,10 @@ export class LivenessTracker {
   liveNodes(): string[] {
     return [...this.seen.keys()].filter((n) => this.live(n));
   }
+}
+
+/** A positive number of ms from an annotation, or undefined. */
+function positive(text: string | undefined): number | undefined {
+  const n = Number(text);
+  return text !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }

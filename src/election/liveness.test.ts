@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DURATION_ANNOTATION, POOLS_ANNOTATION } from '../k8s/lease-names.js';
+import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, POOLS_ANNOTATION, QUIET_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 import { silentLogger } from '../observability/logger.js';
 import { FakeClock } from '../testing/fake-clock.js';
@@ -27,6 +27,43 @@ function speakerLease(
 }
 
 describe('LivenessTracker', () => {
+  it('a node its heartbeats call silent is not live before its Lease expires once the Lease went its declared quiet time unrenewed, unless blind', async () => {
+    const clock = new FakeClock();
+    const t = new LivenessTracker(clock, 1_500);
+    const silent = new Set<string>();
+    const renewals: string[] = [];
+    t.judgeSilenceBy(
+      (n) => silent.has(n),
+      (n) => renewals.push(n),
+    );
+    const beating = { [DURATION_ANNOTATION]: '1500', [HEARTBEAT_ANNOTATION]: '192.0.2.11:7474', [QUIET_ANNOTATION]: '700' };
+    t.observe(speakerLease('n1', '1', 'n1', beating));
+    t.observe(speakerLease('n2', '1'));
+    assert.deepEqual(t.liveNodes(), ['n1', 'n2']);
+    silent.add('n1');
+    silent.add('n2');
+    await clock.advance(699);
+    assert.equal(t.live('n1'), true, 'silent, but its Lease was renewed within the quiet time: lost datagrams alone kill nobody');
+    assert.equal(t.quietAt('n1'), 700);
+    await clock.advance(1);
+    assert.equal(t.live('n1'), false);
+    assert.deepEqual(t.liveNodes(), ['n2'], 'a node that declares no quiet time is judged by its Lease alone');
+    assert.equal(t.quietAt('n2'), undefined);
+    assert.equal(t.liveSince('n1'), undefined, 'a silent node is not settled either');
+    t.setBlind(true);
+    assert.equal(t.live('n1'), true, 'blind: nobody is judged dead, by Lease or by heartbeats');
+    t.setBlind(false);
+    silent.delete('n1');
+    assert.equal(t.live('n1'), true, 'not silent: live until its Lease expires');
+    silent.add('n1');
+    t.observe(speakerLease('n1', '2', 'n1', beating));
+    assert.equal(t.live('n1'), true, 'a renewal starts the quiet time afresh');
+    t.observe(speakerLease('n1', '2', 'n1', beating));
+    assert.deepEqual(renewals, ['n1', 'n2', 'n1'], 'every version not seen before, once');
+    assert.equal(t.heartbeatEndpoint('n1'), '192.0.2.11:7474');
+    assert.equal(t.heartbeatEndpoint('n2'), undefined, 'a speaker without the annotation takes no beats');
+  });
+
   it('counts the duration from when it saw the lease change, on its own clock, never from renewTime', async () => {
     const clock = new FakeClock();
     const t = new LivenessTracker(clock, 3_000);
@@ -47,11 +84,12 @@ describe('LivenessTracker', () => {
     assert.equal(t.live('n1'), false);
   });
 
-  it('reports only real changes (new speaker, release, other pools), not renewals', () => {
+  it('reports real changes (new speaker, release, other pools) apart from renewals (a version not seen before)', () => {
     const t = new LivenessTracker(new FakeClock(), 3_000);
-    assert.deepEqual(t.observe(speakerLease('n1', '1')), { node: 'n1', changed: true });
-    assert.deepEqual(t.observe(speakerLease('n1', '2')), { node: 'n1', changed: false });
-    assert.deepEqual(t.observe(speakerLease('n1', '3', 'n1', { [POOLS_ANNOTATION]: 'a' })), { node: 'n1', changed: true });
+    assert.deepEqual(t.observe(speakerLease('n1', '1')), { node: 'n1', changed: true, renewed: true });
+    assert.deepEqual(t.observe(speakerLease('n1', '2')), { node: 'n1', changed: false, renewed: true }, 'a renewal: proof of life only');
+    assert.deepEqual(t.observe(speakerLease('n1', '2')), { node: 'n1', changed: false, renewed: false }, 'the same version again');
+    assert.deepEqual(t.observe(speakerLease('n1', '3', 'n1', { [POOLS_ANNOTATION]: 'a' })), { node: 'n1', changed: true, renewed: true });
     assert.equal(t.observe({ ...speakerLease('x', '1'), name: 'baton-ip-192-0-2-1' }), undefined, 'IP leases are not speakers');
   });
 

@@ -5,6 +5,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { FrameVerdict } from '../layer2/link.js';
 import type { ResponderMetrics } from '../layer2/responder.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { BeatMetrics } from './beat-exchange.js';
 
 export class SpeakerMetrics {
   readonly ipsHeld: Gauge;
@@ -20,6 +21,14 @@ export class SpeakerMetrics {
   readonly renewals: Counter<'result'>;
   readonly membershipFailed: Counter<'op' | 'code'>;
   readonly blind: Gauge;
+  readonly beatsSent: Counter<'kind'>;
+  readonly beatsReceived: Counter<'kind' | 'verdict'>;
+  readonly beatsDropped: Counter<'reason'>;
+  readonly beatSilences: Counter;
+  readonly beatContradictions: Counter;
+  readonly beatFenceLapses: Counter;
+  readonly beatWatched: Gauge;
+  readonly beatWatchers: Gauge;
 
   constructor(m: Metrics) {
     this.ipsHeld = m.gauge('baton_speaker_ips_held', 'External IPs this node announces now', []);
@@ -73,6 +82,52 @@ export class SpeakerMetrics {
       '1 while the lease watch is broken or stalled (its own renewals do not echo): nobody is judged dead',
       [],
     );
+    this.beatsSent = m.counter('baton_speaker_heartbeats_sent_total', 'LAN heartbeat datagrams sent, by kind (beat, ack)', ['kind']);
+    this.beatsReceived = m.counter(
+      'baton_speaker_heartbeats_received_total',
+      'Authentic heartbeat datagrams received, by kind and what they counted for (fresh, replay, skewed, not-watched, ack)',
+      ['kind', 'verdict'],
+    );
+    this.beatsDropped = m.counter(
+      'baton_speaker_heartbeats_dropped_total',
+      'Heartbeat datagrams dropped or not sent, by reason (bad-signature, truncated, own, send-failed, ...)',
+      ['reason'],
+    );
+    this.beatSilences = m.counter(
+      'baton_speaker_heartbeat_silences_total',
+      'Watched holders that went silent (no fresh heartbeat for the silence window): their IPs were looked at',
+      [],
+    );
+    this.beatContradictions = m.counter(
+      'baton_speaker_heartbeat_contradictions_total',
+      'Silences ended by a renewal of the holder’s liveness Lease (beats lost, holder alive): judged by its Lease since',
+      [],
+    );
+    this.beatFenceLapses = m.counter(
+      'baton_speaker_heartbeat_fence_lapses_total',
+      'Times neither renewals nor heartbeat acks proved that no standby could take over: every IP confirmed again before defended',
+      [],
+    );
+    this.beatWatched = m.gauge('baton_speaker_heartbeat_watched_holders', 'Holders this node stands by for and expects beats from', []);
+    this.beatWatchers = m.gauge(
+      'baton_speaker_heartbeat_watchers',
+      'Nodes this node sends beats to (standbys of its IPs, and those in grace)',
+      [],
+    );
+  }
+
+  forBeats(): BeatMetrics {
+    return {
+      sent: (kind) => this.beatsSent.inc({ kind }),
+      received: (kind, verdict) => this.beatsReceived.inc({ kind, verdict }),
+      dropped: (reason) => this.beatsDropped.inc({ reason }),
+      silenced: () => this.beatSilences.inc(),
+      contradicted: () => this.beatContradictions.inc(),
+      watching: (holders, watchers) => {
+        this.beatWatched.set(holders);
+        this.beatWatchers.set(watchers);
+      },
+    };
   }
 
   forResponder(): ResponderMetrics {

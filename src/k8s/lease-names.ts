@@ -17,6 +17,13 @@ export const POOLS_ANNOTATION = 'baton.dev/pools';
 export const DURATION_ANNOTATION = 'baton.dev/lease-duration-ms';
 /** On a speaker lease: "eth0=02:..:0b" per interface in use, for Events and people. */
 export const INTERFACES_ANNOTATION = 'baton.dev/interfaces';
+/** On a speaker lease: where it takes LAN heartbeats ("192.0.2.11:7474"); absent when it has none. */
+export const HEARTBEAT_ANNOTATION = 'baton.dev/heartbeat';
+/**
+ * On a speaker lease with heartbeats: how long (ms) its Lease must go without a renewal before its standbys
+ * may act on its silence. The holder fences its own defence by the same number, so both sides read it here.
+ */
+export const QUIET_ANNOTATION = 'baton.dev/heartbeat-quiet-ms';
 
 export function speakerLeaseName(node: string): string {
   return `baton-speaker-${node}`;

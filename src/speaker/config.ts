@@ -35,6 +35,12 @@ export interface SpeakerConfig extends SpeakerSettings {
   kubeconfig: string | undefined;
   metricsAddress: string;
   logLevel: LevelWithSilent;
+  /** LAN heartbeats between holders and standbys (docs/heartbeats.md): failover in about half a second. */
+  heartbeats: boolean;
+  /** host:port of this node where heartbeats are taken (host required when heartbeats are on). */
+  heartbeatAddress: string;
+  /** The cluster's heartbeat key ($BATON_HEARTBEAT_KEY, from the chart's Secret); set when heartbeats are on. */
+  heartbeatKey: Buffer | undefined;
 }
 
 export const SPEAKER_DEFAULTS = {
@@ -66,6 +72,10 @@ export const SPEAKER_DEFAULTS = {
   rebalance: true,
   rebalanceSettleMs: 10_000,
   rebalanceIntervalMs: 1_000,
+  // Off until the heartbeat path has been through the chaos matrix (docs/heartbeats.md, "Steps left").
+  heartbeats: false,
+  // 7474: next to the metrics port 7473; UDP.
+  heartbeatAddress: ':7474',
 } as const;
 
 /** Where each default sits in charts/baton/values.yaml (under `speaker:`, or at the top for the shared ones). */
@@ -80,6 +90,7 @@ export const SPEAKER_CHART_VALUES = {
   rebalance: 'speaker.rebalance',
   rebalanceSettleMs: 'speaker.rebalanceSettle',
   rebalanceIntervalMs: 'speaker.rebalanceInterval',
+  heartbeats: 'speaker.heartbeats',
   loadBalancerClass: 'loadBalancerClass',
   logLevel: 'logLevel',
 } as const satisfies Partial<Record<keyof typeof SPEAKER_DEFAULTS, string>>;

@@ -16,6 +16,7 @@ import type { Eip, EndpointSlice, Lease, Node, Service } from '../k8s/types.js';
 import { AfPacketLink } from '../layer2/af-packet-link.js';
 import { ethernetInterfaces, systemInterfaces } from '../layer2/interface-resolver.js';
 import { assertPacketSockets } from '../layer2/packet-permission.js';
+import { openUdpSocket, parseUdpEndpoint } from '../net/udp-socket.js';
 import { serveObservability } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -75,6 +76,10 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     },
     openLink: (ifname, events) => new AfPacketLink(ifname, events),
     interfaces: systemInterfaces,
+    heartbeats:
+      config.heartbeats && config.heartbeatKey !== undefined
+        ? { key: config.heartbeatKey, address: parseUdpEndpoint(config.heartbeatAddress), open: openUdpSocket }
+        : undefined,
   });
   const server = await serveObservability(
     config.metricsAddress,

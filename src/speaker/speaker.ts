@@ -11,6 +11,9 @@
 // event-loop heartbeat (a frozen or blocked process stops answering by
 // itself), the echo of its own renewals (a stalled watch blinds, it does not
 // kill peers), and a jittered resync (nothing waits on a lost event forever).
+// With LAN heartbeats (heartbeats.ts), a silent holder is dead sooner, and
+// this node defends only while its fence says nobody can take over by
+// silence yet.
 import type { Clock, TimerHandle } from '../clock.js';
 import { announcements } from '../election/announcements.js';
 import { IpAnnouncer } from '../election/ip-announcer.js';
@@ -33,6 +36,7 @@ import type { Logger } from '../observability/logger.js';
 import { PublishedPools } from '../pools/published-pools.js';
 import { AnnouncementView } from './announcement-view.js';
 import type { SpeakerSettings } from './config.js';
+import { type HeartbeatDeps, SpeakerHeartbeats } from './heartbeats.js';
 import { InterfaceMonitor } from './interface-monitor.js';
 import { ResponderPool } from './responder-pool.js';
 
@@ -68,6 +72,8 @@ export interface SpeakerDeps {
   /** Opens the packet socket of an interface. */
   openLink: (ifname: string, events: LinkEvents) => Link;
   interfaces: InterfaceProbe;
+  /** LAN heartbeats (docs/heartbeats.md); absent: peers are judged by their liveness Leases only. */
+  heartbeats?: HeartbeatDeps;
 }
 
 // Heartbeat: every 100 ms the event loop proves it runs; the reader may answer for 400 ms after each. A
@@ -75,6 +81,14 @@ export interface SpeakerDeps {
 // under the 500 ms between a holder's renew deadline and a takeover; 300 ms of slack absorb GC pauses.
 const HEARTBEAT_MS = 100;
 const ALIVE_MS = 400;
+// A silent holder's Lease must also miss a renewal: its interval plus this (a renewal's write on a busy API
+// server) passes without one before the holder counts as dead. Crash failover then takes 0.5-0.7 s. The
+// holder's own fence counts the same quiet time (it declares it on its Lease, QUIET_ANNOTATION).
+const SILENT_QUIET_MARGIN_MS = 200;
+// With heartbeats, the fence (not only renewals) moves the readers' deadlines: relicense once it has moved
+// this much past what the readers were given, so acks extend the defence between renewals without a
+// relicense of every IP on every tick.
+const RELICENSE_STEP_MS = 100;
 // How often interfaces are checked for carrier and identity: a pulled cable is noticed within this.
 const INTERFACE_POLL_MS = 200;
 // Every IP is looked at again about this often, whatever happened: a lost event or a swallowed failure
@@ -105,6 +119,10 @@ export class Speaker {
   /** IP → when the cache first saw its Lease naming nobody (see AnnouncerView.leaseFreeSince). */
   private readonly leaseFreeSince = new Map<string, number>();
   private loop: Promise<void> | undefined;
+  /** LAN heartbeats, with the fence of this node's defence (silence-fence.ts); undefined without. */
+  private readonly beats: SpeakerHeartbeats | undefined;
+  /** The health deadline the readers were last licensed with (relicense when it moved RELICENSE_STEP_MS). */
+  private licensedUntil = Number.NEGATIVE_INFINITY;
   private synced = false;
   private stopped = false;
 
@@ -141,10 +159,12 @@ export class Speaker {
       annotations: () => ({
         [POOLS_ANNOTATION]: [...this.responders.selfPools()].sort().join(','),
         [INTERFACES_ANNOTATION]: this.responders.interfacesAnnotation(),
+        ...this.beats?.annotations(),
       }),
       onHealthChange: (healthy) => this.healthChanged(healthy),
       onRenewed: (_ms, ok, written) => this.renewed(ok, written),
     });
+    this.beats = deps.heartbeats === undefined ? undefined : this.heartbeats(deps.heartbeats);
     this.announcer = new IpAnnouncer({
       me: settings.nodeName,
       clock,
@@ -157,9 +177,10 @@ export class Speaker {
         selfPools: () => this.responders.selfPools(),
       },
       liveness: this.liveness,
+      // With heartbeats a standby may take over before the renew deadline, once the fence has run out.
       health: {
-        healthy: () => this.renewer.healthy(),
-        healthyUntil: () => this.renewer.healthyUntil(),
+        healthy: () => this.renewer.healthy() && (this.beats?.fence.holds() ?? true),
+        healthyUntil: () => this.healthyUntil(),
         epoch: () => this.healthEpoch,
       },
       writes: new IpLeaseWrites({
@@ -181,6 +202,11 @@ export class Speaker {
         rebalance: settings.rebalance ? { settleMs: settings.rebalanceSettleMs, intervalMs: settings.rebalanceIntervalMs } : undefined,
       },
     });
+    // A silent holder is dead once its Lease, too, went its declared quiet time without a renewal.
+    this.liveness.judgeSilenceBy(
+      (node) => this.beats?.isSilent(node) === true,
+      (node) => this.beats?.renewalSeen(node),
+    );
     this.alarms = new PeerExpiryAlarms(clock, this.liveness, (node) => {
       const held = this.ipsOfLeases(node);
       log.debug({ peer: node, ips: held }, 'speaker expired by local observation');
@@ -219,6 +245,8 @@ export class Speaker {
     await Promise.all([caches.leases.start(), caches.services.start(), caches.eips.start(), caches.slices.start(), caches.nodes.start()]);
     if (this.stopped) return;
     this.synced = true;
+    // Before the first renewal: the Lease advertises the endpoint only once it is open.
+    await this.beats?.start();
     await this.renewer.renewOnce();
     this.renewer.start();
     this.monitor.start();
@@ -249,6 +277,8 @@ export class Speaker {
     this.stopped = true;
     await this.renewer.release();
     await this.announcer.handOverAll(this.ipsOfLeases(this.deps.settings.nodeName));
+    // Beats until the IPs are handed over: a standby must not take an IP that is being handed to it.
+    this.beats?.stop();
     this.queue.shutDown();
     await this.loop;
     await this.renewer.stop();
@@ -281,6 +311,10 @@ export class Speaker {
       this.announcer.stalled();
     }
     for (const r of this.responders.all()) r.link.heartbeat(ALIVE_MS);
+    if (this.beats !== undefined) {
+      this.beats.fence.refresh();
+      if (this.healthyUntil() >= this.licensedUntil + RELICENSE_STEP_MS) this.relicenseAll();
+    }
   }
 
   /** Every IP this speaker has any reason to look at. */
@@ -304,6 +338,7 @@ export class Speaker {
       }
       const ip = record.annotations?.[LEASE_IP_ANNOTATION];
       if (ip === undefined) return;
+      this.beats?.replan();
       // The moment a release arrives, not when the queue gets to it: a successor's hand-over window counts from here.
       if (record.holder !== '') this.leaseFreeSince.delete(ip);
       else if (!this.leaseFreeSince.has(ip)) this.leaseFreeSince.set(ip, this.deps.clock.now());
@@ -334,6 +369,32 @@ export class Speaker {
       this.everythingChanged();
     };
     caches.eips.on({ add: poolsChanged, update: poolsChanged, delete: poolsChanged });
+  }
+
+  private heartbeats(hb: HeartbeatDeps): SpeakerHeartbeats {
+    const { clock, log, settings, metrics } = this.deps;
+    return new SpeakerHeartbeats(hb, {
+      clock,
+      log,
+      metrics: metrics.forBeats(),
+      quietMs: settings.renewIntervalMs + SILENT_QUIET_MARGIN_MS,
+      renewedAt: () => this.renewer.renewedAt(),
+      sources: {
+        me: settings.nodeName,
+        ips: () => this.view.current().keys(),
+        lease: (ip) => this.ipLease(ip),
+        answeringIps: () => this.announcer.answeringIps(),
+        candidatesOf: (ip) => this.announcer.candidatesOf(ip),
+        heartbeatEndpoint: (node) => this.liveness.heartbeatEndpoint(node),
+      },
+      // A holder went silent or came back: look at everything now, and its IPs again once its Lease is quiet too.
+      onSilence: (holder, silent) => {
+        this.enqueueAll();
+        const at = silent ? this.liveness.quietAt(holder) : undefined;
+        if (at !== undefined) for (const ip of this.ipsOfLeases(holder)) this.queue.addAfter(ip, Math.max(0, at - clock.now()) + 1);
+      },
+      fence: { lapsed: () => this.fenceLapsed(), restored: () => this.fenceRestored() },
+    });
   }
 
   /** The lease informer's onBroken/onResumed (main.ts wires them; a simulated watch calls them too). */
@@ -368,7 +429,7 @@ export class Speaker {
       this.liveness.restartObservation();
       this.alarms.resume();
     }
-    this.announcer.relicenseAll();
+    this.relicenseAll();
     this.enqueueAll();
   }
 
@@ -376,7 +437,38 @@ export class Speaker {
     this.deps.metrics.renewals.inc({ result: ok ? 'ok' : 'failed' });
     if (!ok) return;
     this.echo.wrote(written?.resourceVersion);
+    // A lapse of the fence is told (and the epoch moves on) before the renewal extends anything.
+    this.beats?.fence.refresh();
+    this.relicenseAll();
+  }
+
+  /** Every answering IP gets licensed for the deadlines that apply now. */
+  private relicenseAll(): void {
+    this.licensedUntil = this.healthyUntil();
     this.announcer.relicenseAll();
+  }
+
+  /** Until when this node may defend (and, outside outage mode, answer): its renewals', and with heartbeats its fence's. */
+  private healthyUntil(): number {
+    return Math.min(this.renewer.healthyUntil(), this.beats?.fence.until() ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The fence ran out before it was extended: a standby may have taken an IP
+   * by silence meanwhile. Like a gap in renewals: what was confirmed must be
+   * confirmed again before it is defended.
+   */
+  private fenceLapsed(): void {
+    this.healthEpoch++;
+    this.deps.metrics.beatFenceLapses.inc();
+    this.deps.log.warn('neither renewals nor heartbeat acks prove that no standby can take over: confirming every IP again');
+    this.relicenseAll();
+    this.enqueueAll();
+  }
+
+  private fenceRestored(): void {
+    this.relicenseAll();
+    this.enqueueAll();
   }
 
   private carrierChanged(ifname: string, up: boolean): void {

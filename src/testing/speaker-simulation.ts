@@ -12,7 +12,9 @@
 // - blockLoop (a busy event loop): JavaScript stops, the reader goes on;
 // - cutApi / writesHang / deny: the control plane cut off, writes hanging,
 //   writes refused; stallWatch: the lease watch silent while writes work;
-// - cutLink: the cable out (carrier lost, frames lost).
+// - cutLink: the cable out (carrier lost, frames lost);
+// - with heartbeats (sim-beats.ts): a firewall rule on the UDP port
+//   (node.beats.blocked), and a lossy node network (SimOptions.beatLoss).
 
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
 import type { EventSink } from '../k8s/event-recorder.js';
@@ -27,6 +29,7 @@ import { SPEAKER_DEFAULTS, type SpeakerSettings } from '../speaker/config.js';
 import { Speaker } from '../speaker/speaker.js';
 import type { FakeClock } from './fake-clock.js';
 import { type ApiFaults, SimApiServer, SimCache } from './sim-api.js';
+import { SimBeatNetwork, type SimBeatPort } from './sim-beats.js';
 import { ProcessClock } from './sim-clock.js';
 import { ForeignHost, SimClient, Wire, type WirePort } from './sim-wire.js';
 
@@ -38,6 +41,12 @@ const WATCH_IDLE_MS = 3_000;
 
 export interface SimOptions {
   outageMode?: boolean;
+  /** LAN heartbeats between the speakers (docs/heartbeats.md), over the simulated node network. */
+  heartbeats?: boolean;
+  /** Each heartbeat datagram is lost with this probability (0..1), independently. */
+  beatLoss?: number;
+  /** Seed of the simulation's random choices (datagram loss): the same seed, the same run. */
+  seed?: number;
   /** Overrides of the shipped defaults (timings). */
   settings?: Partial<SpeakerSettings>;
 }
@@ -49,7 +58,11 @@ export class SimNode implements WirePort {
   readonly name: string;
   readonly mac: string;
   clock!: ProcessClock;
+  /** Its heartbeat port on the node network (used only with SimOptions.heartbeats). */
+  readonly beats: SimBeatPort;
   speaker!: Speaker;
+  /** The current process's metrics. */
+  metrics!: SpeakerMetrics;
   readonly faults: ApiFaults = { down: false, writesHang: false };
   private link: VirtualLink | undefined;
   private leaseWatch!: SimCache<never>;
@@ -67,6 +80,7 @@ export class SimNode implements WirePort {
   ) {
     this.name = `node-${index + 1}`;
     this.mac = `02:ba:70:00:00:${(0x11 + index).toString(16)}`;
+    this.beats = sim.beatNetwork.port(`192.0.2.${11 + index}`, { clock: () => this.clock, reachable: () => this.carrier });
     this.boot();
   }
 
@@ -88,6 +102,7 @@ export class SimNode implements WirePort {
       this.caches.push(c as unknown as SimCache<never>);
       return c;
     };
+    this.metrics = new SpeakerMetrics(new Metrics({ defaultMetrics: false }));
     const events: EventSink = { record: (_t, _type, reason, message) => this.eventsRecorded.push({ reason, message }) };
     const interfaces: InterfaceProbe = {
       exists: (n) => n === 'eth0',
@@ -103,7 +118,7 @@ export class SimNode implements WirePort {
         process.env['BATON_SIM_LOG'] === undefined
           ? silentLogger()
           : createLogger('speaker', process.env['BATON_SIM_LOG'] as 'debug', { node: this.name, t: () => sim.clock.now() }),
-      metrics: new SpeakerMetrics(new Metrics({ defaultMetrics: false })),
+      metrics: this.metrics,
       leases: sim.api.viewFor(this.clock, this.faults, settings.renewDeadlineMs),
       livenessLeases: sim.api.viewFor(this.clock, this.faults, settings.renewDeadlineMs),
       events,
@@ -116,6 +131,7 @@ export class SimNode implements WirePort {
       },
       openLink: (ifname, linkEvents) => this.openLink(ifname, linkEvents),
       interfaces,
+      heartbeats: sim.options.heartbeats === true ? this.beats.deps() : undefined,
     });
     sim.wire.attach(this);
   }
@@ -159,6 +175,7 @@ export class SimNode implements WirePort {
   /** kill -9: everything of the process is gone; its Leases stay as they were. */
   crash(): void {
     this.clock.kill();
+    this.beats.close();
     this.link = undefined;
     this.socketQueue.length = 0;
     this.sim.wire.detach(this);
@@ -279,12 +296,14 @@ export class Simulation {
   };
   readonly nodes: SimNode[] = [];
   private readonly ips: string[] = [];
+  readonly beatNetwork: SimBeatNetwork;
 
   constructor(
     readonly clock: FakeClock,
     names: number,
     readonly options: SimOptions = {},
   ) {
+    this.beatNetwork = new SimBeatNetwork(clock, options.beatLoss ?? 0, options.seed ?? 1);
     let seq = 0;
     const nextSeq = (): number => ++seq;
     this.api = new SimApiServer(clock, nextSeq);

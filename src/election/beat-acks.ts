@@ -1,0 +1,103 @@
+// What a holder can prove about who still hears its heartbeats
+// (docs/heartbeats.md, "The fence"): for each node it beats, when it first
+// and last beat it and the send time of the newest beat that node acked. From
+// that, horizon() is the earliest moment any standby could call this holder
+// silent, which the speaker uses to fence its own defence: a standby may take
+// an IP over by silence only once the holder's Lease also went quiet, and the
+// holder stops defending once neither its renewals nor its acks prove that
+// nobody can do so yet.
+//
+// Why an ack bounds a standby's judgement: a standby acks only a beat it put
+// on record, and it records a beat no earlier than it was sent, so its last
+// record is at or after the acked beat's send time, and it cannot call the
+// holder silent before that plus the silence window. A node that was beaten
+// but never acked may have recorded a beat sent at the first one to it, no
+// earlier. A node no longer beaten can accuse until its last record's silence
+// stops being believed (beat-tracker.ts believeMs), so it counts for a tail
+// after the last beat sent to it; and so does, after a start, every node that
+// may have heard this node's previous process. Pure but for the clock values
+// passed in.
+import { type BeatTiming, silenceMs } from './beat-tracker.js';
+
+/** Beats remembered per node for matching its acks: 800 ms of them; an older ack just extends nothing. */
+const REMEMBERED = 8;
+
+interface Beaten {
+  /** First beat of this stretch of beating the node (local clock). */
+  firstAt: number;
+  lastAt: number;
+  /** Send time of the newest beat the node acked in this stretch; -Infinity for none. */
+  ackedAt: number;
+  recent: Array<{ sequence: bigint; at: number }>;
+}
+
+export class AckLedger {
+  private readonly beaten = new Map<string, Beaten>();
+  private readonly tailMs: number;
+  private readonly marginMs: number;
+
+  constructor(
+    private readonly startedAt: number,
+    private readonly timing: BeatTiming,
+    /**
+     * How late a standby may read a beat before it notices its own stall and forgets everyone
+     * (beat-exchange.ts STALL_FACTOR intervals).
+     */
+    readLateMs: number,
+  ) {
+    // One interval of margin on the far side of every bound: the two clocks' rates differ by parts per
+    // million over these spans; the rest is slack.
+    this.marginMs = timing.intervalMs;
+    this.tailMs = readLateMs + silenceMs(timing) + timing.believeMs + this.marginMs;
+  }
+
+  /** A beat went out to node at `at`. */
+  sent(node: string, sequence: bigint, at: number): void {
+    let b = this.beaten.get(node);
+    if (b === undefined || at >= b.lastAt + this.tailMs) {
+      b = { firstAt: at, lastAt: at, ackedAt: Number.NEGATIVE_INFINITY, recent: [] };
+      this.beaten.set(node, b);
+    }
+    b.lastAt = at;
+    b.recent.push({ sequence, at });
+    if (b.recent.length > REMEMBERED) b.recent.shift();
+  }
+
+  /** node acked the beat with this sequence; false when it is none of the recent beats sent to node. */
+  acked(node: string, sequence: bigint): boolean {
+    const b = this.beaten.get(node);
+    const beat = b?.recent.find((r) => r.sequence === sequence);
+    if (b === undefined || beat === undefined) return false;
+    b.ackedAt = Math.max(b.ackedAt, beat.at);
+    return true;
+  }
+
+  /**
+   * The earliest moment (local clock) a standby could call this node silent:
+   * -Infinity within the tail after the start. Never more than the silence
+   * window ahead of now, even when nobody is beaten: a node beaten from the
+   * next moment on could call it silent that soon, so the promise must be
+   * renewed as time goes (the speaker does, every tick). It never moves back:
+   * a node beaten for the first time contributes now plus the silence
+   * window, no earlier than any horizon given before.
+   */
+  horizon(now: number): number {
+    if (now < this.startedAt + this.tailMs) return Number.NEGATIVE_INFINITY;
+    let earliest = now + silenceMs(this.timing) - this.marginMs;
+    for (const b of this.beaten.values()) {
+      if (now >= b.lastAt + this.tailMs) continue;
+      earliest = Math.min(earliest, Math.max(b.firstAt, b.ackedAt) + silenceMs(this.timing) - this.marginMs);
+    }
+    return earliest;
+  }
+
+  /** Drops nodes whose tail is over (they can no longer accuse this node). */
+  prune(now: number): void {
+    for (const [n, b] of this.beaten) if (now >= b.lastAt + this.tailMs) this.beaten.delete(n);
+  }
+
+  /** Nodes beaten within their tail (for metrics and tests). */
+  nodes(): string[] {
+    return [...this.beaten.keys()].sort();
+  }
+}

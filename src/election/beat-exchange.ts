@@ -1,0 +1,303 @@
+// One speaker's LAN heartbeats (docs/heartbeats.md). As a holder it beats
+// every 100 ms to the standbys of the IPs it holds and keeps the ledger of
+// their acks (beat-acks.ts) that fences its own defence; as a standby it
+// acks the beats of the holders it watches and tells the speaker when one
+// goes silent, so the first standby can take the IP's Lease in about half a
+// second instead of waiting for the holder's liveness Lease to expire.
+// Datagrams go through a BeatTransport (a UDP socket in production,
+// net/udp-socket.ts; a simulated wire in tests); time through the Clock; who
+// watches whom comes from a BeatPlan the speaker computes from its views
+// (beat-watchers.ts).
+//
+// A silence is a reason to take over sooner than a Lease expiry, so it is
+// believed only while it is the best evidence there is:
+//  - a holder never heard is never silent (no key, UDP blocked, a speaker
+//    without heartbeats): its standbys judge it by its Lease, as before;
+//  - a renewal of the holder's liveness Lease seen during a silence proves it
+//    alive: its beats are not believed again until one arrives;
+//  - after this node's own event loop stalled, missed time is not missed
+//    beats: everyone is forgotten and judged again once heard again;
+//  - a silence is believed for believeMs after it begins, no longer.
+// The Lease compare-and-swap stays the only ownership record; a silence only
+// makes a standby try it sooner.
+//
+// An ack is a promise the holder counts on (beat-acks.ts): it is sent only
+// for a beat this node put on record (fresh, or a replay of one not newer),
+// or for a holder it does not watch and so keeps no record of.
+import { randomBytes } from 'node:crypto';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../observability/logger.js';
+import { AckLedger } from './beat-acks.js';
+import { type Beat, type BeatDropReason, type BeatKind, decodeBeat, encodeBeat, heldDigest } from './beat-codec.js';
+import { type BeatTiming, BeatTracker, type BeatVerdict, DEFAULT_BEAT_TIMING } from './beat-tracker.js';
+import { DEFAULT_FANOUT, type HeldIp, holdersToWatch, watchersOf } from './beat-watchers.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface BeatTransport {
+  /** Sends one datagram; done reports a failure (the beat is lost, as on the wire). */
+  send(datagram: Buffer, to: Endpoint, done: (err?: Error) => void): void;
+  close(): void;
+}
+
+/** What the speaker's views say, asked at most once per PLAN_REFRESH_MS (and after replan()). */
+export interface BeatPlan {
+  /** IPs this node answers for, each with the nodes that could take it over. */
+  held(): readonly HeldIp[];
+  /** IPs other nodes hold (by their Leases), with their holders and candidates. */
+  heldByOthers(): ReadonlyArray<HeldIp & { holder: string }>;
+  /** Where a peer takes beats (from its liveness Lease); undefined: it takes none. */
+  endpoint(node: string): Endpoint | undefined;
+}
+
+export type BeatReceipt = BeatVerdict | 'not-watched' | 'ack';
+export type BeatDrop =
+  | BeatDropReason
+  | 'own' // our own datagram came back
+  | 'send-failed' // the socket refused to send it
+  | 'after-stall' // read just after this node's own stall: no evidence of when it was sent
+  | 'unmatched-ack'; // an ack of no recent beat of this process to its sender (a previous process's, a replay)
+
+export interface BeatMetrics {
+  sent(kind: BeatKind): void;
+  received(kind: BeatKind, receipt: BeatReceipt): void;
+  dropped(reason: BeatDrop): void;
+  /** A watched holder went silent (the speaker looks at its IPs). */
+  silenced(): void;
+  /** A silence was contradicted by a renewal of the holder's liveness Lease. */
+  contradicted(): void;
+  watching(holders: number, watchers: number): void;
+}
+
+export interface BeatExchangeOptions {
+  me: string;
+  clock: Clock;
+  log: Logger;
+  /** The cluster's heartbeat key (at least MIN_KEY_LENGTH bytes). */
+  key: Buffer;
+  transport: BeatTransport;
+  plan: BeatPlan;
+  metrics: BeatMetrics;
+  /** A watched holder went silent, or was heard (or renewed) again: its IPs need a fresh decision. */
+  onChange: (holder: string, silent: boolean) => void;
+  timing?: BeatTiming;
+  fanout?: number;
+}
+
+// Who holds what changes on Lease events; recomputing the plan once a second bounds the work (a rank
+// per IP and candidate) while a new holder's standbys start hearing it within a second.
+export const PLAN_REFRESH_MS = 1_000;
+// A node that stops being a watcher (views changed) keeps getting beats this long: its own view may lag
+// ours, and a standby still expecting beats must not take their end for a death. Far above watch latency.
+export const WATCHER_GRACE_MS = 30_000;
+// A tick this late (two intervals) means this node's event loop stalled: it could not listen either. It also
+// bounds how late this node reads a beat without noticing (beat-acks.ts counts on it).
+const STALL_FACTOR = 2;
+
+export class BeatExchange {
+  private readonly tracker: BeatTracker;
+  private readonly ledger: AckLedger;
+  private readonly timing: BeatTiming;
+  private readonly bootId = randomBytes(8).toString('hex');
+  private sequence = 0n;
+  /** Node → until when it gets beats (Infinity while it is a watcher, then the grace). */
+  private readonly watchers = new Map<string, number>();
+  private watched = new Set<string>();
+  /** Holder → until when its silence is believed. Cleared by a fresh beat, a renewal of its liveness Lease, a stall. */
+  private readonly silentUntil = new Map<string, number>();
+  /** Beats read before this (local clock) were queued during a stall of ours: dropped. */
+  private deafUntil = Number.NEGATIVE_INFINITY;
+  private digest = '0000000000000000';
+  private lastTickAt: number | undefined;
+  private planAt = Number.NEGATIVE_INFINITY;
+  private timer: TimerHandle | undefined;
+  private running = false;
+
+  constructor(private readonly o: BeatExchangeOptions) {
+    this.timing = o.timing ?? DEFAULT_BEAT_TIMING;
+    this.tracker = new BeatTracker(o.clock, this.timing);
+    this.ledger = new AckLedger(o.clock.now(), this.timing, STALL_FACTOR * this.timing.intervalMs);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const loop = (): void => {
+      if (!this.running) return;
+      this.tick();
+      this.timer = this.o.clock.setTimeout(loop, this.timing.intervalMs);
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Silent by heartbeats: heard before, nothing fresh for the silence window, not contradicted since, still believed. */
+  isSilent(node: string): boolean {
+    return (this.silentUntil.get(node) ?? Number.NEGATIVE_INFINITY) > this.o.clock.now();
+  }
+
+  /** The earliest moment (local clock) any standby could call this node silent (beat-acks.ts). */
+  ackHorizon(): number {
+    return this.ledger.horizon(this.o.clock.now());
+  }
+
+  /** Who holds what may have changed: the next tick recomputes the plan. */
+  replan(): void {
+    this.planAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** One tick: the plan if due, the silences (unless this node stalled), the beats. */
+  tick(): void {
+    const now = this.o.clock.now();
+    const gap = this.lastTickAt === undefined ? 0 : now - this.lastTickAt;
+    this.lastTickAt = now;
+    if (now - this.planAt >= PLAN_REFRESH_MS) this.refreshPlan(now);
+    if (gap > STALL_FACTOR * this.timing.intervalMs) {
+      this.o.log.warn({ stalledMs: Math.round(gap) }, 'heartbeats: this event loop stalled; everyone is judged again once heard again');
+      this.stalled(now);
+    } else {
+      this.judge(now);
+    }
+    this.beat(now);
+  }
+
+  /** A datagram from the socket. */
+  received(datagram: Buffer, from: Endpoint): void {
+    const d = decodeBeat(datagram, this.o.key);
+    if (!d.ok) {
+      this.o.metrics.dropped(d.reason);
+      return;
+    }
+    const b = d.value;
+    if (b.sender === this.o.me) {
+      this.o.metrics.dropped('own');
+      return;
+    }
+    if (b.kind === 'ack') {
+      if (b.ackOf === this.bootId && this.ledger.acked(b.sender, b.sequence)) this.o.metrics.received('ack', 'ack');
+      else this.o.metrics.dropped('unmatched-ack');
+      return;
+    }
+    if (this.o.clock.now() < this.deafUntil) {
+      this.o.metrics.dropped('after-stall');
+      return;
+    }
+    if (!this.watched.has(b.sender)) {
+      // Not a holder this node stands by for (and so none it keeps a record of): acked, so the holder
+      // knows it is heard, but its end must not start a judgement.
+      this.ack(b, from);
+      this.o.metrics.received('beat', 'not-watched');
+      return;
+    }
+    const verdict = this.tracker.heard(b);
+    this.o.metrics.received('beat', verdict);
+    if (verdict === 'skewed') return;
+    this.ack(b, from);
+    if (verdict === 'fresh' && this.silentUntil.delete(b.sender)) {
+      this.o.log.info({ peer: b.sender }, 'heartbeats: holder heard again');
+      this.o.onChange(b.sender, false);
+    }
+  }
+
+  /**
+   * The holder's liveness Lease was renewed (a version this node had not
+   * seen). During a silence that is proof of life: the silence ends and its
+   * beats are not believed until the next one arrives (Lease-speed liveness
+   * for it meanwhile), so lost datagrams cannot keep moving its IPs.
+   */
+  renewalSeen(node: string): void {
+    if (!this.silentUntil.has(node)) return;
+    this.silentUntil.delete(node);
+    this.tracker.forget(node);
+    this.o.metrics.contradicted();
+    this.o.log.warn({ peer: node }, 'heartbeats: a silent holder renewed its liveness Lease; judging it by its Lease until it beats again');
+    this.o.onChange(node, false);
+  }
+
+  private refreshPlan(now: number): void {
+    this.planAt = now;
+    const fanout = this.o.fanout ?? DEFAULT_FANOUT;
+    const held = this.o.plan.held();
+    const current = new Set(watchersOf(this.o.me, held, fanout));
+    for (const n of current) this.watchers.set(n, Number.POSITIVE_INFINITY);
+    for (const [n, until] of this.watchers) {
+      if (current.has(n)) continue;
+      if (until === Number.POSITIVE_INFINITY) this.watchers.set(n, now + WATCHER_GRACE_MS);
+      else if (until <= now) this.watchers.delete(n);
+    }
+    this.digest = heldDigest(held.map((h) => h.ip));
+    this.watched = new Set(holdersToWatch(this.o.me, this.o.plan.heldByOthers(), fanout).keys());
+    for (const h of this.tracker.heardHolders()) if (!this.watched.has(h)) this.tracker.forget(h);
+    this.ledger.prune(now);
+    this.o.metrics.watching(this.watched.size, this.watchers.size);
+  }
+
+  /** This node's own loop stalled: forget everyone, and drop what was queued meanwhile (read late, it proves nothing). */
+  private stalled(now: number): void {
+    this.tracker.forgetAll();
+    this.deafUntil = now + this.timing.intervalMs;
+    for (const h of [...this.silentUntil.keys()]) {
+      this.silentUntil.delete(h);
+      this.o.onChange(h, false);
+    }
+  }
+
+  private judge(now: number): void {
+    for (const [h, until] of [...this.silentUntil]) {
+      if (until > now) continue;
+      // No longer believed: its Lease alone judges it from now on.
+      this.silentUntil.delete(h);
+      this.o.onChange(h, false);
+    }
+    for (const h of this.watched) {
+      if (this.silentUntil.has(h) || !this.tracker.isSilent(h)) continue;
+      this.silentUntil.set(h, this.tracker.believedUntil(h) ?? now);
+      this.o.metrics.silenced();
+      this.o.log.warn({ peer: h, silentMs: Math.round(this.tracker.silentForMs(h) ?? 0) }, 'heartbeats: holder silent');
+      this.o.onChange(h, true);
+    }
+  }
+
+  private beat(now: number): void {
+    for (const [n, until] of this.watchers) {
+      if (until <= now) continue;
+      const to = this.o.plan.endpoint(n);
+      if (to === undefined) continue;
+      const sequence = ++this.sequence;
+      this.ledger.sent(n, sequence, now);
+      this.send({ kind: 'beat', sequence }, to);
+    }
+  }
+
+  /** Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard. */
+  private ack(b: Beat, to: Endpoint): void {
+    this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId }, to);
+  }
+
+  private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string }, to: Endpoint): void {
+    const datagram = encodeBeat(
+      {
+        kind: what.kind,
+        sender: this.o.me,
+        bootId: this.bootId,
+        sequence: what.sequence,
+        sentAtMs: this.o.clock.wallNow().getTime(),
+        heldDigest: this.digest,
+        ...(what.ackOf === undefined ? {} : { ackOf: what.ackOf }),
+      },
+      this.o.key,
+    );
+    this.o.transport.send(datagram, to, (err) => {
+      if (err === undefined) this.o.metrics.sent(what.kind);
+      else this.o.metrics.dropped('send-failed');
+    });
+  }
+}
