@@ -118,6 +118,8 @@ export class IpAnnouncer {
   private readonly defences = new Map<string, Defence>();
   private readonly ownWrites: OwnWrites;
   private leaving = false;
+  /** When this speaker began leaving (SIGTERM), before its liveness release: every window of ours ends by then + HANDOVER_WINDOW_MS. */
+  private leavingSince: number | undefined;
   /** IPs with a Lease write in flight, and those a reconcile skipped meanwhile (looked at again once it ends). */
   private readonly writing = new Set<string>();
   private readonly skippedWhileWriting = new Set<string>();
@@ -259,9 +261,23 @@ export class IpAnnouncer {
     return [...this.states].flatMap(([ip, s]) => (s.kind === 'idle' || s.kind === 'waiting' ? [] : [ip]));
   }
 
+  /**
+   * SIGTERM, before the liveness lease is released: from now on every IP is
+   * answered undefended and at most until now + HANDOVER_WINDOW_MS. A
+   * successor that sees the release waits as long before it answers
+   * (holderReleasedAt), so the two never answer together, whichever way the
+   * lease passes (its release, or the successor's takeover of a leaver).
+   */
+  beginLeaving(): void {
+    if (this.leavingSince !== undefined) return;
+    this.leaving = true;
+    this.leavingSince = this.deps.clock.now();
+    for (const [ip, state] of this.states) if (answering(state)) this.license(ip, state, { defend: false });
+  }
+
   /** SIGTERM: stop taking IPs, release every held one, answer until successors announce (or time runs out). */
   async handOverAll(ips: Iterable<string>): Promise<void> {
-    this.leaving = true;
+    this.beginLeaving();
     for (const ip of new Set([...ips, ...this.activeIps()])) {
       await this.reconcile(ip).catch((err: unknown) => this.deps.log.warn({ ip, err }, 'hand-over step failed'));
     }
@@ -316,6 +332,9 @@ export class IpAnnouncer {
       iface: a === undefined ? undefined : responders.forPool(a.interfaceSpec)?.name,
       leaseAbsent: lease === undefined,
       leaseFreeSince: lease !== undefined && lease.holder === '' ? this.deps.view.leaseFreeSince?.(ip) : undefined,
+      holderReleasedAt:
+        lease !== undefined && lease.holder !== '' && lease.holder !== me ? this.deps.liveness.releasedAt(lease.holder) : undefined,
+      leavingSince: this.leavingSince,
       lastHolderWasMe: last === me,
       headStart: lease === undefined && last !== undefined && last !== me && this.deps.liveness.live(last),
       rankDelayMs: timing.rankDelayMs,
@@ -482,6 +501,10 @@ export class IpAnnouncer {
       defendMs = defend && healthy && state.epoch === health.epoch() ? healthLeft : 0;
     }
     if (opts.until !== undefined) answerMs = Math.min(answerMs, Math.max(0, opts.until - now));
+    if (this.leavingSince !== undefined) {
+      answerMs = Math.min(answerMs, Math.max(0, this.leavingSince + HANDOVER_WINDOW_MS - now));
+      defendMs = 0;
+    }
     const responder = this.deps.responders.byName(state.iface);
     if (responder === undefined || !responder.license(ip, state.gen, answerMs, defendMs)) {
       // Refused: the reader yielded this generation already (its event is on the way), or the link is gone.

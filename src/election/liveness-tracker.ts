@@ -25,6 +25,8 @@ interface Observation {
   quietMs: number | undefined;
   /** Since when the node has been live without a break (for rebalancing: only settled nodes get IPs handed to them). */
   liveSince: number;
+  /** When this process first saw the lease released (no holder: a speaker leaving on SIGTERM), if it is. */
+  releasedAt: number | undefined;
 }
 
 export class LivenessTracker {
@@ -54,8 +56,10 @@ export class LivenessTracker {
     // Continuity by observation only (not blind mode's benefit of the doubt): a speaker that restarted after expiring starts afresh.
     const continuing =
       before !== undefined && before.holder === node && lease.holder === node && now < before.observedAt + before.durationMs;
+    const released = lease.holder !== node;
     this.seen.set(node, {
       liveSince: continuing ? before.liveSince : now,
+      releasedAt: !released ? undefined : before !== undefined && before.holder !== node ? (before.releasedAt ?? now) : now,
       resourceVersion: lease.resourceVersion,
       holder: lease.holder,
       observedAt: now,
@@ -94,6 +98,16 @@ export class LivenessTracker {
   quietAt(node: string): number | undefined {
     const o = this.seen.get(node);
     return o?.quietMs === undefined ? undefined : o.observedAt + o.quietMs;
+  }
+
+  /**
+   * When this process first saw the node's lease released (the speaker is
+   * leaving, handing its IPs over), or undefined if it is not released. It
+   * cannot be earlier than the leaver's release write, which is when the
+   * leaver's readers start their last hand-over window.
+   */
+  releasedAt(node: string): number | undefined {
+    return this.seen.get(node)?.releasedAt;
   }
 
   /** Where the node takes heartbeats, as its Lease says ("host:port"), if it does. */

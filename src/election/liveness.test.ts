@@ -78,6 +78,23 @@ describe('LivenessTracker', () => {
     assert.equal(t.expiresAt('n1'), clock.now() + 1_500);
   });
 
+  it('remembers when it first saw a speaker leave (its lease released), until it holds its lease again', async () => {
+    const clock = new FakeClock();
+    const t = new LivenessTracker(clock, 1_500);
+    t.observe(speakerLease('n1', '1'));
+    assert.equal(t.releasedAt('n1'), undefined, 'holding its lease: not leaving');
+    await clock.advance(300);
+    t.observe(speakerLease('n1', '2', ''));
+    assert.equal(t.releasedAt('n1'), 300);
+    await clock.advance(200);
+    t.observe(speakerLease('n1', '3', ''));
+    assert.equal(t.releasedAt('n1'), 300, 'a later version of the released lease keeps the first sighting');
+    t.observe(speakerLease('n1', '4'));
+    assert.equal(t.releasedAt('n1'), undefined, 'back (a new speaker on the node)');
+    t.observe(speakerLease('n2', '1', ''));
+    assert.equal(t.releasedAt('n2'), 500, 'first seen already released: from that sighting');
+  });
+
   it('treats a released lease (no holder) as not live', () => {
     const t = new LivenessTracker(new FakeClock(), 3_000);
     t.observe(speakerLease('n1', '1', ''));

@@ -275,6 +275,8 @@ export class Speaker {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The readers' last window starts before the release: a successor that sees it waits that window out.
+    this.announcer.beginLeaving();
     await this.renewer.release();
     await this.announcer.handOverAll(this.ipsOfLeases(this.deps.settings.nodeName));
     // Beats until the IPs are handed over: a standby must not take an IP that is being handed to it.
