@@ -402,6 +402,9 @@ static void* reader(void* arg) {
     if (__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE) || fds[2].revents != 0) break;
     // Both queues, whichever woke us: one drain, judged claims first over ARP and NDP together. A drain
     // cut short on the ARP queue leaves the IPv6 queue for the next round (poll() returns at once).
+    // The lock is taken before the drain, not after: frames that arrive while JavaScript holds it (a grant,
+    // an announcement) are in this drain, so a claim that came meanwhile is judged before any answer.
+    pthread_mutex_lock(&l->lock);
     int truncated = 0, err = 0, err6 = 0;
     size_t n = drain(l->fd, &d, 0, &truncated, &err);
     if (!truncated) n = drain(l->fd6, &d, n, &truncated, &err6);
@@ -419,7 +422,6 @@ static void* reader(void* arg) {
     }
     reader_ctx ctx = {.link = l, .fatal = 0};
     rc_io io = {.ctx = &ctx, .send = reader_send, .event = reader_event};
-    pthread_mutex_lock(&l->lock);
     rc_process_drain(l->core, d.frames, n, drops, truncated, pl_now_ns(), &io, d.verdicts, d.details);
     pthread_mutex_unlock(&l->lock);
     for (size_t i = 0; i < n; i++)
