@@ -12,8 +12,11 @@ import { LabEnvironment } from '../dev/chaos/lab-environment.js';
 import { ArpCapture } from '../dev/lab/arp-client.js';
 import { type BatonLab, installBaton } from '../dev/lab/baton-lab.js';
 import { lab } from '../dev/lab/current.js';
+import { runInNetns } from '../dev/lab/exec.js';
 import { type CapturedRecord, framesAround } from '../dev/lab/frame-log.js';
-import { NDP_CAPTURE_FILTER } from '../dev/lab/ndp-client.js';
+import { ICMP_DESTINATION_UNREACHABLE, ICMP_REDIRECT, icmpMessages } from '../dev/lab/icmp-capture.js';
+import type { LanHost } from '../dev/lab/lan.js';
+import { ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_REDIRECT, icmpv6Messages, NDP_CAPTURE_FILTER } from '../dev/lab/ndp-client.js';
 import { applySeed, createLabPool, createLabService, serveLabPages, waitForAddresses, waitForPages } from '../dev/lab/workload.js';
 import { EXPERIMENTS, type ExperimentKind } from '../src/chaos/experiments.js';
 import type { ChaosReport } from '../src/chaos/runner.js';
@@ -58,6 +61,54 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
 
   after(async () => {
     await baton?.release.uninstall();
+  });
+
+  it('stale traffic to a node that no longer holds an address is served by that node’s kube-proxy: no Redirect, no unreachable', async () => {
+    const { lan } = lab();
+    const client = lan.client;
+    const ips = await env.externalIps();
+    const targets = [ips.find((ip) => !ip.includes(':')), ips.find((ip) => ip.includes(':'))] as [string, string];
+    const capture = await ArpCapture.start(lan, client, 'stale-traffic', lab().workDir, { filter: 'icmp or icmp6' });
+    const served: string[] = [];
+    try {
+      for (const ip of targets) {
+        const holder = (await env.holderOf(ip)) as string;
+        const other = lan.nodes.find((n) => n.name !== holder) as LanHost;
+        // A client whose cache still names a node that no longer holds the address (it held it before a failover).
+        const family = ip.includes(':') ? ['-6'] : [];
+        await runInNetns(client.netns, 'ip', [
+          ...family,
+          'neigh',
+          'replace',
+          ip,
+          'lladdr',
+          other.mac,
+          'dev',
+          client.iface,
+          'nud',
+          'permanent',
+        ]);
+        try {
+          for (let i = 0; i < 5; i++) served.push(`${ip} via ${other.name}: ${await pageFrom(ip)}`);
+        } finally {
+          await runInNetns(client.netns, 'ip', [...family, 'neigh', 'del', ip, 'dev', client.iface], { allowFailure: true });
+        }
+      }
+    } finally {
+      await capture.halt();
+    }
+    console.log(`[chaos] stale traffic served: ${served.join('; ')}`);
+    assert.equal(served.length, 10, 'every page loaded through a node that does not hold the address');
+    const nodeMacs = new Set(lan.nodes.map((n) => n.mac));
+    const fromNodes = [
+      ...(await icmpMessages(capture)).filter(
+        (m) => nodeMacs.has(m.ethernetSource) && (m.type === ICMP_REDIRECT || m.type === ICMP_DESTINATION_UNREACHABLE),
+      ),
+      ...(await icmpv6Messages(capture)).filter(
+        (m) => nodeMacs.has(m.ethernetSource) && (m.type === ICMPV6_REDIRECT || m.type === ICMPV6_DESTINATION_UNREACHABLE),
+      ),
+    ];
+    assert.deepEqual(fromNodes, [], 'no node sent a Redirect or an unreachable about the addresses');
   });
 
   it('runs every experiment kind; the report shows downtime within bounds and no moment with two MACs', async () => {
@@ -152,3 +203,13 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
     for (const e of report.experiments) for (const ip of e.ips) assert.deepEqual(ip.twoMacMoments, []);
   });
 });
+
+/** The page an external IP serves (the name of the node whose web pod answered), loaded from the client. */
+async function pageFrom(ip: string): Promise<string> {
+  const url = ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
+  const r = await runInNetns(lab().lan.client.netns, 'node', [
+    '-e',
+    `fetch('${url}', { signal: AbortSignal.timeout(2000) }).then(r => r.text()).then(t => console.log(t), e => { console.error(String(e)); process.exit(1); })`,
+  ]);
+  return r.stdout.trim();
+}

@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ArpCapture, announcers, arping, claimViolations, firstAnnouncement } from '../dev/lab/arp-client.js';
+import { ArpCapture, announcers, arping, claimViolations, firstAnnouncement, repliesBeforeAnnouncement } from '../dev/lab/arp-client.js';
 import { lab } from '../dev/lab/current.js';
 import { EXTERNAL_RANGE6, startDataPlane } from '../dev/lab/dataplane.js';
 import { runInNetns, waitFor } from '../dev/lab/exec.js';
-import { sendFrames } from '../dev/lab/foreign-frames.js';
+import { sendFrames, startSending } from '../dev/lab/foreign-frames.js';
 import type { LanHost } from '../dev/lab/lan.js';
 import { createManifest, readManifests } from '../dev/lab/manifests.js';
 import {
@@ -30,7 +30,7 @@ import {
   udpNudge6,
   unicastSolicitation,
 } from '../dev/lab/ndp-client.js';
-import { encodeNdpFrame, solicitedNodeAddress, unsolicitedAdvertisement } from '../src/layer2/packet/ndp.js';
+import { encodeNdpFrame, neighborSolicitation, solicitedNodeAddress, unsolicitedAdvertisement } from '../src/layer2/packet/ndp.js';
 import { type BatonProcess, metricValue, startController, startSpeaker } from './support/baton-process.js';
 import { ClientProbe, longestOutage } from './support/client-probe.js';
 import { ensureNode, waitForHolder } from './support/cluster-objects.js';
@@ -379,5 +379,34 @@ describe('IPv6 and dual stack', { timeout: 600_000 }, () => {
       await Promise.allSettled([probe.stop(), capture.halt()]);
       await lab().lan.removeForeignHost(intruder);
     }
+  });
+  it('a holder cut off from the control plane, under a flood of NS: the heir answers none before its own unsolicited NA', async () => {
+    const holder = await waitForHolder(v6);
+    const client = lab().lan.client;
+    const capture = await ArpCapture.start(lab().lan, client, `ns-flood-${v6}`, lab().workDir, { filter: NDP_CAPTURE_FILTER });
+    // An NS to the address's solicited-node group about every millisecond (as ARP's flood in speaker.e2e.ts).
+    const ns = encodeNdpFrame(neighborSolicitation(v6, { mac: client.mac, ip: client.ip6 }));
+    const flood = startSending(lab().lan, client, `ns-flood-${v6}`, [ns], { intervalMs: 1 });
+    const cutAt = Date.now();
+    let heir: string;
+    try {
+      await lab().lan.cutControlPlane(node(holder));
+      heir = await waitForHolder(v6, (h) => h !== holder);
+      await sleep(1_500);
+    } finally {
+      await lab().lan.restoreControlPlane(node(holder));
+      await flood.stop('SIGTERM');
+    }
+    await capture.halt();
+    const nas = await advertisements(capture);
+    const announced = firstAnnouncement(nas, v6, macOf(heir), cutAt);
+    assert.ok(announced !== undefined, 'the heir announced itself (unsolicited NA)');
+    const answered = nas.filter((na) => na.senderIp === v6 && na.senderMac === macOf(heir) && na.solicited);
+    const asked = (await solicitationsFrom(capture, v6, client.mac, cutAt)).filter((t) => t >= announced - 100 && t < announced).length;
+    console.log(`[ipv6] NS flood: ${asked} NS in the 100 ms before the heir's first unsolicited NA; the heir answered ${answered.length}`);
+    assert.ok(asked >= 20, `the flood was dense around the take-over (${asked} NS in 100 ms)`);
+    assert.ok(answered.length > 0, 'the heir answers the flood once announced');
+    assert.deepEqual(repliesBeforeAnnouncement(nas, v6, macOf(heir), cutAt), [], 'no NA before its announcement');
+    assert.deepEqual(claimViolations(nas, v6), [], 'never two MACs after the heir announced itself');
   });
 });

@@ -14,10 +14,12 @@ import {
   claimViolations,
   firstAnnouncement,
   neighbours,
+  repliesBeforeAnnouncement,
 } from '../dev/lab/arp-client.js';
 import { lab } from '../dev/lab/current.js';
 import { startDataPlane } from '../dev/lab/dataplane.js';
 import { waitFor } from '../dev/lab/exec.js';
+import { requestFrame, startSending } from '../dev/lab/foreign-frames.js';
 import type { LanHost } from '../dev/lab/lan.js';
 import { udpNudge } from '../dev/lab/netns-probe.js';
 import { rank } from '../src/election/rendezvous.js';
@@ -299,6 +301,39 @@ describe('speaker', { timeout: 1_200_000 }, () => {
     assert.deepEqual(announcers(frames, ip, heirFirst), [node(heir).mac]);
     assert.equal(await ipLeaseHolder(ip), heir, 'the cut-off holder did not take it back');
     assert.ok(longestOutage(samples, cutAt).ms < 2_000, `outage ${longestOutage(samples, cutAt).ms} ms`);
+    await deleteNamespace(ns);
+  });
+
+  it('a holder cut off from the control plane, under a flood of ARP requests: the heir answers none before its own gratuitous ARP', async () => {
+    const { ns, ip, holder } = await newService();
+    const client = lab().lan.client;
+    const capture = await ArpCapture.start(lab().lan, client, `flood-${ip}`, lab().workDir);
+    // A request about every millisecond: an heir that answered in the few milliseconds between its grant and its
+    // first announcement (the race a chaos run once caught) would answer some of them.
+    const flood = startSending(lab().lan, client, `flood-${ip}`, [requestFrame(ip, client.mac, client.ip)], { intervalMs: 1 });
+    const cutAt = Date.now();
+    let heir: string;
+    try {
+      await lab().lan.cutControlPlane(node(holder));
+      heir = await waitForHolder(ip, (h) => h !== holder);
+      await new Promise((r) => setTimeout(r, 1_500));
+    } finally {
+      await lab().lan.restoreControlPlane(node(holder));
+      await flood.stop('SIGTERM');
+    }
+    const frames = await capture.stop();
+    const announced = firstAnnouncement(frames, ip, node(heir).mac, cutAt);
+    assert.ok(announced !== undefined, 'the heir announced itself');
+    const asked = frames.filter((f) => f.operation === 'request' && f.senderMac === client.mac && f.targetIp === ip);
+    const askedAround = asked.filter((f) => f.timeMs >= announced - 100 && f.timeMs < announced).length;
+    const answered = frames.filter((f) => f.senderIp === ip && f.senderMac === node(heir).mac && f.operation === 'reply' && !f.gratuitous);
+    console.log(
+      `[speaker] flood: ${asked.length} requests, ${askedAround} in the 100 ms before the heir's first gratuitous ARP; the heir answered ${answered.length}`,
+    );
+    assert.ok(askedAround >= 20, `the flood was dense around the take-over (${askedAround} requests in 100 ms)`);
+    assert.ok(answered.length > 0, 'the heir answers the flood once announced');
+    assert.deepEqual(repliesBeforeAnnouncement(frames, ip, node(heir).mac, cutAt), [], 'no reply before its announcement');
+    assertOneMacAfterAnnouncement(frames, ip);
     await deleteNamespace(ns);
   });
 

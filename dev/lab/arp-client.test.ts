@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CapturedArp, claimViolations, parseArping } from './arp-client.js';
+import { type CapturedArp, claimViolations, parseArping, repliesBeforeAnnouncement } from './arp-client.js';
 
 const IP = '198.51.100.21';
 const CLIENT = '02:00:00:00:00:01';
@@ -52,6 +52,21 @@ describe('claimViolations', () => {
   it('sorts frames by time before judging them', () => {
     const frames = [reply(HEIR, 2_005), garp(HEIR, 2_000), garp(OLD, 0)];
     assert.deepEqual(claimViolations(frames, IP), []);
+  });
+});
+
+describe('repliesBeforeAnnouncement', () => {
+  it('finds the heir’s replies that came before its first gratuitous ARP, from the given moment on', () => {
+    const frames = [reply(HEIR, 10), garp(OLD, 0), reply(HEIR, 1_998), reply(HEIR, 1_999.5), garp(HEIR, 2_000), reply(HEIR, 2_001)];
+    assert.deepEqual(
+      repliesBeforeAnnouncement(frames, IP, HEIR, 1_000).map((f) => f.timeMs),
+      [1_998, 1_999.5],
+    );
+  });
+
+  it('is empty for an heir that announced first, and counts every reply of one that never announced', () => {
+    assert.deepEqual(repliesBeforeAnnouncement([garp(HEIR, 5), reply(HEIR, 6), reply(OLD, 1)], IP, HEIR, 0), []);
+    assert.equal(repliesBeforeAnnouncement([reply(HEIR, 6), reply(HEIR, 7)], IP, HEIR, 0).length, 2);
   });
 });
 

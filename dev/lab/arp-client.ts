@@ -222,6 +222,25 @@ export function claimViolations(frames: readonly ClaimFrame[], ip: string): Clai
   return out;
 }
 
+/**
+ * Replies for `ip` from `mac` (from sinceMs on) that came before that MAC's
+ * first announcement: a new holder must announce before it answers (the
+ * addon's 'unannounced' rule), or a previous holder that has not heard its
+ * claim yet could answer the same request beside it. Empty when it kept the rule.
+ */
+export function repliesBeforeAnnouncement(frames: readonly ClaimFrame[], ip: string, mac: string, sinceMs: number): ClaimFrame[] {
+  const first = firstAnnouncement(frames, ip, mac, sinceMs);
+  return frames.filter(
+    (f) =>
+      f.senderIp === ip &&
+      f.senderMac === mac &&
+      f.operation === 'reply' &&
+      !f.gratuitous &&
+      f.timeMs >= sinceMs &&
+      (first === undefined || f.timeMs < first),
+  );
+}
+
 /** The MACs that announced `ip` with gratuitous ARP from `sinceMs` on, in order, repeats folded. */
 export function announcers(frames: readonly ClaimFrame[], ip: string, sinceMs = 0): string[] {
   const out: string[] = [];
