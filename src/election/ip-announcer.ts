@@ -118,7 +118,7 @@ export class IpAnnouncer {
   private readonly defences = new Map<string, Defence>();
   private readonly ownWrites: OwnWrites;
   private leaving = false;
-  /** When this speaker began leaving (SIGTERM), before its liveness release: every window of ours ends by then + HANDOVER_WINDOW_MS. */
+  /** When this speaker began leaving (SIGTERM), before its liveness release: every answer of ours ends by then + the hand-over timeout. */
   private leavingSince: number | undefined;
   /** IPs with a Lease write in flight, and those a reconcile skipped meanwhile (looked at again once it ends). */
   private readonly writing = new Set<string>();
@@ -160,7 +160,7 @@ export class IpAnnouncer {
     if (lease !== undefined && lease.holder !== '') this.lastHolder.set(ip, lease.holder);
     const eligible = this.eligibleNodes(a);
     const holder = lease?.holder ?? '';
-    const holderLive = holder !== '' && (holder === me ? !this.leaving : this.deps.liveness.live(holder));
+    const holderLive = holder !== '' && (holder === me ? !this.leaving : this.deps.liveness.holdsIps(holder));
     const selfHealthy = this.deps.health.healthy() && !this.leaving;
     const decision = decide({
       ip,
@@ -263,10 +263,11 @@ export class IpAnnouncer {
 
   /**
    * SIGTERM, before the liveness lease is released: from now on every IP is
-   * answered undefended and at most until now + HANDOVER_WINDOW_MS. A
-   * successor that sees the release waits as long before it answers
-   * (holderReleasedAt), so the two never answer together, whichever way the
-   * lease passes (its release, or the successor's takeover of a leaver).
+   * answered undefended, and at most until now + the hand-over timeout (the
+   * release says how long; peers take none of our IP Leases before that
+   * time has passed since they saw the release: LivenessTracker.holdsIps).
+   * Each IP is handed over by releasing its Lease, whose window the
+   * successor waits out.
    */
   beginLeaving(): void {
     if (this.leavingSince !== undefined) return;
@@ -281,7 +282,8 @@ export class IpAnnouncer {
     for (const ip of new Set([...ips, ...this.activeIps()])) {
       await this.reconcile(ip).catch((err: unknown) => this.deps.log.warn({ ip, err }, 'hand-over step failed'));
     }
-    const deadline = this.deps.clock.now() + this.deps.timing.handoverTimeoutMs;
+    // Counted from before the liveness release, as the peers count it: none takes an IP of ours earlier.
+    const deadline = (this.leavingSince ?? this.deps.clock.now()) + this.deps.timing.handoverTimeoutMs;
     // Poll (not per-IP promises): successors' claims arrive as reader events, in any order; 20 ms is below a watch hop.
     while (this.heldCount() > 0 && this.deps.clock.now() < deadline) await this.deps.clock.sleep(20);
     for (const [ip, state] of [...this.states]) if (answering(state) || state.kind === 'yielded') this.silence(ip, state, 'shutting down');
@@ -332,9 +334,6 @@ export class IpAnnouncer {
       iface: a === undefined ? undefined : responders.forPool(a.interfaceSpec)?.name,
       leaseAbsent: lease === undefined,
       leaseFreeSince: lease !== undefined && lease.holder === '' ? this.deps.view.leaseFreeSince?.(ip) : undefined,
-      holderReleasedAt:
-        lease !== undefined && lease.holder !== '' && lease.holder !== me ? this.deps.liveness.releasedAt(lease.holder) : undefined,
-      leavingSince: this.leavingSince,
       lastHolderWasMe: last === me,
       headStart: lease === undefined && last !== undefined && last !== me && this.deps.liveness.live(last),
       rankDelayMs: timing.rankDelayMs,
@@ -502,7 +501,7 @@ export class IpAnnouncer {
     }
     if (opts.until !== undefined) answerMs = Math.min(answerMs, Math.max(0, opts.until - now));
     if (this.leavingSince !== undefined) {
-      answerMs = Math.min(answerMs, Math.max(0, this.leavingSince + HANDOVER_WINDOW_MS - now));
+      answerMs = Math.min(answerMs, Math.max(0, this.leavingSince + timing.handoverTimeoutMs - now));
       defendMs = 0;
     }
     const responder = this.deps.responders.byName(state.iface);

@@ -80,14 +80,19 @@ export class IpLeaseWrites {
 
   /**
    * Whether the holder's liveness Lease really stopped: it is gone,
-   * released, or still at the version this speaker saw at least a lease
+   * released with its hand-over time over, or still at the version this speaker saw at least a lease
    * duration ago (the tracker counts the node expired). A version it has not
    * seen means the holder renews and this speaker's watch lags; a version it
    * has just seen (another reconcile read it a moment ago) proves nothing yet.
    */
   private async holderStopped(node: string): Promise<boolean> {
     const fresh = await this.options.store.get(speakerLeaseName(node));
-    if (fresh === undefined || fresh.holder !== node) return true;
+    if (fresh === undefined) return true;
+    if (fresh.holder !== node) {
+      // Released: a leaving speaker hands its IPs over itself until its hand-over time is over.
+      this.options.liveness.observe(fresh);
+      return !this.options.liveness.holdsIps(node);
+    }
     if (fresh.resourceVersion === this.options.liveness.observedVersion(node)) return !this.options.liveness.live(node);
     this.options.log.info({ peer: node, resourceVersion: fresh.resourceVersion }, 'holder still renews (this watch lags): not taking over');
     this.options.liveness.observe(fresh);

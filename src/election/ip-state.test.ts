@@ -264,50 +264,6 @@ describe('ip-state: the hand-over window, from both sides', () => {
   });
 });
 
-describe('ip-state: a leaving holder (SIGTERM) and its successor', () => {
-  const takeover = { kind: 'acquire', previousHolder: 'node-2' } as const;
-
-  it('a successor that saw the holder leave starts when the leaver’s window ends, not at once', () => {
-    // Saw node-2's liveness lease released at 9 950; the acquire came back at 10 000.
-    const t = afterWrite(WAITING, takeover, 'won', { ...ctx, holderReleasedAt: 9_950 }, 5);
-    assert.deepEqual(t.next, { kind: 'taking', gen: 5, epoch: 3, iface: 'eth0', startsAt: 9_950 + HANDOVER_WINDOW_MS });
-    assert.deepEqual(kinds(t.effects), [`wake ${9_950 + HANDOVER_WINDOW_MS - 10_000}`]);
-  });
-
-  it('a successor of a holder that died (its lease lapsed, never released) answers at once', () => {
-    const t = afterWrite(WAITING, takeover, 'won', ctx, 5);
-    assert.equal(t.next.kind, 'holding');
-    assert.deepEqual(kinds(t.effects), ['license', 'announce']);
-  });
-
-  it('the leaver’s windows count from before its liveness release, whichever write comes later', () => {
-    const leaving = { ...ctx, leavingSince: 9_000 };
-    // Its IP release written at 9 500: still answering only until 10 000.
-    const released = afterWrite(HOLDING, { kind: 'release' }, 'won', { ...leaving, now: 9_600, writeStartedAt: 9_500 }, 5);
-    assert.deepEqual(released.next, { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 });
-    // Its release lost to a successor that took the lease first: it saw us leave, so it waits too; we answer until then.
-    const lost = afterWrite(HOLDING, { kind: 'release' }, 'lost', { ...leaving, now: 9_600, writeStartedAt: 9_500 }, 5);
-    assert.deepEqual(lost.next, { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 });
-    assert.deepEqual(kinds(lost.effects), ['license', 'wake 400']);
-    // Its watch shows the successor before its own release write: same.
-    const followed = transition(HOLDING, FOLLOW, { ...leaving, now: 9_200 });
-    assert.deepEqual(followed.next, { kind: 'releasing', gen: 4, iface: 'eth0', since: 9_000 });
-    // Not leaving: a release that lost means a successor that answers at once: silent now.
-    assert.deepEqual(kinds(afterWrite(HOLDING, { kind: 'release' }, 'lost', ctx, 5).effects), ['silence']);
-  });
-
-  it('never lets the two overlap: the successor starts no earlier than the leaver stops, for every moment it may see the release', () => {
-    const leavingSince = 9_000;
-    const leaverStops = leavingSince + HANDOVER_WINDOW_MS;
-    // The successor cannot see the liveness release before the release write began (at or after leavingSince).
-    for (const seen of [leavingSince, leavingSince + 1, leavingSince + 300, leavingSince + 999]) {
-      const t = afterWrite({ kind: 'waiting', freeSince: seen }, takeover, 'won', { ...ctx, now: seen + 50, holderReleasedAt: seen }, 5);
-      const starts = t.next.kind === 'taking' ? t.next.startsAt : seen + 50;
-      assert.ok(starts >= leaverStops, `seen at ${seen}: starts ${starts}, leaver stops ${leaverStops}`);
-    }
-  });
-});
-
 describe('ip-state: reader events', () => {
   it('a yield of the held generation stops the holding until a confirmation', () => {
     const t = afterYield(HOLDING, 4);

@@ -95,12 +95,6 @@ export interface IpContext {
   leaseAbsent: boolean;
   /** A lease naming nobody: when this node's cache first saw it so (never before the release write started). */
   leaseFreeSince?: number;
-  /**
-   * The lease's holder is leaving (its liveness lease released on SIGTERM):
-   * when this node first saw that (never before the leaver's release write
-   * started, which is when its readers began their last hand-over window).
-   */
-  holderReleasedAt?: number;
   /** The last holder any lease of this IP named was this node (it still answers for a vanished lease). */
   lastHolderWasMe: boolean;
   /** The vanished lease's last holder is another live node: give it a rank's head start. */
@@ -108,13 +102,6 @@ export interface IpContext {
   rankDelayMs: number;
   /** When the write this transition follows was started (afterWrite); the release window counts from it. */
   writeStartedAt?: number;
-  /**
-   * This speaker is leaving (SIGTERM): when it began, before its liveness
-   * lease release write. Every hand-over window of a leaver ends by then
-   * plus HANDOVER_WINDOW_MS: a successor that saw the release starts no
-   * earlier (holderReleasedAt).
-   */
-  leavingSince?: number;
 }
 
 export interface Transition {
@@ -189,8 +176,6 @@ const onRelease: Rule<'release'> = (state) => {
 const onFollow: Rule<'follow'> = (state, d, ctx) => {
   // The successor's write reaches us before it answers (it waits for our window): keep answering until the window is over.
   if (state.kind === 'releasing') return handingOver(state, ctx);
-  // Leaving, and a successor took the lease before our release write: it waits for our window too (it saw us leave).
-  if (state.kind === 'holding' && ctx.leavingSince !== undefined) return handOver(state, { ...ctx, writeStartedAt: ctx.leavingSince });
   return silenced(state, `${d.holder} holds it`);
 };
 
@@ -247,30 +232,17 @@ export type WriteOutcome =
  */
 export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOutcome, ctx: IpContext, nextGen: number): Transition {
   if (outcome === 'holder-alive') return stay(IDLE, { kind: 'wake', afterMs: ctx.rankDelayMs });
-  // A release that lost the race: a successor took the lease over first. One that saw this node leaving (its
-  // liveness lease released) starts only when the leaver's window is over: keep answering until then, undefended
-  // (it yields to a claim). One that saw this node's liveness lapse answers at once: the claim silences us.
-  if (outcome === 'lost' && effect.kind === 'release' && state.kind === 'holding' && ctx.leavingSince !== undefined)
-    return handOver(state, { ...ctx, writeStartedAt: ctx.leavingSince });
+  // A release that lost the race: a successor took the lease over first (it saw this node's liveness
+  // lapse) and answers at once, without waiting for a window: stop now, or two MACs answer.
   if (outcome === 'lost')
     return silenced(state, effect.kind === 'release' ? 'lease taken before our release' : 'another speaker holds the lease');
   switch (effect.kind) {
     case 'confirm':
     case 'acquire': {
       if (ctx.iface === undefined) return stay(IDLE);
-      // A lease someone released (it existed, naming nobody), or one whose holder is leaving (its liveness lease
-      // released): the leaver answers until its window is over, so start no earlier. Taking over a leaver at once
-      // raced its reader: a request it read just before the heir's announcement went out after it (real pods, CI).
-      const handedOverSince =
-        effect.kind !== 'acquire' || state.kind !== 'waiting'
-          ? undefined
-          : effect.previousHolder === undefined
-            ? ctx.leaseAbsent
-              ? undefined
-              : state.freeSince
-            : ctx.holderReleasedAt;
-      if (handedOverSince !== undefined) {
-        const startsAt = handedOverSince + HANDOVER_WINDOW_MS;
+      // A lease someone released (it existed, naming nobody): its releaser answers until its window is over.
+      if (effect.kind === 'acquire' && effect.previousHolder === undefined && !ctx.leaseAbsent && state.kind === 'waiting') {
+        const startsAt = state.freeSince + HANDOVER_WINDOW_MS;
         if (startsAt > ctx.now) {
           const next: IpState = { kind: 'taking', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface, startsAt };
           return stay(next, { kind: 'wake', afterMs: startsAt - ctx.now });
@@ -302,14 +274,12 @@ export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOu
 }
 
 function handOver(state: Extract<IpState, { kind: 'holding' }>, ctx: IpContext): Transition {
-  // The window counts from before the write (the successor cannot have seen the lease free earlier), and for a
-  // leaver from before its liveness release (a successor that saw that waits as long).
-  const since = Math.min(ctx.writeStartedAt ?? ctx.now, ctx.leavingSince ?? Number.POSITIVE_INFINITY);
   return {
-    next: { kind: 'releasing', gen: state.gen, iface: state.iface, since },
+    // The window counts from before the write: the successor cannot have seen the lease free earlier.
+    next: { kind: 'releasing', gen: state.gen, iface: state.iface, since: ctx.writeStartedAt ?? ctx.now },
     effects: [
       { kind: 'license', mode: 'hand-over' },
-      { kind: 'wake', afterMs: Math.max(0, since + HANDOVER_WINDOW_MS - ctx.now) },
+      { kind: 'wake', afterMs: Math.max(0, (ctx.writeStartedAt ?? ctx.now) + HANDOVER_WINDOW_MS - ctx.now) },
     ],
   };
 }

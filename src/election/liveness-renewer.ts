@@ -5,7 +5,7 @@
 // the difference is the safety margin between "we stop" and "they start".
 import type { Clock, TimerHandle } from '../clock.js';
 import { errorCode } from '../errors.js';
-import { DURATION_ANNOTATION, leaseLabels, speakerLeaseName } from '../k8s/lease-names.js';
+import { DURATION_ANNOTATION, HANDOVER_ANNOTATION, leaseLabels, speakerLeaseName } from '../k8s/lease-names.js';
 import { type LeaseRecord, type LeaseStore, microTime } from '../k8s/lease-store.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -17,6 +17,8 @@ export interface LivenessRenewerOptions {
   durationMs: number;
   renewIntervalMs: number;
   renewDeadlineMs: number;
+  /** How long after its release this speaker may still answer for its IPs (its hand-over timeout). */
+  handoverMs: number;
   /** Extra annotations published with every renewal (pools this node can serve, interfaces). */
   annotations: () => Record<string, string>;
   onHealthChange?: (healthy: boolean) => void;
@@ -133,7 +135,13 @@ export class LivenessRenewer {
     const current = this.record ?? (await this.options.store.get(this.leaseName).catch(() => undefined));
     if (current === undefined) return;
     await this.options.store
-      .update({ ...current, holder: '', renewTime: microTime(this.options.clock.wallNow()) })
+      .update({
+        ...current,
+        holder: '',
+        renewTime: microTime(this.options.clock.wallNow()),
+        // Peers leave our IP Leases alone this long after they see the release: we hand them over meanwhile.
+        annotations: { ...current.annotations, [HANDOVER_ANNOTATION]: String(this.options.handoverMs) },
+      })
       .catch((err: unknown) => this.options.log.warn({ err }, 'could not release the liveness lease'));
   }
 

@@ -10,7 +10,14 @@
 // all see it. A speaker that declares no quiet time is judged by its Lease
 // alone, whatever its beats say.
 import type { Clock } from '../clock.js';
-import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, nodeOfSpeakerLease, POOLS_ANNOTATION, QUIET_ANNOTATION } from '../k8s/lease-names.js';
+import {
+  DURATION_ANNOTATION,
+  HANDOVER_ANNOTATION,
+  HEARTBEAT_ANNOTATION,
+  nodeOfSpeakerLease,
+  POOLS_ANNOTATION,
+  QUIET_ANNOTATION,
+} from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 
 interface Observation {
@@ -27,7 +34,16 @@ interface Observation {
   liveSince: number;
   /** When this process first saw the lease released (no holder: a speaker leaving on SIGTERM), if it is. */
   releasedAt: number | undefined;
+  /** How long after its release the leaver may still answer for its IPs (HANDOVER_ANNOTATION). */
+  handoverMs: number;
 }
+
+/**
+ * A released lease that does not say how long its leaver answers on (a
+ * speaker of an earlier version): the chart's hand-over timeout, after which
+ * every speaker stops answering for good.
+ */
+export const DEFAULT_HANDOVER_MS = 3_000;
 
 export class LivenessTracker {
   private readonly seen = new Map<string, Observation>();
@@ -60,6 +76,7 @@ export class LivenessTracker {
     this.seen.set(node, {
       liveSince: continuing ? before.liveSince : now,
       releasedAt: !released ? undefined : before !== undefined && before.holder !== node ? (before.releasedAt ?? now) : now,
+      handoverMs: positive(lease.annotations?.[HANDOVER_ANNOTATION]) ?? DEFAULT_HANDOVER_MS,
       resourceVersion: lease.resourceVersion,
       holder: lease.holder,
       observedAt: now,
@@ -101,13 +118,29 @@ export class LivenessTracker {
   }
 
   /**
-   * When this process first saw the node's lease released (the speaker is
-   * leaving, handing its IPs over), or undefined if it is not released. It
-   * cannot be earlier than the leaver's release write, which is when the
-   * leaver's readers start their last hand-over window.
+   * A leaving speaker (its lease released on SIGTERM) may answer for the IPs
+   * it held until its hand-over timeout, counted from before its release
+   * write; this process saw the release no earlier than that write began,
+   * so it counts the timeout from its sighting and lands no earlier than
+   * the leaver's own end. Undefined for a speaker that is not leaving.
    */
-  releasedAt(node: string): number | undefined {
-    return this.seen.get(node)?.releasedAt;
+  leavingUntil(node: string): number | undefined {
+    const o = this.seen.get(node);
+    return o === undefined || o.holder === node || o.releasedAt === undefined ? undefined : o.releasedAt + o.handoverMs;
+  }
+
+  /**
+   * Whether the node's IP Leases still stand: it is live, or it is leaving
+   * and its hand-over time is not over. Its IPs are not taken over before:
+   * until then it hands them over itself, by releasing each IP Lease (a
+   * successor then waits out that lease's window), never by a race with its
+   * reader (taking over a leaver at once let a starved reader answer after
+   * the heir's announcement, on real pods).
+   */
+  holdsIps(node: string): boolean {
+    if (this.live(node)) return true;
+    const until = this.leavingUntil(node);
+    return until !== undefined && this.clock.now() < until;
   }
 
   /** Where the node takes heartbeats, as its Lease says ("host:port"), if it does. */
@@ -172,9 +205,11 @@ export class LivenessTracker {
   }
 
   /** Local time at which the node stops being live unless its lease changes again. */
+  /** When the node stops being live, or for a leaving one when its hand-over time is over (its IPs are looked at again then). */
   expiresAt(node: string): number | undefined {
     const o = this.seen.get(node);
-    return o === undefined || o.holder !== node ? undefined : o.observedAt + o.durationMs;
+    if (o === undefined) return undefined;
+    return o.holder !== node ? this.leavingUntil(node) : o.observedAt + o.durationMs;
   }
 
   pools(node: string): ReadonlySet<string> {

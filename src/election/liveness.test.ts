@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DURATION_ANNOTATION, HEARTBEAT_ANNOTATION, POOLS_ANNOTATION, QUIET_ANNOTATION } from '../k8s/lease-names.js';
+import { DURATION_ANNOTATION, HANDOVER_ANNOTATION, HEARTBEAT_ANNOTATION, POOLS_ANNOTATION, QUIET_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 import { silentLogger } from '../observability/logger.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { MemoryLeaseStore } from '../testing/memory-lease-store.js';
 import { LivenessRenewer } from './liveness-renewer.js';
-import { LivenessTracker } from './liveness-tracker.js';
+import { DEFAULT_HANDOVER_MS, LivenessTracker } from './liveness-tracker.js';
 
 function speakerLease(
   node: string,
@@ -78,21 +78,29 @@ describe('LivenessTracker', () => {
     assert.equal(t.expiresAt('n1'), clock.now() + 1_500);
   });
 
-  it('remembers when it first saw a speaker leave (its lease released), until it holds its lease again', async () => {
+  it('keeps a leaving speaker’s IP Leases standing for the hand-over time it declares, counted from the first sighting of its release', async () => {
     const clock = new FakeClock();
     const t = new LivenessTracker(clock, 1_500);
     t.observe(speakerLease('n1', '1'));
-    assert.equal(t.releasedAt('n1'), undefined, 'holding its lease: not leaving');
+    assert.equal(t.leavingUntil('n1'), undefined, 'holding its lease: not leaving');
     await clock.advance(300);
-    t.observe(speakerLease('n1', '2', ''));
-    assert.equal(t.releasedAt('n1'), 300);
+    t.observe(speakerLease('n1', '2', '', { [HANDOVER_ANNOTATION]: '2000' }));
+    assert.equal(t.live('n1'), false, 'not live: no IP is handed to it, it ranks nowhere');
+    assert.equal(t.leavingUntil('n1'), 2_300);
+    assert.equal(t.expiresAt('n1'), 2_300, 'its IPs are looked at again when its hand-over time is over');
+    assert.equal(t.holdsIps('n1'), true, 'but its IP Leases stand: it hands them over itself');
     await clock.advance(200);
-    t.observe(speakerLease('n1', '3', ''));
-    assert.equal(t.releasedAt('n1'), 300, 'a later version of the released lease keeps the first sighting');
-    t.observe(speakerLease('n1', '4'));
-    assert.equal(t.releasedAt('n1'), undefined, 'back (a new speaker on the node)');
+    t.observe(speakerLease('n1', '3', '', { [HANDOVER_ANNOTATION]: '2000' }));
+    assert.equal(t.leavingUntil('n1'), 2_300, 'a later version of the released lease keeps the first sighting');
+    await clock.advance(1_799);
+    assert.equal(t.holdsIps('n1'), true);
+    await clock.advance(1);
+    assert.equal(t.holdsIps('n1'), false, 'over: it has stopped answering by itself, its IPs may be taken');
     t.observe(speakerLease('n2', '1', ''));
-    assert.equal(t.releasedAt('n2'), 500, 'first seen already released: from that sighting');
+    assert.equal(t.leavingUntil('n2'), 2_300 + DEFAULT_HANDOVER_MS, 'a release that says nothing: the default hand-over time');
+    t.observe(speakerLease('n1', '4'));
+    assert.equal(t.leavingUntil('n1'), undefined, 'back (a new speaker on the node)');
+    assert.equal(t.holdsIps('n1'), true);
   });
 
   it('treats a released lease (no holder) as not live', () => {
@@ -136,6 +144,7 @@ describe('LivenessRenewer', () => {
       durationMs: 1_500,
       renewIntervalMs: 500,
       renewDeadlineMs: 1_000,
+      handoverMs: 3_000,
       annotations: () => ({ [POOLS_ANNOTATION]: 'pool' }),
       onHealthChange: onHealth,
     });
@@ -177,7 +186,7 @@ describe('LivenessRenewer', () => {
     await r.stop();
   });
 
-  it('releases its lease on shutdown so others stop counting on it at once', async () => {
+  it('releases its lease on shutdown, saying how long it still hands its IPs over', async () => {
     const clock = new FakeClock();
     const store = new MemoryLeaseStore();
     const r = renewer(store, clock);
@@ -185,6 +194,7 @@ describe('LivenessRenewer', () => {
     await clock.advance(100);
     await r.release();
     assert.equal(store.peek('baton-speaker-n1')?.holder, '');
+    assert.equal(store.peek('baton-speaker-n1')?.annotations?.[HANDOVER_ANNOTATION], '3000');
     assert.equal(r.healthy(), false);
   });
 
@@ -199,6 +209,7 @@ describe('LivenessRenewer', () => {
           durationMs: 1_000,
           renewIntervalMs: 500,
           renewDeadlineMs: 1_000,
+          handoverMs: 3_000,
           annotations: () => ({}),
         }),
       RangeError,

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { DURATION_ANNOTATION } from '../k8s/lease-names.js';
 import type { LeaseRecord } from '../k8s/lease-store.js';
 import { FakeClock } from '../testing/fake-clock.js';
-import { LivenessTracker } from './liveness-tracker.js';
+import { DEFAULT_HANDOVER_MS, LivenessTracker } from './liveness-tracker.js';
 import { PeerExpiryAlarms } from './peer-expiry-alarms.js';
 
 // The liveness duration the chart sets (1.5 s).
@@ -113,17 +113,24 @@ describe('PeerExpiryAlarms', () => {
     assert.deepEqual(expired, [['n1', 10_000 + DURATION_MS + 1]]);
   });
 
-  it('sets no alarm for a released lease; a deleted lease still expires on time (a live speaker re-creates it first)', async () => {
+  it('rings for a released lease when its leaver’s hand-over time is over; a deleted lease still expires on time (a live speaker re-creates it first)', async () => {
     const clock = new FakeClock();
     const { tracker, alarms, expired } = setup(clock);
     observe(tracker, alarms, speakerLease('n1', '1', ''));
     observe(tracker, alarms, speakerLease('n2', '1'));
-    assert.deepEqual(alarms.armed(), ['n2']);
+    assert.deepEqual(alarms.armed(), ['n1', 'n2'], 'n1 is leaving: its IPs are looked at again when it has stopped answering');
     assert.equal(tracker.deleted('baton-speaker-n2'), 'n2');
     assert.ok(tracker.live('n2'), 'a deleted lease is no sign of death');
     alarms.watch('n2');
     await clock.advance(10_000);
-    assert.deepEqual(expired, [['n2', DURATION_MS + 1]], 'it expires as if nothing had been deleted');
+    assert.deepEqual(
+      expired,
+      [
+        ['n2', DURATION_MS + 1],
+        ['n1', DEFAULT_HANDOVER_MS + 1],
+      ],
+      'n2 expires as if nothing had been deleted; n1 when its hand-over time is over',
+    );
     tracker.deleted('baton-speaker-n2');
     assert.deepEqual(tracker.nodes(), ['n1'], 'an expired, deleted lease is forgotten');
   });

@@ -24,6 +24,12 @@ export const HEARTBEAT_ANNOTATION = 'baton.dev/heartbeat';
  * may act on its silence. The holder fences its own defence by the same number, so both sides read it here.
  */
 export const QUIET_ANNOTATION = 'baton.dev/heartbeat-quiet-ms';
+/**
+ * On a speaker's released liveness Lease: how long after its release it may
+ * still answer for the IPs it held (its hand-over timeout, ms). Until then
+ * its IP Leases stand; after it, it has stopped answering by itself.
+ */
+export const HANDOVER_ANNOTATION = 'baton.dev/handover-ms';
 
 export function speakerLeaseName(node: string): string {
   return `baton-speaker-${node}`;

@@ -156,6 +156,7 @@ export class Speaker {
       durationMs: settings.leaseDurationMs,
       renewIntervalMs: settings.renewIntervalMs,
       renewDeadlineMs: settings.renewDeadlineMs,
+      handoverMs: settings.handoverTimeoutMs,
       annotations: () => ({
         [POOLS_ANNOTATION]: [...this.responders.selfPools()].sort().join(','),
         [INTERFACES_ANNOTATION]: this.responders.interfacesAnnotation(),
