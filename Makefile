@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
 
-.PHONY: setup deps build typecheck lint format unit check toolchain test e2e image image-check demo chaos-lab bench bench-ipam bench-speaker clean
+.PHONY: setup deps build typecheck lint format unit check toolchain test e2e image image-check demo chaos-lab bench bench-ipam bench-speaker bench-real-pods bench-scale clean
 
 # System packages the lab drives (root, apt); only the lab's targets need them.
 setup:
@@ -89,7 +89,15 @@ bench-ipam: toolchain
 bench-speaker: toolchain
 	$(LAUNCH) node --enable-source-maps dist/e2e/bench/speaker-bench.js
 
-bench: bench-ipam bench-speaker
+# The speaker's failover on real pods (real nodes, the chart, kubelet SIGTERMs and node crashes), to set beside bench-speaker.
+bench-real-pods: toolchain image
+	$(LAUNCH) node --enable-source-maps dist/e2e/bench/real-pods-bench.js
+
+# Many speakers (BENCH_SPEAKERS, default 50) against the real control plane, each liveness design side by side.
+bench-scale: toolchain
+	$(LAUNCH) node --enable-source-maps dist/e2e/bench/scale-bench.js
+
+bench: bench-ipam bench-speaker bench-real-pods bench-scale
 
 clean:
 	rm -rf dist reports

@@ -177,6 +177,16 @@ export class ControlPlane {
     return this.apiserver?.running === true;
   }
 
+  /** kube-apiserver's pid, for benchmarks that read its CPU time. */
+  get apiServerPid(): number | undefined {
+    return this.apiserver?.running === true ? this.apiserver.pid : undefined;
+  }
+
+  /** etcd's client URL (loopback), for benchmarks that read its revision. */
+  get etcdUrl(): string {
+    return `http://127.0.0.1:${this.opts.etcdClientPort}`;
+  }
+
   /** Stops kube-apiserver (SIGTERM, as an orderly restart would). etcd and the controller manager keep running. */
   async stopApiServer(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.apiserver?.stop(signal);
