@@ -28,6 +28,14 @@ const SIZES = (process.env['BENCH_IPS'] ?? '10,1000').split(',').map(Number);
 const WINDOW_MS = Number(process.env['BENCH_WINDOW_MS'] ?? 60_000);
 /** Holders unchanged this long count as settled (rebalancing moves an IP a second per speaker). */
 const SETTLED_MS = 10_000;
+/**
+ * Measure anyway after this long: a design that keeps moving IPs on an
+ * overloaded machine is part of the result (the row says it never settled),
+ * not a reason to print nothing.
+ */
+const SETTLE_TIMEOUT_MS = 180_000;
+/** A cold start that has not given every IP a holder by then is reported as such (with how many it had). */
+const COLD_START_TIMEOUT_MS = 300_000;
 const NS = 'baton-system';
 const WORKER = join(import.meta.dirname, 'scale-worker.js');
 // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks.
@@ -47,12 +55,18 @@ const MODES: Mode[] = [
 interface Row {
   mode: string;
   ips: number;
+  /** NaN: not every IP had a holder within COLD_START_TIMEOUT_MS (heldAfterColdStart says how many did). */
   coldStartMs: number;
+  heldAfterColdStart: number;
   writesPerSpeaker: { mean: number; max: number };
   eventsPerSpeaker: { mean: number; max: number };
   leaseEventsPerSpeaker: { mean: number; max: number };
   apiServerCpu: number;
   etcdRevisionsPerMinute: number;
+  /** Whether holders stopped changing before the window (SETTLED_MS without a change, within SETTLE_TIMEOUT_MS). */
+  settled: boolean;
+  /** IPs whose holder changed during the window: 0 in a steady state. */
+  holderChangesInWindow: number;
 }
 
 const nodes = Array.from({ length: SPEAKERS }, (_, i) => `scale-${String(i + 1).padStart(3, '0')}`);
@@ -165,18 +179,22 @@ try {
       const started = Date.now();
       const workers = new Workers(mode, lab.workDir, lab.controlPlane.adminKubeconfig);
       try {
-        await waitFor(
+        let held = 0;
+        const allHeld = await waitFor(
           `every one of ${size} IPs to have a holder (${mode.name})`,
           async () => {
             const h = await holders();
-            return [...h.values()].filter((x) => x !== '').length >= size ? true : undefined;
+            held = [...h.values()].filter((x) => x !== '').length;
+            return held >= size ? true : undefined;
           },
-          { timeoutMs: 600_000, intervalMs: 250 },
-        );
-        const coldStartMs = Date.now() - started;
+          { timeoutMs: COLD_START_TIMEOUT_MS, intervalMs: 250 },
+        ).catch(() => false);
+        // A design that cannot hand out every IP in that time on this machine: the row says how many it had.
+        const coldStartMs = allHeld ? Date.now() - started : Number.NaN;
+        if (!allHeld) console.log(`[bench] ${mode.name}, ${size} IPs: only ${held} held after ${COLD_START_TIMEOUT_MS / 1000} s`);
         let last = await holders();
         let stableSince = Date.now();
-        await waitFor(
+        const settled = await waitFor(
           'holders to settle',
           async () => {
             const now = await holders();
@@ -185,9 +203,10 @@ try {
             if (changed) stableSince = Date.now();
             return Date.now() - stableSince >= SETTLED_MS ? true : undefined;
           },
-          { timeoutMs: 600_000, intervalMs: 1_000 },
-        );
+          { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 1_000 },
+        ).catch(() => false);
         const pid = lab.controlPlane.apiServerPid as number;
+        const h0 = await holders();
         const [t0, rev0, ticks0, s0] = [
           Date.now(),
           await etcdRevision(lab.controlPlane.etcdUrl),
@@ -201,6 +220,7 @@ try {
           await apiServerTicks(pid),
           workers.samples(),
         ];
+        const h1 = await holders();
         const seconds = (t1 - t0) / 1000;
         const before = new Map(s0.map((s) => [s.node, s]));
         const per = s1.flatMap((s) => {
@@ -219,11 +239,14 @@ try {
           mode: mode.name,
           ips: size,
           coldStartMs,
+          heldAfterColdStart: held,
           writesPerSpeaker: stats(per.map((p) => p.writes)),
           eventsPerSpeaker: stats(per.map((p) => p.events)),
           leaseEventsPerSpeaker: stats(per.map((p) => p.leaseEvents)),
           apiServerCpu: (ticks1 - ticks0) / TICKS_PER_SECOND / seconds,
           etcdRevisionsPerMinute: ((rev1 - rev0) / seconds) * 60,
+          settled,
+          holderChangesInWindow: [...h1].filter(([k, v]) => h0.get(k) !== v).length,
         };
         rows.push(row);
         console.log(`[bench] ${JSON.stringify(row)}`);
@@ -239,13 +262,13 @@ try {
   console.log('');
   console.log(`${SPEAKERS} speakers against the real control plane, ${WINDOW_MS / 1000} s steady-state window per row`);
   console.log(
-    '| design | IPs | API writes/s per speaker (mean / max) | watch events/s per speaker, all (mean / max) | of them Leases (mean / max) | kube-apiserver CPU | etcd revisions/min | cold start to all IPs held |',
+    '| design | IPs | API writes/s per speaker (mean / max) | watch events/s per speaker, all (mean / max) | of them Leases (mean / max) | kube-apiserver CPU | etcd revisions/min | cold start to all IPs held | holders moved in the window |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const f = (x: { mean: number; max: number }): string => `${x.mean.toFixed(2)} / ${x.max.toFixed(2)}`;
   for (const r of rows)
     console.log(
-      `| ${r.mode} | ${r.ips} | ${f(r.writesPerSpeaker)} | ${f(r.eventsPerSpeaker)} | ${f(r.leaseEventsPerSpeaker)} | ${(r.apiServerCpu * 100).toFixed(0)}% of a core | ${r.etcdRevisionsPerMinute.toFixed(0)} | ${(r.coldStartMs / 1000).toFixed(1)} s |`,
+      `| ${r.mode} | ${r.ips} | ${f(r.writesPerSpeaker)} | ${f(r.eventsPerSpeaker)} | ${f(r.leaseEventsPerSpeaker)} | ${(r.apiServerCpu * 100).toFixed(0)}% of a core | ${r.etcdRevisionsPerMinute.toFixed(0)} | ${Number.isNaN(r.coldStartMs) ? `not all: ${r.heldAfterColdStart} of ${r.ips} after ${COLD_START_TIMEOUT_MS / 1000} s` : `${(r.coldStartMs / 1000).toFixed(1)} s`} | ${r.holderChangesInWindow}${r.settled ? '' : ' (never settled)'} |`,
     );
   await stopLab();
 }
