@@ -71,6 +71,11 @@ export class BeatTracker {
     return 'fresh';
   }
 
+  /** The boot id of the holder's process whose beat is on record. */
+  bootOf(holder: string): string | undefined {
+    return this.last.get(holder)?.bootId;
+  }
+
   /** Whether a beat of this holder is on record (a replay of it is not newer than what was heard). */
   knows(holder: string): boolean {
     return this.last.has(holder);
