@@ -42,6 +42,11 @@ export const FAST_LEDGER: LedgerRules = { witnesses: 1, startTail: true, extraTa
 
 /** Beats remembered per node for matching its acks: 800 ms of them; an older ack just extends nothing. */
 const REMEMBERED = 8;
+/**
+ * Acks of beats further apart than this break a streak (ackedSteadily): ten beats, so a lost ack or two is
+ * no break, while a crash, a stall or a lost path of a second or more is.
+ */
+const STREAK_GAP_MS = 1_000;
 
 interface Beaten {
   /** First beat of this stretch of beating the node (local clock). */
@@ -49,6 +54,8 @@ interface Beaten {
   lastAt: number;
   /** Send time of the newest beat the node acked in this stretch; -Infinity for none. */
   ackedAt: number;
+  /** Send time of the first beat of the current run of acks with no gap longer than the streak gap. */
+  streakSince: number;
   recent: Array<{ sequence: bigint; at: number }>;
 }
 
@@ -77,7 +84,7 @@ export class AckLedger {
   sent(node: string, sequence: bigint, at: number): void {
     let b = this.beaten.get(node);
     if (b === undefined || at >= b.lastAt + this.tailMs) {
-      b = { firstAt: at, lastAt: at, ackedAt: Number.NEGATIVE_INFINITY, recent: [] };
+      b = { firstAt: at, lastAt: at, ackedAt: Number.NEGATIVE_INFINITY, streakSince: Number.POSITIVE_INFINITY, recent: [] };
       this.beaten.set(node, b);
     }
     b.lastAt = at;
@@ -90,7 +97,10 @@ export class AckLedger {
     const b = this.beaten.get(node);
     const beat = b?.recent.find((r) => r.sequence === sequence);
     if (b === undefined || beat === undefined) return false;
-    b.ackedAt = Math.max(b.ackedAt, beat.at);
+    if (beat.at > b.ackedAt) {
+      if (beat.at - b.ackedAt > STREAK_GAP_MS) b.streakSince = beat.at;
+      b.ackedAt = beat.at;
+    }
     return true;
   }
 
@@ -120,6 +130,15 @@ export class AckLedger {
   /** Whether node acked a beat sent at or after `since` (local clock): it hears this node, and is heard. */
   ackedSince(node: string, since: number): boolean {
     return (this.beaten.get(node)?.ackedAt ?? Number.NEGATIVE_INFINITY) >= since;
+  }
+
+  /**
+   * Whether node has acked this node's beats for at least forMs up to now, never missing more than the
+   * streak gap (it ran, heard and was heard throughout: no crash, stall or lost path meanwhile).
+   */
+  ackedSteadily(node: string, now: number, forMs: number): boolean {
+    const b = this.beaten.get(node);
+    return b !== undefined && b.ackedAt >= now - STREAK_GAP_MS && b.streakSince <= now - forMs;
   }
 
   /** Drops nodes whose tail is over (they can no longer accuse this node). */

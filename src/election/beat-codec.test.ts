@@ -62,6 +62,15 @@ describe('beat codec', () => {
     assert.throws(() => encodeBeat({ ...BEAT, about }, KEY), RangeError, 'a beat is about no other holder');
   });
 
+  it('carries a beat’s "judge me by my Lease" flag in the first byte after the acked boot id, and nothing else does', () => {
+    const bytes = encodeBeat({ ...BEAT, leaseOnly: true }, KEY);
+    const at = 6 + 'node-1'.length + 5 * 8;
+    assert.equal(bytes.subarray(at, at + 16).toString('hex'), `01${'00'.repeat(15)}`);
+    assert.deepEqual(decodeBeat(bytes, KEY), { ok: true, value: { ...BEAT, leaseOnly: true } });
+    assert.deepEqual(decodeBeat(encodeBeat(BEAT, KEY), KEY), { ok: true, value: BEAT }, 'no flag, no field');
+    assert.throws(() => encodeBeat({ ...BEAT, kind: 'ack', ackOf: '0102030405060708', leaseOnly: true }, KEY), RangeError);
+  });
+
   it('decodes what it encodes, beats and acks', () => {
     fc.assert(
       fc.property(

@@ -112,6 +112,12 @@ export interface BeatExchangeOptions {
   bootId?: string;
   /** Slow liveness: a silence counts once a second standby witnessed it (beat-witness.ts). */
   witness?: WitnessTiming;
+  /**
+   * What this holder's beats say now (slow liveness): 'beat' as usual, 'lease-only' to ask its standbys to
+   * read its Lease (it cannot renew, and answers on in outage mode), 'none' to stop beating (it cannot renew
+   * and has stopped answering: its standbys should take over by silence). Absent: 'beat'.
+   */
+  beating?: () => 'beat' | 'lease-only' | 'none';
 }
 
 // Who holds what changes on Lease events; recomputing the plan once a second bounds the work (a rank
@@ -196,15 +202,20 @@ export class BeatExchange {
     return boot !== undefined && boot === this.tracker.bootOf(node) ? boot : undefined;
   }
 
-  /** Whether a fresh beat of node is on record (heard, not silent): its liveness needs no Lease read. */
+  /** Whether a fresh beat of node is on record (heard, not silent, not asking to be judged by its Lease). */
   hears(node: string): boolean {
     const quietFor = this.tracker.silentForMs(node);
-    return quietFor !== undefined && quietFor < silenceMs(this.timing);
+    return quietFor !== undefined && quietFor < silenceMs(this.timing) && !this.tracker.leaseOnly(node);
   }
 
   /** Whether node acked a beat of this process sent within the last ms (it hears this node and is heard). */
   ackedWithin(node: string, ms: number): boolean {
     return this.ledger.ackedSince(node, this.o.clock.now() - ms);
+  }
+
+  /** Whether node has acked this process's beats for forMs without a break (beat-acks.ts ackedSteadily). */
+  ackedSteadily(node: string, forMs: number): boolean {
+    return this.ledger.ackedSteadily(node, this.o.clock.now(), forMs);
   }
 
   /** The earliest moment (local clock) any standby could call this node silent (beat-acks.ts). */
@@ -405,13 +416,15 @@ export class BeatExchange {
   }
 
   private beat(now: number): void {
+    const how = this.o.beating?.() ?? 'beat';
+    if (how === 'none') return;
     for (const [n, until] of this.watchers) {
       if (until <= now) continue;
       const to = this.o.plan.endpoint(n);
       if (to === undefined) continue;
       const sequence = ++this.sequence;
       this.ledger.sent(n, sequence, now);
-      this.send({ kind: 'beat', sequence }, to);
+      this.send({ kind: 'beat', sequence, leaseOnly: how === 'lease-only' }, to);
     }
   }
 
@@ -420,7 +433,7 @@ export class BeatExchange {
     this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId }, to);
   }
 
-  private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string; about?: BeatSubject }, to: Endpoint): void {
+  private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string; about?: BeatSubject; leaseOnly?: boolean }, to: Endpoint): void {
     const datagram = encodeBeat(
       {
         kind: what.kind,
@@ -431,6 +444,7 @@ export class BeatExchange {
         heldDigest: this.digest,
         ...(what.ackOf === undefined ? {} : { ackOf: what.ackOf }),
         ...(what.about === undefined ? {} : { about: what.about }),
+        ...(what.leaseOnly === true ? { leaseOnly: true } : {}),
       },
       this.o.key,
     );

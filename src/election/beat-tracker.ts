@@ -49,6 +49,8 @@ interface Heard {
   bootId: string;
   sequence: bigint;
   atMs: number;
+  /** The beat asked to be judged by its holder's Lease (beat-codec.ts leaseOnly). */
+  leaseOnly: boolean;
 }
 
 export class BeatTracker {
@@ -67,8 +69,18 @@ export class BeatTracker {
     } else if (Math.abs(this.clock.wallNow().getTime() - beat.sentAtMs) > this.timing.maxSkewMs) {
       return 'skewed';
     }
-    this.last.set(beat.sender, { bootId: beat.bootId, sequence: beat.sequence, atMs: this.clock.now() });
+    this.last.set(beat.sender, {
+      bootId: beat.bootId,
+      sequence: beat.sequence,
+      atMs: this.clock.now(),
+      leaseOnly: beat.leaseOnly === true,
+    });
     return 'fresh';
+  }
+
+  /** Whether the holder's last fresh beat asked to be judged by its Lease (it cannot renew). */
+  leaseOnly(holder: string): boolean {
+    return this.last.get(holder)?.leaseOnly === true;
   }
 
   /** The boot id of the holder's process whose beat is on record. */

@@ -33,7 +33,7 @@ import {
   type Transition,
   transition,
 } from './ip-state.js';
-import type { LivenessTracker } from './liveness-tracker.js';
+import type { PeerLiveness } from './peer-liveness.js';
 import { rank } from './rendezvous.js';
 import type { SpeakerMetrics } from './speaker-metrics.js';
 
@@ -76,8 +76,11 @@ export interface AnnouncerTiming {
   rankDelayMs: number;
   /** How long a releasing holder keeps answering while waiting for its successor's gratuitous ARP. */
   handoverTimeoutMs: number;
-  /** Hand IPs to better-ranked nodes live at least settleMs, at most one per intervalMs; undefined: sticky. */
-  rebalance: { settleMs: number; intervalMs: number } | undefined;
+  /**
+   * Hand IPs to better-ranked nodes live at least settleMs, at most one per intervalMs; undefined: sticky.
+   * vouched, when given, must also say yes for a node (slow liveness: it acks this holder's heartbeats).
+   */
+  rebalance: { settleMs: number; intervalMs: number; vouched?: (node: string) => boolean } | undefined;
 }
 
 export interface AnnouncerDeps {
@@ -85,7 +88,7 @@ export interface AnnouncerDeps {
   clock: Clock;
   log: Logger;
   view: AnnouncerView;
-  liveness: LivenessTracker;
+  liveness: PeerLiveness;
   health: Health;
   writes: IpLeaseWrites;
   responders: ResponderDirectory;
@@ -243,9 +246,13 @@ export class IpAnnouncer {
     for (const [ip, state] of this.states) if (answering(state)) this.license(ip, state);
   }
 
-  /** IPs this speaker answers for now (holding or releasing): the ones it beats for (beat-plan.ts). */
+  /**
+   * IPs this speaker answers for now (holding or releasing), or won and will answer once the hand-over
+   * window is over (taking): the ones it beats for (beat-plan.ts), so its standbys hear it from the moment
+   * it owns the Lease, not a window later.
+   */
   answeringIps(): string[] {
-    return [...this.states].flatMap(([ip, s]) => (answering(s) ? [ip] : []));
+    return [...this.states].flatMap(([ip, s]) => (answering(s) || s.kind === 'taking' ? [ip] : []));
   }
 
   /** Who may announce ip now, as this speaker sees it (eligible and live, itself included): its heartbeat candidates. */
@@ -291,7 +298,10 @@ export class IpAnnouncer {
       return undefined;
     }
     const settled = eligible.filter(
-      (n) => n !== this.deps.me && (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) <= now - rb.settleMs,
+      (n) =>
+        n !== this.deps.me &&
+        (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) <= now - rb.settleMs &&
+        (rb.vouched?.(n) ?? true),
     );
     // A better-ranked node still settling in: look again when it has (not at the next resync, up to 12 s later).
     const settlingAt = eligible

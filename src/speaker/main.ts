@@ -3,14 +3,13 @@
 // (speaker.ts) is everything else. On SIGTERM it hands its IPs over before
 // the process exits.
 import { SystemClock } from '../clock.js';
+import { livenessTimings } from '../election/liveness-mode.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
 import { ApiClient } from '../k8s/api-client.js';
 import { EventRecorder } from '../k8s/event-recorder.js';
 import { Informer } from '../k8s/informer.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';
-import { LEASE_SELECTOR } from '../k8s/lease-names.js';
 import { KubeLeaseStore } from '../k8s/lease-store.js';
-import { EIPS_PATH } from '../k8s/resource-writers.js';
 import type { Eip, EndpointSlice, Lease, Node, Service } from '../k8s/types.js';
 import { AfPacketLink } from '../layer2/af-packet-link.js';
 import { systemInterfaces } from '../layer2/interface-resolver.js';
@@ -19,11 +18,9 @@ import { serveObservability } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import type { SpeakerConfig } from './config.js';
+import { speakerWatches, type Watch } from './expected-load.js';
 import { Speaker } from './speaker.js';
 
-// A lease watch with no event for this long is dead: every speaker renews twice a second. The echo of
-// this speaker's own renewals (own-lease-echo.ts) notices a stalled watch sooner; this ends the request.
-const LEASE_WATCH_IDLE_MS = 3_000;
 // Lease watch retries: 100 ms (a blip) doubling to 2 s, so the watch is back within a renewal or two.
 const LEASE_WATCH_BACKOFF = { initialMs: 100, maxMs: 2_000 };
 
@@ -31,6 +28,9 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
   const log = createLogger('speaker', config.logLevel, { node: config.nodeName });
   const clock = new SystemClock();
   const metrics = new Metrics();
+  // A lease watch with no event for watchIdleMs is dead: it carries this speaker's own renewals at least. The
+  // echo of those (own-lease-echo.ts) notices a stalled watch sooner; the idle timeout ends the request.
+  const timings = livenessTimings(config);
   const access = loadApiAccess(config.kubeconfig);
   if (access.kind === 'library')
     log.info({ reason: access.reason }, 'the kubeconfig is read by the Kubernetes client library (more memory)');
@@ -41,10 +41,14 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     extra: Partial<ConstructorParameters<typeof Informer>[0]> = {},
   ) => new Informer<T>({ name, client, path, clock, log, ...extra });
   let speaker: Speaker | undefined;
-  const leases = informer<Lease>('leases', `/apis/coordination.k8s.io/v1/namespaces/${config.namespace}/leases`, {
-    labelSelector: LEASE_SELECTOR,
+  // The watches expected-load.ts states (a benchmark compares them with what it measures).
+  const watches = new Map(speakerWatches(config).map((w) => [w.name, w]));
+  const watch = (name: Watch['name']): Watch => watches.get(name) as Watch;
+  const leases = informer<Lease>('leases', watch('leases').path, {
+    // Fast: every Baton Lease. Slow: IP Leases, info records and this speaker's own liveness Lease only.
+    ...(watch('leases').labelSelector === undefined ? {} : { labelSelector: watch('leases').labelSelector }),
     backoff: LEASE_WATCH_BACKOFF,
-    idleTimeoutMs: LEASE_WATCH_IDLE_MS,
+    idleTimeoutMs: timings.watchIdleMs,
     // While the lease watch is broken this speaker sees no renewals; it must not conclude that anyone died.
     onBroken: () => speaker?.watchBroken(true),
     onResumed: () => speaker?.watchBroken(false),
@@ -54,16 +58,17 @@ export async function runSpeaker(config: SpeakerConfig): Promise<void> {
     clock,
     log,
     metrics: new SpeakerMetrics(metrics),
-    // Each request's deadline is the renew deadline: a write that hangs must fail in time for the holder to act on it.
-    leases: new KubeLeaseStore(client, config.namespace, config.renewDeadlineMs, 'leases'),
-    livenessLeases: new KubeLeaseStore(client, config.namespace, config.renewDeadlineMs, 'liveness'),
+    // Fast: each request's deadline is the renew deadline, so a write that hangs fails in time for the holder to
+    // act on it. Slow: 1 s, so a failed renewal is retried several times within its 15 s deadline.
+    leases: new KubeLeaseStore(client, config.namespace, timings.requestTimeoutMs, 'leases'),
+    livenessLeases: new KubeLeaseStore(client, config.namespace, timings.requestTimeoutMs, 'liveness'),
     events: new EventRecorder(client, 'baton-speaker', config.nodeName, clock, log),
     caches: {
       leases,
-      services: informer<Service>('services', '/api/v1/services'),
-      eips: informer<Eip>('eips', EIPS_PATH),
-      slices: informer<EndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices'),
-      nodes: informer<Node>('nodes', '/api/v1/nodes'),
+      services: informer<Service>('services', watch('services').path),
+      eips: informer<Eip>('eips', watch('eips').path),
+      slices: informer<EndpointSlice>('endpointslices', watch('endpointslices').path),
+      nodes: informer<Node>('nodes', watch('nodes').path),
     },
     openLink: (ifname, events) => new AfPacketLink(ifname, events),
     interfaces: systemInterfaces,
