@@ -132,6 +132,26 @@ describe('AckLedger with a witness (slow liveness)', () => {
     assert.equal(l.horizon(1_500), 1_000 + SILENCE - T.intervalMs, 'b is second now');
   });
 
+  it('vouches for a node that acked steadily for the whole time, renewing: a gap or an ack that says it cannot renew starts over', () => {
+    const l = new AckLedger(0, T, READ_LATE, SLOW);
+    let seq = 0n;
+    const beat = (t: number, ack: 'ok' | 'lost' | 'lease-only'): void => {
+      l.sent('b', ++seq, t);
+      if (ack !== 'lost') l.acked('b', seq, ack === 'ok');
+    };
+    for (let t = 0; t <= 10_000; t += 100) beat(t, 'ok');
+    assert.equal(l.ackedSteadily('b', 10_000, 10_000), true);
+    for (let t = 10_100; t <= 11_200; t += 100) beat(t, 'lost');
+    beat(11_300, 'ok');
+    assert.equal(l.ackedSteadily('b', 11_300, 10_000), false, 'a gap longer than a second');
+    assert.equal(l.ackedSteadily('b', 11_300, 0), true, 'from the gap on');
+    beat(11_400, 'lease-only');
+    assert.equal(l.ackedSteadily('b', 11_400, 0), false, 'it says it cannot renew');
+    beat(11_500, 'ok');
+    assert.equal(l.ackedSteadily('b', 11_500, 0), true, 'renewing again: a new streak');
+    assert.equal(l.ackedSteadily('b', 13_000, 0), false, 'and nothing acked for over a second');
+  });
+
   // The property the slow fence relies on: a takeover needs the deciding standby to find the holder silent now
   // and a witness that found it silent within its answer's validity (VALID_MS) before; a witness withholds its acks
   // for EMBARGO_MS after answering. Whenever such a pair exists, the horizon is already past. The holder beats

@@ -54,7 +54,10 @@ interface Beaten {
   lastAt: number;
   /** Send time of the newest beat the node acked in this stretch; -Infinity for none. */
   ackedAt: number;
-  /** Send time of the first beat of the current run of acks with no gap longer than the streak gap. */
+  /**
+   * Send time of the first beat of the current run of acks with no gap longer than the streak gap, from a
+   * node that renews; +Infinity while its acks say it cannot (leaseOnly), or before any.
+   */
   streakSince: number;
   recent: Array<{ sequence: bigint; at: number }>;
 }
@@ -92,13 +95,17 @@ export class AckLedger {
     if (b.recent.length > REMEMBERED) b.recent.shift();
   }
 
-  /** node acked the beat with this sequence; false when it is none of the recent beats sent to node. */
-  acked(node: string, sequence: bigint): boolean {
+  /**
+   * node acked the beat with this sequence (renewing: whether its own Lease renewals work); false when it is
+   * none of the recent beats sent to node.
+   */
+  acked(node: string, sequence: bigint, renewing = true): boolean {
     const b = this.beaten.get(node);
     const beat = b?.recent.find((r) => r.sequence === sequence);
     if (b === undefined || beat === undefined) return false;
     if (beat.at > b.ackedAt) {
-      if (beat.at - b.ackedAt > STREAK_GAP_MS) b.streakSince = beat.at;
+      if (!renewing) b.streakSince = Number.POSITIVE_INFINITY;
+      else if (b.streakSince === Number.POSITIVE_INFINITY || beat.at - b.ackedAt > STREAK_GAP_MS) b.streakSince = beat.at;
       b.ackedAt = beat.at;
     }
     return true;
@@ -134,7 +141,8 @@ export class AckLedger {
 
   /**
    * Whether node has acked this node's beats for at least forMs up to now, never missing more than the
-   * streak gap (it ran, heard and was heard throughout: no crash, stall or lost path meanwhile).
+   * streak gap, and renewing its own Lease all along (it ran, heard and was heard throughout: no crash,
+   * stall, lost path or API outage of its own meanwhile).
    */
   ackedSteadily(node: string, now: number, forMs: number): boolean {
     const b = this.beaten.get(node);

@@ -62,13 +62,16 @@ describe('beat codec', () => {
     assert.throws(() => encodeBeat({ ...BEAT, about }, KEY), RangeError, 'a beat is about no other holder');
   });
 
-  it('carries a beat’s "judge me by my Lease" flag in the first byte after the acked boot id, and nothing else does', () => {
+  it('carries the "judge me by my Lease" flag of a beat or an ack in the first byte after the acked boot id', () => {
     const bytes = encodeBeat({ ...BEAT, leaseOnly: true }, KEY);
     const at = 6 + 'node-1'.length + 5 * 8;
     assert.equal(bytes.subarray(at, at + 16).toString('hex'), `01${'00'.repeat(15)}`);
     assert.deepEqual(decodeBeat(bytes, KEY), { ok: true, value: { ...BEAT, leaseOnly: true } });
     assert.deepEqual(decodeBeat(encodeBeat(BEAT, KEY), KEY), { ok: true, value: BEAT }, 'no flag, no field');
-    assert.throws(() => encodeBeat({ ...BEAT, kind: 'ack', ackOf: '0102030405060708', leaseOnly: true }, KEY), RangeError);
+    const ack = { ...BEAT, kind: 'ack' as const, ackOf: '0102030405060708', leaseOnly: true };
+    assert.deepEqual(decodeBeat(encodeBeat(ack, KEY), KEY), { ok: true, value: ack });
+    const about = { bootId: 'c1c2c3c4c5c6c7c8', holder: 'c1c2c3c4c5c6c7c8', nonce: 'd1d2d3d4d5d6d7d8' };
+    assert.throws(() => encodeBeat({ ...BEAT, kind: 'query', about, leaseOnly: true }, KEY), RangeError, 'a query has no flags');
   });
 
   it('decodes what it encodes, beats and acks', () => {

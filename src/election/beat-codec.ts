@@ -17,9 +17,9 @@
 //   38+n 8 an ack: the boot id of the beat it acknowledges (ackOf), so an ack of a holder's previous
 //          process can never count for the current one; a query or witness: the boot id of the holder
 //          it is about; a beat: zero
-//   46+n 8 a query or witness: digest of the holder's name (nameDigest); a beat: its flags in the
-//          first byte (bit 0: "judge me by my Lease", the slow mode's holder that cannot renew), then
-//          zero; an ack: zero
+//   46+n 8 a query or witness: digest of the holder's name (nameDigest); a beat or an ack: its flags
+//          in the first byte (bit 0: "judge me by my Lease", a slow-mode speaker that cannot renew),
+//          then zero
 //   54+n 8 a query or witness: the query's nonce (random), which its witness echoes; else zero
 //   62+n.. HMAC-SHA256 over every byte before it, with the cluster's heartbeat key
 //
@@ -77,8 +77,9 @@ export interface Beat {
   /** A query or a witness: what it is about; absent otherwise. */
   about?: BeatSubject;
   /**
-   * A beat of a slow-mode holder whose liveness Lease renewals are failing past its deadline: it runs, but
-   * its standbys should read its Lease (lease-poller.ts), which a Lease-speed takeover needs. Absent: false.
+   * A beat or ack of a slow-mode speaker whose liveness Lease renewals are failing past its deadline: it runs,
+   * but its standbys should read its Lease (lease-poller.ts), which a Lease-speed takeover needs, and no holder
+   * should hand it an IP. Absent: false.
    */
   leaseOnly?: boolean;
 }
@@ -129,7 +130,7 @@ export function encodeBeat(beat: Beat, key: Buffer): Buffer {
     putHex8(body, at, beat.about.nonce, 'about.nonce');
   }
   if (beat.leaseOnly === true) {
-    if (beat.kind !== 'beat') throw new RangeError('only a beat carries flags');
+    if (beat.kind !== 'beat' && beat.kind !== 'ack') throw new RangeError('only a beat or an ack carries flags');
     body[at] = FLAG_LEASE_ONLY;
   }
   return Buffer.concat([body, mac(key, body)]);
@@ -162,7 +163,7 @@ export function decodeBeat(datagram: Buffer, key: Buffer): DecodedBeat {
   const hex8 = (i: number): string => datagram.subarray(at + 8 * i, at + 8 * (i + 1)).toString('hex');
   if (kind === 'ack') value.ackOf = hex8(0);
   if (kind === 'query' || kind === 'witness') value.about = { bootId: hex8(0), holder: hex8(1), nonce: hex8(2) };
-  if (kind === 'beat' && ((datagram[at + 8] as number) & FLAG_LEASE_ONLY) !== 0) value.leaseOnly = true;
+  if ((kind === 'beat' || kind === 'ack') && ((datagram[at + 8] as number) & FLAG_LEASE_ONLY) !== 0) value.leaseOnly = true;
   return { ok: true, value };
 }
 

@@ -115,7 +115,8 @@ export interface BeatExchangeOptions {
   /**
    * What this holder's beats say now (slow liveness): 'beat' as usual, 'lease-only' to ask its standbys to
    * read its Lease (it cannot renew, and answers on in outage mode), 'none' to stop beating (it cannot renew
-   * and has stopped answering: its standbys should take over by silence). Absent: 'beat'.
+   * and has stopped answering: its standbys should take over by silence). Its acks say whether it renews
+   * too, so that no holder hands it an IP meanwhile. Absent: 'beat'.
    */
   beating?: () => 'beat' | 'lease-only' | 'none';
 }
@@ -256,7 +257,7 @@ export class BeatExchange {
       return;
     }
     if (b.kind === 'ack') {
-      if (b.ackOf === this.bootId && this.ledger.acked(b.sender, b.sequence)) this.o.metrics.received('ack', 'ack');
+      if (b.ackOf === this.bootId && this.ledger.acked(b.sender, b.sequence, b.leaseOnly !== true)) this.o.metrics.received('ack', 'ack');
       else this.o.metrics.dropped('unmatched-ack');
       return;
     }
@@ -428,9 +429,10 @@ export class BeatExchange {
     }
   }
 
-  /** Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard. */
+  /** Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard (and whether we renew). */
   private ack(b: Beat, to: Endpoint): void {
-    this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId }, to);
+    const renewing = (this.o.beating?.() ?? 'beat') === 'beat';
+    this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId, leaseOnly: !renewing }, to);
   }
 
   private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string; about?: BeatSubject; leaseOnly?: boolean }, to: Endpoint): void {

@@ -35,6 +35,14 @@ export interface BeatTiming {
 
 export const DEFAULT_BEAT_TIMING: BeatTiming = { intervalMs: 100, missedBeats: 4, maxSkewMs: 30_000, believeMs: 10_000 };
 
+/**
+ * The slow liveness Lease's (docs/heartbeats.md, step 3): five missed beats. There the holder's defence rests
+ * on acks alone, and closes its silence path when two standbys' acks fall behind (silence-declaration.ts):
+ * with four, two round trips lost to both standbys at once (10% datagram loss: about once a minute) would
+ * close it; with five it takes three (about once an hour). It costs 100 ms of failover (0.45-0.6 s).
+ */
+export const SLOW_BEAT_TIMING: BeatTiming = { ...DEFAULT_BEAT_TIMING, missedBeats: 5 };
+
 /** Beats missed before a holder is silent, in ms (400 by default). */
 export function silenceMs(t: BeatTiming): number {
   return t.intervalMs * t.missedBeats;

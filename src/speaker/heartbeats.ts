@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { BeatExchange, type BeatMetrics, type BeatTransport } from '../election/beat-exchange.js';
 import { type BeatPlanSources, beatPlan } from '../election/beat-plan.js';
+import { SLOW_BEAT_TIMING } from '../election/beat-tracker.js';
 import { DEFAULT_FANOUT, holdersToWatch } from '../election/beat-watchers.js';
 import { DEFAULT_WITNESS_TIMING } from '../election/beat-witness.js';
 import { SilenceDeclaration } from '../election/silence-declaration.js';
@@ -113,7 +114,7 @@ export class SpeakerHeartbeats {
       plan: beatPlan(this.o.sources),
       onChange: this.o.onSilence,
       bootId: this.bootId,
-      ...(this.o.slow === undefined ? {} : { witness: DEFAULT_WITNESS_TIMING, beating: this.o.slow.beating }),
+      ...(this.o.slow === undefined ? {} : { witness: DEFAULT_WITNESS_TIMING, beating: this.o.slow.beating, timing: SLOW_BEAT_TIMING }),
     });
     this.exchange.start();
     log.info({ address: formatUdpEndpoint(this.hb.address) }, 'heartbeats on');

@@ -183,7 +183,7 @@ for (const m of MODES)
       const h = holder(sim);
       // Just after a renewal: the stall ends before its Lease goes a renew interval unrenewed, so even with
       // heartbeats (whose standbys find it silent after 400 ms) nobody may take over. The slow Lease has no
-      // such second sign: a stall shorter than the silence window (400 ms) keeps the IP.
+      // such second sign: a stall shorter than its silence window (500 ms) keeps the IP.
       await justRenewed(sim, clock, h);
       const writes = sim.api.writes;
       sim.node(h).freeze('loop');

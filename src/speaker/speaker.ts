@@ -522,7 +522,15 @@ export class Speaker {
     this.beats?.renewed(ok);
     if (!ok) return;
     const declared = written?.annotations?.[SILENCE_ANNOTATION];
-    if (declared !== undefined && declared !== this.declared) this.deps.metrics.silenceDeclarations.inc({ value: declared });
+    if (declared !== undefined && declared !== this.declared) {
+      this.deps.metrics.silenceDeclarations.inc({ value: declared });
+      this.deps.log.info(
+        { declared },
+        declared === 'open'
+          ? 'standbys ack our heartbeats: they may take our IPs over on a witnessed silence'
+          : 'standbys’ acks no longer prove that none can find us silent: only our Lease’s expiry may move our IPs',
+      );
+    }
     this.declared = declared;
     this.echo.wrote(written?.resourceVersion);
     // A lapse of the fence is told (and the epoch moves on) before the renewal extends anything.
