@@ -161,7 +161,7 @@ export class BeatExchange {
     this.timing = o.timing ?? DEFAULT_BEAT_TIMING;
     this.bootId = o.bootId ?? randomBytes(8).toString('hex');
     this.tracker = new BeatTracker(o.clock, this.timing);
-    this.witnesses = o.witness === undefined ? undefined : new WitnessBook(o.witness);
+    this.witnesses = o.witness === undefined ? undefined : new WitnessBook(o.witness, o.clock.now());
     this.ledger = new AckLedger(
       o.clock.now(),
       this.timing,
@@ -279,9 +279,7 @@ export class BeatExchange {
     const verdict = this.tracker.heard(b);
     this.o.metrics.received('beat', verdict);
     if (verdict === 'skewed') return;
-    // A witness holds its acks back for a while after answering (beat-witness.ts); the beat is on record all the same.
-    if (this.witnesses?.embargoed(b.sender, this.o.clock.now()) === true) this.o.metrics.dropped('ack-withheld');
-    else this.ack(b, from);
+    this.ack(b, from);
     if (verdict === 'fresh' && this.silentUntil.delete(b.sender)) {
       this.o.log.info({ peer: b.sender }, 'heartbeats: holder heard again');
       this.ended(b.sender);
@@ -429,8 +427,16 @@ export class BeatExchange {
     }
   }
 
-  /** Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard (and whether we renew). */
+  /**
+   * Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard (and whether
+   * we renew). Not while a witness's embargo on its holder runs (beat-witness.ts), whether or not this node
+   * still watches that holder: the beat is on record all the same.
+   */
   private ack(b: Beat, to: Endpoint): void {
+    if (this.witnesses?.embargoed(b.sender, this.o.clock.now()) === true) {
+      this.o.metrics.dropped('ack-withheld');
+      return;
+    }
     const renewing = (this.o.beating?.() ?? 'beat') === 'beat';
     this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId, leaseOnly: !renewing }, to);
   }

@@ -17,6 +17,11 @@
 // than that it fell silent. beat-acks.test.ts checks the pair of rules over
 // random loss and lateness (and finds the hole without the embargo).
 //
+// A process cannot know what its predecessor on the same node answered just
+// before it died, so a new process withholds every ack for the embargo after
+// it starts (a restart takes longer than that anyway; the rule makes it an
+// argument rather than an assumption).
+//
 // The nonce makes an answer count for one query only: a captured answer
 // replayed later matches no query. A replayed query can at most make a
 // standby withhold its acks (the holder degrades to Lease-speed failover),
@@ -45,7 +50,11 @@ export class WitnessBook {
   /** Holder → until when this node withholds its acks (it answered a query about it). */
   private readonly embargoes = new Map<string, number>();
 
-  constructor(private readonly timing: WitnessTiming = DEFAULT_WITNESS_TIMING) {
+  constructor(
+    private readonly timing: WitnessTiming = DEFAULT_WITNESS_TIMING,
+    /** When this process started (local clock): no acks for the embargo after it, whatever its predecessor answered. */
+    private readonly startedAt = Number.NEGATIVE_INFINITY,
+  ) {
     if (timing.embargoMs <= timing.validMs) throw new RangeError('the embargo must outlast the validity of an answer');
   }
 
@@ -84,7 +93,7 @@ export class WitnessBook {
   }
 
   embargoed(holder: string, now: number): boolean {
-    return now < (this.embargoes.get(holder) ?? Number.NEGATIVE_INFINITY);
+    return now < this.startedAt + this.timing.embargoMs || now < (this.embargoes.get(holder) ?? Number.NEGATIVE_INFINITY);
   }
 
   /**
