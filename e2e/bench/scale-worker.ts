@@ -14,20 +14,16 @@
 import { SystemClock } from '../../src/clock.js';
 import { SpeakerMetrics } from '../../src/election/speaker-metrics.js';
 import { ApiClient } from '../../src/k8s/api-client.js';
-import { EventRecorder } from '../../src/k8s/event-recorder.js';
-import { Informer } from '../../src/k8s/informer.js';
+import type { Informer } from '../../src/k8s/informer.js';
 import { loadApiAccess } from '../../src/k8s/kubeconfig.js';
-import { LEASE_SELECTOR } from '../../src/k8s/lease-names.js';
-import { KubeLeaseStore } from '../../src/k8s/lease-store.js';
-import { EIPS_PATH } from '../../src/k8s/resource-writers.js';
-import type { Eip, EndpointSlice, Lease, Node, Service } from '../../src/k8s/types.js';
 import type { InterfaceProbe } from '../../src/layer2/interface-resolver.js';
 import { VirtualLink } from '../../src/layer2/virtual-link.js';
 import { openUdpSocket } from '../../src/net/udp-socket.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../../src/speaker/config.js';
-import { type Cache, Speaker } from '../../src/speaker/speaker.js';
+import type { Cache, Speaker } from '../../src/speaker/speaker.js';
+import { createSpeaker } from '../../src/speaker/speaker-wiring.js';
 
 export interface WorkerConfig {
   kubeconfig: string;
@@ -93,8 +89,7 @@ function counted<T extends { metadata?: { name?: string } }>(cache: Informer<T>,
 
 async function startOne(node: string): Promise<Running> {
   const counts = { writes: 0, reads: 0, events: {} as Record<string, number> };
-  const access = loadApiAccess(config.kubeconfig);
-  const client = new ApiClient(access, {
+  const client = new ApiClient(loadApiAccess(config.kubeconfig), {
     onRequest: (o) => {
       if (WRITE_VERBS.has(o.verb)) counts.writes++;
       else if (o.verb !== 'watch') counts.reads++;
@@ -110,21 +105,8 @@ async function startOne(node: string): Promise<Running> {
     logLevel: 'warn',
     heartbeats: config.heartbeats,
   } as SpeakerConfig;
-  const informer = <T extends { metadata?: { name?: string } }>(
-    name: string,
-    path: string,
-    extra: Partial<ConstructorParameters<typeof Informer>[0]> = {},
-  ): Cache<T> => counted(new Informer<T>({ name, client, path, clock, log, ...extra }), name, counts.events);
-  let speaker: Speaker | undefined;
-  const leases = informer<Lease>('leases', `/apis/coordination.k8s.io/v1/namespaces/${config.namespace}/leases`, {
-    labelSelector: LEASE_SELECTOR,
-    idleTimeoutMs: 3_000,
-    backoff: { initialMs: 100, maxMs: 2_000 },
-    onBroken: () => speaker?.watchBroken(true),
-    onResumed: () => speaker?.watchBroken(false),
-  });
   const index = config.allNodes.indexOf(node);
-  // A MAC of the documentation-free locally administered range, unique per speaker (no frame leaves anyway).
+  // A locally administered MAC, unique per speaker (no frame leaves anyway).
   const mac = `02:5c:a1:${((index >> 8) & 0xff).toString(16).padStart(2, '0')}:${(index & 0xff).toString(16).padStart(2, '0')}:01`;
   const interfaces: InterfaceProbe = {
     exists: (n) => n === 'eth0',
@@ -132,21 +114,13 @@ async function startOne(node: string): Promise<Running> {
     routes: () => [],
     identity: (n) => (n === 'eth0' ? { ifindex: 2, mac } : undefined),
   };
-  speaker = new Speaker({
-    settings,
+  // The product's own wiring (speaker-wiring.ts, as main.ts uses it); only the link and interfaces are virtual.
+  const speaker = createSpeaker({
+    config: settings,
+    client,
     clock,
     log: log.child({ node }),
     metrics: new SpeakerMetrics(new Metrics({ defaultMetrics: false })),
-    leases: new KubeLeaseStore(client, config.namespace, settings.renewDeadlineMs, 'leases'),
-    livenessLeases: new KubeLeaseStore(client, config.namespace, settings.renewDeadlineMs, 'liveness'),
-    events: new EventRecorder(client, 'baton-speaker', node, clock, log),
-    caches: {
-      leases,
-      services: informer<Service>('services', '/api/v1/services'),
-      eips: informer<Eip>('eips', EIPS_PATH),
-      slices: informer<EndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices'),
-      nodes: informer<Node>('nodes', '/api/v1/nodes'),
-    },
     openLink: (ifname, events) => new VirtualLink({ name: ifname, mac, ifindex: 2, clock, events, onSend: () => undefined }),
     interfaces,
     heartbeats:
@@ -157,6 +131,7 @@ async function startOne(node: string): Promise<Running> {
             open: openUdpSocket,
           }
         : undefined,
+    wrapCache: (name, cache) => counted(cache, name, counts.events),
   });
   await speaker.start();
   return { node, speaker, counts, clients: [client] };

@@ -101,6 +101,19 @@ describe('commands', () => {
     }
   });
 
+  it('speaker: the slow liveness Lease is off by default, and needs heartbeats', () => {
+    assert.equal(configOf(speakerCommand, ['--node-name=n1']).liveness, 'fast');
+    refused(() => configOf(speakerCommand, ['--node-name=n1', '--liveness=slow']), /--liveness=slow needs --heartbeats=true/);
+    refused(() => configOf(speakerCommand, ['--node-name=n1', '--liveness=lazy']), /--liveness: fast or slow/);
+    process.env['BATON_HEARTBEAT_KEY'] = 'k'.repeat(48);
+    try {
+      const s = configOf(speakerCommand, ['--node-name=n1', '--liveness=slow', '--heartbeats=true', '--heartbeat-address=192.0.2.11:7474']);
+      assert.equal(s.liveness, 'slow');
+    } finally {
+      delete process.env['BATON_HEARTBEAT_KEY'];
+    }
+  });
+
   it('chaos: needs the probe’s interface, runs cluster experiments only, unknown ones refused', () => {
     refused(() => configOf(chaosCommand, []), /--interface is required/);
     assert.deepEqual(configOf(chaosCommand, ['--interface=eth0']).experiments, ['delete-speaker-pod', 'cordon-drain', 'delete-lease']);

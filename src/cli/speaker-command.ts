@@ -1,6 +1,7 @@
 // `baton speaker`. Flag defaults come from SPEAKER_DEFAULTS (the one source
 // of truth; a unit test holds the chart's values.yaml to it).
 import { MIN_KEY_LENGTH } from '../election/beat-codec.js';
+import type { LivenessMode } from '../election/liveness-mode.js';
 import { BatonError } from '../errors.js';
 import { parseUdpEndpoint } from '../net/udp-socket.js';
 import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../speaker/config.js';
@@ -90,6 +91,12 @@ export const speakerCommand: Command<SpeakerConfig> = {
       default: String(D.heartbeats),
     },
     {
+      name: 'liveness',
+      type: 'string',
+      help: 'fast: liveness Lease renewed twice a second, watched by every speaker; slow: renewed every 10 s, watched by nobody else, failover by witnessed heartbeat silence (needs --heartbeats=true; --lease-duration and --renew-* apply to fast only)',
+      default: D.liveness,
+    },
+    {
       name: 'heartbeat-address',
       type: 'string',
       help: 'this node’s host:port (UDP) for heartbeats; the host is required when heartbeats are on',
@@ -119,9 +126,15 @@ export const speakerCommand: Command<SpeakerConfig> = {
       rebalanceSettleMs: durationFlag(v, 'rebalance-settle', D.rebalanceSettleMs),
       rebalanceIntervalMs: durationFlag(v, 'rebalance-interval', D.rebalanceIntervalMs),
       heartbeats: booleanFlag(v, 'heartbeats', D.heartbeats),
+      liveness: livenessFlag(stringFlag(v, 'liveness') ?? D.liveness),
       heartbeatAddress: stringFlag(v, 'heartbeat-address') ?? D.heartbeatAddress,
       heartbeatKey: undefined,
     };
+    if (config.liveness === 'slow' && !config.heartbeats)
+      throw new BatonError(
+        'CONFIG_INVALID',
+        '--liveness=slow needs --heartbeats=true: without heartbeats a crashed holder would be replaced only when its 20 s Lease expires',
+      );
     if (config.heartbeats) {
       try {
         parseUdpEndpoint(config.heartbeatAddress);
@@ -149,3 +162,8 @@ export const speakerCommand: Command<SpeakerConfig> = {
     await runSpeaker(config);
   },
 };
+
+function livenessFlag(text: string): LivenessMode {
+  if (text === 'fast' || text === 'slow') return text;
+  throw new BatonError('CONFIG_INVALID', `--liveness: fast or slow, got ${JSON.stringify(text)}`);
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BEAT_MAC_LENGTH, type Beat, decodeBeat, encodeBeat, heldDigest, MIN_KEY_LENGTH } from './beat-codec.js';
+import { BEAT_MAC_LENGTH, type Beat, decodeBeat, encodeBeat, heldDigest, MIN_KEY_LENGTH, nameDigest } from './beat-codec.js';
 
 const KEY = Buffer.alloc(32, 0x5a);
 const BEAT: Beat = {
@@ -41,6 +41,37 @@ describe('beat codec', () => {
     assert.equal(ack[4], 2, 'kind: ack');
     assert.equal(ack.subarray(at, at + 8).toString('hex'), 'b1b2b3b4b5b6b7b8');
     assert.equal(ack.subarray(at + 8, at + 24).toString('hex'), '00'.repeat(16), 'reserved');
+  });
+
+  it('puts what a query or witness is about (boot, holder digest, nonce) where beats have zeros, and reads it back', () => {
+    const about = { bootId: 'c1c2c3c4c5c6c7c8', holder: nameDigest('node-2'), nonce: 'd1d2d3d4d5d6d7d8' };
+    for (const [kind, code] of [
+      ['query', 3],
+      ['witness', 4],
+    ] as const) {
+      const bytes = encodeBeat({ ...BEAT, kind, about }, KEY);
+      const at = 6 + 'node-1'.length + 4 * 8;
+      assert.equal(bytes[4], code, `kind: ${kind}`);
+      assert.equal(bytes.subarray(at, at + 24).toString('hex'), `c1c2c3c4c5c6c7c8${about.holder}d1d2d3d4d5d6d7d8`);
+      assert.equal(bytes.length, 94 + 'node-1'.length, 'the same length as a beat: the fields took the reserved bytes');
+      assert.deepEqual(decodeBeat(bytes, KEY), { ok: true, value: { ...BEAT, kind, about } });
+    }
+    assert.notEqual(nameDigest('node-1'), nameDigest('node-2'));
+    assert.match(nameDigest('node-1'), /^[0-9a-f]{16}$/);
+    assert.throws(() => encodeBeat({ ...BEAT, kind: 'query' }, KEY), RangeError, 'a query names its holder');
+    assert.throws(() => encodeBeat({ ...BEAT, about }, KEY), RangeError, 'a beat is about no other holder');
+  });
+
+  it('carries the "judge me by my Lease" flag of a beat or an ack in the first byte after the acked boot id', () => {
+    const bytes = encodeBeat({ ...BEAT, leaseOnly: true }, KEY);
+    const at = 6 + 'node-1'.length + 5 * 8;
+    assert.equal(bytes.subarray(at, at + 16).toString('hex'), `01${'00'.repeat(15)}`);
+    assert.deepEqual(decodeBeat(bytes, KEY), { ok: true, value: { ...BEAT, leaseOnly: true } });
+    assert.deepEqual(decodeBeat(encodeBeat(BEAT, KEY), KEY), { ok: true, value: BEAT }, 'no flag, no field');
+    const ack = { ...BEAT, kind: 'ack' as const, ackOf: '0102030405060708', leaseOnly: true };
+    assert.deepEqual(decodeBeat(encodeBeat(ack, KEY), KEY), { ok: true, value: ack });
+    const about = { bootId: 'c1c2c3c4c5c6c7c8', holder: 'c1c2c3c4c5c6c7c8', nonce: 'd1d2d3d4d5d6d7d8' };
+    assert.throws(() => encodeBeat({ ...BEAT, kind: 'query', about, leaseOnly: true }, KEY), RangeError, 'a query has no flags');
   });
 
   it('decodes what it encodes, beats and acks', () => {

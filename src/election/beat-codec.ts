@@ -6,7 +6,8 @@
 //
 // Layout (network byte order), 94 bytes plus the node name:
 //   0   4  magic "BTN" and format version 1 (0x42 0x54 0x4e 0x01)
-//   4   1  kind: 1 beat (holder to standby), 2 ack (standby to holder)
+//   4   1  kind: 1 beat (holder to standby), 2 ack (standby to holder),
+//            3 query and 4 witness (standby to standby, slow liveness mode: beat-witness.ts)
 //   5   1  length n of the sender's node name (1..253, a DNS-1123 subdomain)
 //   6   n  sender's node name, ASCII
 //   6+n 8  boot id: random per speaker process, so a restart's sequence 0 is not a replay
@@ -14,8 +15,12 @@
 //   22+n 8 sent at: the sender's wall clock, ms since the epoch (bounds replays of an old boot)
 //   30+n 8 digest of the sender's held IPs (heldDigest): a standby notices a view that drifted
 //   38+n 8 an ack: the boot id of the beat it acknowledges (ackOf), so an ack of a holder's previous
-//          process can never count for the current one; a beat: zero
-//   46+n 16 reserved, zero: room for the next field without a new version
+//          process can never count for the current one; a query or witness: the boot id of the holder
+//          it is about; a beat: zero
+//   46+n 8 a query or witness: digest of the holder's name (nameDigest); a beat or an ack: its flags
+//          in the first byte (bit 0: "judge me by my Lease", a slow-mode speaker that cannot renew),
+//          then zero
+//   54+n 8 a query or witness: the query's nonce (random), which its witness echoes; else zero
 //   62+n.. HMAC-SHA256 over every byte before it, with the cluster's heartbeat key
 //
 // Authentication, not secrecy: a host on the LAN without the key can neither
@@ -27,7 +32,11 @@ export const BEAT_MAGIC = Buffer.from([0x42, 0x54, 0x4e, 0x01]);
 const OFFSET_KIND = 4;
 const OFFSET_NAME_LENGTH = 5;
 const OFFSET_NAME = 6;
-/** Zero bytes after the fields: a later field fits without a new version (they are signed, so not malleable). */
+/**
+ * Once zero bytes after the fields, room for a later field without a new version: the query and
+ * witness of the slow liveness mode use them (a holder's name digest, a nonce); beats and acks leave
+ * them zero, and a version-1 reader of beats and acks never looked at them.
+ */
 const RESERVED_LENGTH = 16;
 /** boot id, sequence, sent at, digest, acked boot id (8 bytes each), then the reserved bytes. */
 const FIXED_AFTER_NAME = 5 * 8 + RESERVED_LENGTH;
@@ -40,8 +49,19 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 /** RFC 2104 section 3: a key shorter than the hash output (32 bytes) weakens HMAC; the chart's Secret holds 32 random bytes. */
 export const MIN_KEY_LENGTH = 32;
 
-export type BeatKind = 'beat' | 'ack';
-const KIND_CODE: Record<BeatKind, number> = { beat: 1, ack: 2 };
+export type BeatKind = 'beat' | 'ack' | 'query' | 'witness';
+const KIND_CODE: Record<BeatKind, number> = { beat: 1, ack: 2, query: 3, witness: 4 };
+const KIND_OF = new Map(Object.entries(KIND_CODE).map(([k, v]) => [v, k as BeatKind]));
+
+/** What a query or witness is about: a holder (by name digest and boot) and the query's nonce. */
+export interface BeatSubject {
+  /** nameDigest of the holder, 8 bytes hex. */
+  holder: string;
+  /** The holder's boot id, 8 bytes hex. */
+  bootId: string;
+  /** 8 random bytes, hex: a witness answers one query, and only that query. */
+  nonce: string;
+}
 
 export interface Beat {
   kind: BeatKind;
@@ -54,10 +74,25 @@ export interface Beat {
   heldDigest: string;
   /** An ack: the boot id (8 bytes, hex) of the beat it acknowledges; absent on a beat. */
   ackOf?: string;
+  /** A query or a witness: what it is about; absent otherwise. */
+  about?: BeatSubject;
+  /**
+   * A beat or ack of a slow-mode speaker whose liveness Lease renewals are failing past its deadline: it runs,
+   * but its standbys should read its Lease (lease-poller.ts), which a Lease-speed takeover needs, and no holder
+   * should hand it an IP. Absent: false.
+   */
+  leaseOnly?: boolean;
 }
+
+const FLAG_LEASE_ONLY = 0x01;
 
 export type BeatDropReason = 'truncated' | 'bad-magic' | 'unknown-kind' | 'bad-name' | 'bad-signature';
 export type DecodedBeat = { ok: true; value: Beat } | { ok: false; reason: BeatDropReason };
+
+/** The first 8 bytes of SHA-256 over a node name: how a query or witness names the holder it is about. */
+export function nameDigest(node: string): string {
+  return createHash('sha256').update(node).digest().subarray(0, 8).toString('hex');
+}
 
 /** The first 8 bytes of SHA-256 over the sorted IPs, one per line: equal sets give equal digests. */
 export function heldDigest(ips: Iterable<string>): string {
@@ -86,7 +121,18 @@ export function encodeBeat(beat: Beat, key: Buffer): Buffer {
   at += 8;
   at = putHex8(body, at, beat.heldDigest, 'heldDigest');
   if ((beat.kind === 'ack') !== (beat.ackOf !== undefined)) throw new RangeError('an ack, and only an ack, names the boot it acknowledges');
-  putHex8(body, at, beat.ackOf ?? NO_BOOT, 'ackOf');
+  const aboutHolder = beat.kind === 'query' || beat.kind === 'witness';
+  if (aboutHolder !== (beat.about !== undefined))
+    throw new RangeError('a query or a witness, and only they, name the holder they are about');
+  at = putHex8(body, at, beat.ackOf ?? beat.about?.bootId ?? NO_BOOT, beat.about === undefined ? 'ackOf' : 'about.bootId');
+  if (beat.about !== undefined) {
+    at = putHex8(body, at, beat.about.holder, 'about.holder');
+    putHex8(body, at, beat.about.nonce, 'about.nonce');
+  }
+  if (beat.leaseOnly === true) {
+    if (beat.kind !== 'beat' && beat.kind !== 'ack') throw new RangeError('only a beat or an ack carries flags');
+    body[at] = FLAG_LEASE_ONLY;
+  }
   return Buffer.concat([body, mac(key, body)]);
 }
 
@@ -100,7 +146,7 @@ export function decodeBeat(datagram: Buffer, key: Buffer): DecodedBeat {
   // The signature first: nothing from an unauthenticated datagram is interpreted beyond its length.
   const body = datagram.subarray(0, bodyLength);
   if (!timingSafeEqual(datagram.subarray(bodyLength), mac(key, body))) return { ok: false, reason: 'bad-signature' };
-  const kind = datagram[OFFSET_KIND] === KIND_CODE.beat ? 'beat' : datagram[OFFSET_KIND] === KIND_CODE.ack ? 'ack' : undefined;
+  const kind = KIND_OF.get(datagram[OFFSET_KIND] as number);
   if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
   const sender = datagram.subarray(OFFSET_NAME, OFFSET_NAME + n).toString('latin1');
   if (n === 0 || !NODE_NAME.test(sender)) return { ok: false, reason: 'bad-name' };
@@ -114,7 +160,10 @@ export function decodeBeat(datagram: Buffer, key: Buffer): DecodedBeat {
   const digest = datagram.subarray(at, at + 8).toString('hex');
   at += 8;
   const value: Beat = { kind, sender, bootId, sequence, sentAtMs, heldDigest: digest };
-  if (kind === 'ack') value.ackOf = datagram.subarray(at, at + 8).toString('hex');
+  const hex8 = (i: number): string => datagram.subarray(at + 8 * i, at + 8 * (i + 1)).toString('hex');
+  if (kind === 'ack') value.ackOf = hex8(0);
+  if (kind === 'query' || kind === 'witness') value.about = { bootId: hex8(0), holder: hex8(1), nonce: hex8(2) };
+  if ((kind === 'beat' || kind === 'ack') && ((datagram[at + 8] as number) & FLAG_LEASE_ONLY) !== 0) value.leaseOnly = true;
   return { ok: true, value };
 }
 

@@ -24,13 +24,28 @@
 // An ack is a promise the holder counts on (beat-acks.ts): it is sent only
 // for a beat this node put on record (fresh, or a replay of one not newer),
 // or for a holder it does not watch and so keeps no record of.
+//
+// With the slow liveness Lease (options.witness), a silence is not enough:
+// the silent holder's other standbys are asked, and only a silence a second
+// standby witnessed is told to the speaker (beat-witness.ts); the ledger
+// then promises the second-earliest accusation instead of the earliest.
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
-import { AckLedger } from './beat-acks.js';
-import { type Beat, type BeatDropReason, type BeatKind, decodeBeat, encodeBeat, heldDigest } from './beat-codec.js';
-import { type BeatTiming, BeatTracker, type BeatVerdict, DEFAULT_BEAT_TIMING } from './beat-tracker.js';
-import { DEFAULT_FANOUT, type HeldIp, holdersToWatch, watchersOf } from './beat-watchers.js';
+import { AckLedger, FAST_LEDGER } from './beat-acks.js';
+import {
+  type Beat,
+  type BeatDropReason,
+  type BeatKind,
+  type BeatSubject,
+  decodeBeat,
+  encodeBeat,
+  heldDigest,
+  nameDigest,
+} from './beat-codec.js';
+import { type BeatTiming, BeatTracker, type BeatVerdict, DEFAULT_BEAT_TIMING, silenceMs } from './beat-tracker.js';
+import { DEFAULT_FANOUT, type HeldIp, holdersToWatch, standbysOf, watchersOf } from './beat-watchers.js';
+import { WitnessBook, type WitnessTiming } from './beat-witness.js';
 
 export interface Endpoint {
   host: string;
@@ -53,13 +68,21 @@ export interface BeatPlan {
   endpoint(node: string): Endpoint | undefined;
 }
 
-export type BeatReceipt = BeatVerdict | 'not-watched' | 'ack';
+export type BeatReceipt =
+  | BeatVerdict
+  | 'not-watched'
+  | 'ack'
+  | 'answered' // a query this node answered as a witness (it finds the holder silent too)
+  | 'not-silent' // a query about a holder this node hears (or does not watch): no answer
+  | 'confirmed' // a witness's answer to a query of this node, still valid
+  | 'late-witness'; // an answer to no valid query of this process (late, replayed, another boot)
 export type BeatDrop =
   | BeatDropReason
   | 'own' // our own datagram came back
   | 'send-failed' // the socket refused to send it
   | 'after-stall' // read just after this node's own stall: no evidence of when it was sent
-  | 'unmatched-ack'; // an ack of no recent beat of this process to its sender (a previous process's, a replay)
+  | 'unmatched-ack' // an ack of no recent beat of this process to its sender (a previous process's, a replay)
+  | 'ack-withheld'; // an ack not sent: this node witnessed the holder's silence moments ago (beat-witness.ts)
 
 export interface BeatMetrics {
   sent(kind: BeatKind): void;
@@ -85,6 +108,17 @@ export interface BeatExchangeOptions {
   onChange: (holder: string, silent: boolean) => void;
   timing?: BeatTiming;
   fanout?: number;
+  /** This process's boot id (16 hex); random when absent. The slow mode writes it on the Lease too. */
+  bootId?: string;
+  /** Slow liveness: a silence counts once a second standby witnessed it (beat-witness.ts). */
+  witness?: WitnessTiming;
+  /**
+   * What this holder's beats say now (slow liveness): 'beat' as usual, 'lease-only' to ask its standbys to
+   * read its Lease (it cannot renew, and answers on in outage mode), 'none' to stop beating (it cannot renew
+   * and has stopped answering: its standbys should take over by silence). Its acks say whether it renews
+   * too, so that no holder hands it an IP meanwhile. Absent: 'beat'.
+   */
+  beating?: () => 'beat' | 'lease-only' | 'none';
 }
 
 // Who holds what changes on Lease events; recomputing the plan once a second bounds the work (a rank
@@ -101,7 +135,14 @@ export class BeatExchange {
   private readonly tracker: BeatTracker;
   private readonly ledger: AckLedger;
   private readonly timing: BeatTiming;
-  private readonly bootId = randomBytes(8).toString('hex');
+  readonly bootId: string;
+  private readonly witnesses: WitnessBook | undefined;
+  /** Holder → the other standbys of its IPs this node stands by for (whom a query about it goes to). */
+  private peersOf = new Map<string, Set<string>>();
+  /** nameDigest → watched holder, to read a query or witness. */
+  private byDigest = new Map<string, string>();
+  /** Holders whose witnessed silence the speaker was told of (onChange true), until it ends. */
+  private readonly told = new Set<string>();
   private sequence = 0n;
   /** Node → until when it gets beats (Infinity while it is a watcher, then the grace). */
   private readonly watchers = new Map<string, number>();
@@ -118,8 +159,15 @@ export class BeatExchange {
 
   constructor(private readonly o: BeatExchangeOptions) {
     this.timing = o.timing ?? DEFAULT_BEAT_TIMING;
+    this.bootId = o.bootId ?? randomBytes(8).toString('hex');
     this.tracker = new BeatTracker(o.clock, this.timing);
-    this.ledger = new AckLedger(o.clock.now(), this.timing, STALL_FACTOR * this.timing.intervalMs);
+    this.witnesses = o.witness === undefined ? undefined : new WitnessBook(o.witness, o.clock.now());
+    this.ledger = new AckLedger(
+      o.clock.now(),
+      this.timing,
+      STALL_FACTOR * this.timing.intervalMs,
+      o.witness === undefined ? FAST_LEDGER : { witnesses: 2, startTail: false, extraTailMs: o.witness.validMs },
+    );
   }
 
   start(): void {
@@ -142,6 +190,33 @@ export class BeatExchange {
   /** Silent by heartbeats: heard before, nothing fresh for the silence window, not contradicted since, still believed. */
   isSilent(node: string): boolean {
     return (this.silentUntil.get(node) ?? Number.NEGATIVE_INFINITY) > this.o.clock.now();
+  }
+
+  /**
+   * Slow liveness: the boot id of node's process if it is silent here and a
+   * second standby witnessed that very boot silent within the validity of
+   * its answer; undefined otherwise (and always without options.witness).
+   */
+  witnessedSilent(node: string): string | undefined {
+    if (!this.isSilent(node)) return undefined;
+    const boot = this.witnesses?.confirmed(node, this.o.clock.now());
+    return boot !== undefined && boot === this.tracker.bootOf(node) ? boot : undefined;
+  }
+
+  /** Whether a fresh beat of node is on record (heard, not silent, not asking to be judged by its Lease). */
+  hears(node: string): boolean {
+    const quietFor = this.tracker.silentForMs(node);
+    return quietFor !== undefined && quietFor < silenceMs(this.timing) && !this.tracker.leaseOnly(node);
+  }
+
+  /** Whether node acked a beat of this process sent within the last ms (it hears this node and is heard). */
+  ackedWithin(node: string, ms: number): boolean {
+    return this.ledger.ackedSince(node, this.o.clock.now() - ms);
+  }
+
+  /** Whether node has acked this process's beats for forMs without a break (beat-acks.ts ackedSteadily). */
+  ackedSteadily(node: string, forMs: number): boolean {
+    return this.ledger.ackedSteadily(node, this.o.clock.now(), forMs);
   }
 
   /** The earliest moment (local clock) any standby could call this node silent (beat-acks.ts). */
@@ -182,12 +257,16 @@ export class BeatExchange {
       return;
     }
     if (b.kind === 'ack') {
-      if (b.ackOf === this.bootId && this.ledger.acked(b.sender, b.sequence)) this.o.metrics.received('ack', 'ack');
+      if (b.ackOf === this.bootId && this.ledger.acked(b.sender, b.sequence, b.leaseOnly !== true)) this.o.metrics.received('ack', 'ack');
       else this.o.metrics.dropped('unmatched-ack');
       return;
     }
     if (this.o.clock.now() < this.deafUntil) {
       this.o.metrics.dropped('after-stall');
+      return;
+    }
+    if (b.kind === 'query' || b.kind === 'witness') {
+      this.witnessed(b, from);
       return;
     }
     if (!this.watched.has(b.sender)) {
@@ -203,8 +282,46 @@ export class BeatExchange {
     this.ack(b, from);
     if (verdict === 'fresh' && this.silentUntil.delete(b.sender)) {
       this.o.log.info({ peer: b.sender }, 'heartbeats: holder heard again');
-      this.o.onChange(b.sender, false);
+      this.ended(b.sender);
     }
+  }
+
+  /** A query (answer it if this node finds the same holder silent too) or a witness (an answer to a query of ours). */
+  private witnessed(b: Beat, from: Endpoint): void {
+    const about = b.about as BeatSubject;
+    const holder = this.byDigest.get(about.holder);
+    const now = this.o.clock.now();
+    if (this.witnesses === undefined || holder === undefined || holder === b.sender) {
+      this.o.metrics.received(b.kind, b.kind === 'query' ? 'not-silent' : 'late-witness');
+      return;
+    }
+    if (b.kind === 'query') {
+      if (!this.isSilent(holder) || this.tracker.bootOf(holder) !== about.bootId) {
+        this.o.metrics.received('query', 'not-silent');
+        return;
+      }
+      // The embargo first: the answer may count from the moment it leaves.
+      this.witnesses.answering(holder, now);
+      this.send({ kind: 'witness', sequence: ++this.sequence, about }, from);
+      this.o.metrics.received('query', 'answered');
+      return;
+    }
+    if (this.witnesses.answered(about.nonce, holder, about.bootId, now) === undefined || this.witnessedSilent(holder) === undefined) {
+      this.o.metrics.received('witness', 'late-witness');
+      return;
+    }
+    this.o.metrics.received('witness', 'confirmed');
+    if (this.told.has(holder)) return;
+    this.told.add(holder);
+    this.o.log.warn({ peer: holder, witness: b.sender }, 'heartbeats: holder silent, witnessed by another standby');
+    this.o.onChange(holder, true);
+  }
+
+  /** A silence ended (heard again, contradicted, no longer believed, forgotten in a stall): the speaker looks again. */
+  private ended(holder: string): void {
+    this.witnesses?.forget(holder);
+    if (this.witnesses !== undefined && !this.told.delete(holder)) return;
+    this.o.onChange(holder, false);
   }
 
   /**
@@ -219,7 +336,7 @@ export class BeatExchange {
     this.tracker.forget(node);
     this.o.metrics.contradicted();
     this.o.log.warn({ peer: node }, 'heartbeats: a silent holder renewed its liveness Lease; judging it by its Lease until it beats again');
-    this.o.onChange(node, false);
+    this.ended(node);
   }
 
   private refreshPlan(now: number): void {
@@ -234,8 +351,22 @@ export class BeatExchange {
       else if (until <= now) this.watchers.delete(n);
     }
     this.digest = heldDigest(held.map((h) => h.ip));
-    this.watched = new Set(holdersToWatch(this.o.me, this.o.plan.heldByOthers(), fanout).keys());
+    const others = this.o.plan.heldByOthers();
+    this.watched = new Set(holdersToWatch(this.o.me, others, fanout).keys());
     for (const h of this.tracker.heardHolders()) if (!this.watched.has(h)) this.tracker.forget(h);
+    if (this.witnesses !== undefined) {
+      // Whom to ask about a silent holder: the other standbys of the IPs this node stands by for.
+      this.peersOf = new Map();
+      for (const h of others) {
+        const standbys = standbysOf(h.ip, h.holder, h.candidates, fanout);
+        if (!standbys.includes(this.o.me)) continue;
+        const peers = this.peersOf.get(h.holder) ?? new Set<string>();
+        for (const s of standbys) if (s !== this.o.me) peers.add(s);
+        this.peersOf.set(h.holder, peers);
+      }
+      this.byDigest = new Map([...this.watched].map((h) => [nameDigest(h), h]));
+      this.witnesses.prune(now);
+    }
     this.ledger.prune(now);
     this.o.metrics.watching(this.watched.size, this.watchers.size);
   }
@@ -246,7 +377,7 @@ export class BeatExchange {
     this.deafUntil = now + this.timing.intervalMs;
     for (const h of [...this.silentUntil.keys()]) {
       this.silentUntil.delete(h);
-      this.o.onChange(h, false);
+      this.ended(h);
     }
   }
 
@@ -255,34 +386,62 @@ export class BeatExchange {
       if (until > now) continue;
       // No longer believed: its Lease alone judges it from now on.
       this.silentUntil.delete(h);
-      this.o.onChange(h, false);
+      this.ended(h);
     }
     for (const h of this.watched) {
       if (this.silentUntil.has(h) || !this.tracker.isSilent(h)) continue;
       this.silentUntil.set(h, this.tracker.believedUntil(h) ?? now);
       this.o.metrics.silenced();
       this.o.log.warn({ peer: h, silentMs: Math.round(this.tracker.silentForMs(h) ?? 0) }, 'heartbeats: holder silent');
-      this.o.onChange(h, true);
+      // With a witness required, the speaker hears of it once a second standby confirms (witnessed()).
+      if (this.witnesses === undefined) this.o.onChange(h, true);
+    }
+    if (this.witnesses !== undefined) this.ask(now);
+  }
+
+  /** Every tick while a watched holder is silent here: ask its other standbys whether they find it silent too. */
+  private ask(now: number): void {
+    const book = this.witnesses as WitnessBook;
+    book.prune(now);
+    for (const h of this.silentUntil.keys()) {
+      const bootId = this.tracker.bootOf(h);
+      if (bootId === undefined) continue;
+      const nonce = book.ask(h, bootId, now);
+      for (const peer of this.peersOf.get(h) ?? []) {
+        const to = this.o.plan.endpoint(peer);
+        if (to !== undefined) this.send({ kind: 'query', sequence: ++this.sequence, about: { holder: nameDigest(h), bootId, nonce } }, to);
+      }
     }
   }
 
   private beat(now: number): void {
+    const how = this.o.beating?.() ?? 'beat';
+    if (how === 'none') return;
     for (const [n, until] of this.watchers) {
       if (until <= now) continue;
       const to = this.o.plan.endpoint(n);
       if (to === undefined) continue;
       const sequence = ++this.sequence;
       this.ledger.sent(n, sequence, now);
-      this.send({ kind: 'beat', sequence }, to);
+      this.send({ kind: 'beat', sequence, leaseOnly: how === 'lease-only' }, to);
     }
   }
 
-  /** Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard. */
+  /**
+   * Acknowledges beat b: its own sequence and boot, so its holder can tell which beat was heard (and whether
+   * we renew). Not while a witness's embargo on its holder runs (beat-witness.ts), whether or not this node
+   * still watches that holder: the beat is on record all the same.
+   */
   private ack(b: Beat, to: Endpoint): void {
-    this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId }, to);
+    if (this.witnesses?.embargoed(b.sender, this.o.clock.now()) === true) {
+      this.o.metrics.dropped('ack-withheld');
+      return;
+    }
+    const renewing = (this.o.beating?.() ?? 'beat') === 'beat';
+    this.send({ kind: 'ack', sequence: b.sequence, ackOf: b.bootId, leaseOnly: !renewing }, to);
   }
 
-  private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string }, to: Endpoint): void {
+  private send(what: { kind: BeatKind; sequence: bigint; ackOf?: string; about?: BeatSubject; leaseOnly?: boolean }, to: Endpoint): void {
     const datagram = encodeBeat(
       {
         kind: what.kind,
@@ -292,6 +451,8 @@ export class BeatExchange {
         sentAtMs: this.o.clock.wallNow().getTime(),
         heldDigest: this.digest,
         ...(what.ackOf === undefined ? {} : { ackOf: what.ackOf }),
+        ...(what.about === undefined ? {} : { about: what.about }),
+        ...(what.leaseOnly === true ? { leaseOnly: true } : {}),
       },
       this.o.key,
     );

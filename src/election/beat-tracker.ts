@@ -35,6 +35,14 @@ export interface BeatTiming {
 
 export const DEFAULT_BEAT_TIMING: BeatTiming = { intervalMs: 100, missedBeats: 4, maxSkewMs: 30_000, believeMs: 10_000 };
 
+/**
+ * The slow liveness Lease's (docs/heartbeats.md, step 3): five missed beats. There the holder's defence rests
+ * on acks alone, and closes its silence path when two standbys' acks fall behind (silence-declaration.ts):
+ * with four, two round trips lost to both standbys at once (10% datagram loss: about once a minute) would
+ * close it; with five it takes three (about once an hour). It costs 100 ms of failover (0.45-0.6 s).
+ */
+export const SLOW_BEAT_TIMING: BeatTiming = { ...DEFAULT_BEAT_TIMING, missedBeats: 5 };
+
 /** Beats missed before a holder is silent, in ms (400 by default). */
 export function silenceMs(t: BeatTiming): number {
   return t.intervalMs * t.missedBeats;
@@ -49,6 +57,8 @@ interface Heard {
   bootId: string;
   sequence: bigint;
   atMs: number;
+  /** The beat asked to be judged by its holder's Lease (beat-codec.ts leaseOnly). */
+  leaseOnly: boolean;
 }
 
 export class BeatTracker {
@@ -67,8 +77,23 @@ export class BeatTracker {
     } else if (Math.abs(this.clock.wallNow().getTime() - beat.sentAtMs) > this.timing.maxSkewMs) {
       return 'skewed';
     }
-    this.last.set(beat.sender, { bootId: beat.bootId, sequence: beat.sequence, atMs: this.clock.now() });
+    this.last.set(beat.sender, {
+      bootId: beat.bootId,
+      sequence: beat.sequence,
+      atMs: this.clock.now(),
+      leaseOnly: beat.leaseOnly === true,
+    });
     return 'fresh';
+  }
+
+  /** Whether the holder's last fresh beat asked to be judged by its Lease (it cannot renew). */
+  leaseOnly(holder: string): boolean {
+    return this.last.get(holder)?.leaseOnly === true;
+  }
+
+  /** The boot id of the holder's process whose beat is on record. */
+  bootOf(holder: string): string | undefined {
+    return this.last.get(holder)?.bootId;
   }
 
   /** Whether a beat of this holder is on record (a replay of it is not newer than what was heard). */

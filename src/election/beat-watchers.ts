@@ -8,8 +8,9 @@ import { rank } from './rendezvous.js';
 
 /**
  * How many standbys of each IP hear its holder: the first takes over, the second after its rank delay if
- * the first cannot (dead itself, or its write failed). Not yet asked to confirm a silence (SWIM's indirect
- * probe): the holder's Lease going quiet is the second sign today (docs/heartbeats.md).
+ * the first cannot (dead itself, or its write failed). The second sign of a silence is the holder's Lease
+ * going quiet (fast liveness) or the other standby's witness (slow liveness, beat-witness.ts): with two,
+ * a takeover needs both standbys, and one standby that stops acking does not end the holder's promise.
  */
 export const DEFAULT_FANOUT = 2;
 

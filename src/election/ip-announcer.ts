@@ -33,7 +33,7 @@ import {
   type Transition,
   transition,
 } from './ip-state.js';
-import type { LivenessTracker } from './liveness-tracker.js';
+import type { PeerLiveness } from './peer-liveness.js';
 import { rank } from './rendezvous.js';
 import type { SpeakerMetrics } from './speaker-metrics.js';
 
@@ -76,8 +76,11 @@ export interface AnnouncerTiming {
   rankDelayMs: number;
   /** How long a releasing holder keeps answering while waiting for its successor's gratuitous ARP. */
   handoverTimeoutMs: number;
-  /** Hand IPs to better-ranked nodes live at least settleMs, at most one per intervalMs; undefined: sticky. */
-  rebalance: { settleMs: number; intervalMs: number } | undefined;
+  /**
+   * Hand IPs to better-ranked nodes live at least settleMs, at most one per intervalMs; undefined: sticky.
+   * vouched, when given, must also say yes for a node (slow liveness: it acks this holder's heartbeats).
+   */
+  rebalance: { settleMs: number; intervalMs: number; vouched?: (node: string) => boolean } | undefined;
 }
 
 export interface AnnouncerDeps {
@@ -85,7 +88,7 @@ export interface AnnouncerDeps {
   clock: Clock;
   log: Logger;
   view: AnnouncerView;
-  liveness: LivenessTracker;
+  liveness: PeerLiveness;
   health: Health;
   writes: IpLeaseWrites;
   responders: ResponderDirectory;
@@ -104,6 +107,11 @@ const DEFEND_FIRST_BACKOFF_MS = 1_000;
 const DEFEND_MAX_BACKOFF_MS = 60_000;
 // A conflict this long after the last one starts the backoff afresh (RFC 5227's DEFEND_INTERVAL is 10 s).
 const DEFEND_RESET_MS = 10 * 60_000;
+// Rebalancing: a better-ranked node settled by time but not yet vouched for is looked at again this soon,
+// rather than at the next resync: its vouching (acks for the settle time) lags its record by about a second.
+const VOUCH_RECHECK_MS = 1_000;
+// ... for this long after it settled by time: its acks start within a plan refresh (1 s) of its record.
+const VOUCH_WAIT_MS = 5_000;
 
 interface Defence {
   count: number;
@@ -245,9 +253,13 @@ export class IpAnnouncer {
     for (const [ip, state] of this.states) if (answering(state)) this.license(ip, state);
   }
 
-  /** IPs this speaker answers for now (holding or releasing): the ones it beats for (beat-plan.ts). */
+  /**
+   * IPs this speaker answers for now (holding or releasing), or won and will answer once the hand-over
+   * window is over (taking): the ones it beats for (beat-plan.ts), so its standbys hear it from the moment
+   * it owns the Lease, not a window later.
+   */
   answeringIps(): string[] {
-    return [...this.states].flatMap(([ip, s]) => (answering(s) ? [ip] : []));
+    return [...this.states].flatMap(([ip, s]) => (answering(s) || s.kind === 'taking' ? [ip] : []));
   }
 
   /** Who may announce ip now, as this speaker sees it (eligible and live, itself included): its heartbeat candidates. */
@@ -308,14 +320,21 @@ export class IpAnnouncer {
       this.deps.schedule(ip, settling);
       return undefined;
     }
-    const settled = eligible.filter(
+    const settledByTime = eligible.filter(
       (n) => n !== this.deps.me && (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) <= now - rb.settleMs,
     );
+    const settled = settledByTime.filter((n) => rb.vouched?.(n) ?? true);
+    const better = (n: string): boolean => rank(ip, [this.deps.me, n])[0] === n;
     // A better-ranked node still settling in: look again when it has (not at the next resync, up to 12 s later).
     const settlingAt = eligible
-      .filter((n) => n !== this.deps.me && !settled.includes(n) && rank(ip, [this.deps.me, n])[0] === n)
+      .filter((n) => n !== this.deps.me && !settledByTime.includes(n) && better(n))
       .map((n) => (this.deps.liveness.liveSince(n) ?? Number.POSITIVE_INFINITY) + rb.settleMs - now)
       .filter((ms) => ms > 0 && Number.isFinite(ms));
+    // One settled by time but not vouched for yet (its acks began later than its record): look again soon, for
+    // a while; one that never is (a crashed speaker's record stays) is left to the resync.
+    const vouchingLags = (n: string): boolean =>
+      !settled.includes(n) && better(n) && now < (this.deps.liveness.liveSince(n) ?? now) + rb.settleMs + VOUCH_WAIT_MS;
+    if (settledByTime.some(vouchingLags)) settlingAt.push(VOUCH_RECHECK_MS);
     if (settlingAt.length > 0) this.deps.schedule(ip, Math.min(...settlingAt));
     const wait = this.lastRebalanceAt + rb.intervalMs - now;
     if (wait > 0 && rank(ip, [this.deps.me, ...settled])[0] !== this.deps.me) this.deps.schedule(ip, wait);

@@ -32,13 +32,19 @@ export interface IpLeaseWritesOptions {
   log: Logger;
   /** IP Leases and, for the checks before a takeover, speakers' liveness Leases (one namespace). */
   store: LeaseStore;
-  liveness: LivenessTracker;
+  /** The fast mode's watched liveness (for holderStopped below); the slow mode passes holderStopped instead. */
+  liveness?: LivenessTracker;
   /**
    * leaseDurationSeconds written on IP leases. Informational (an IP lease is
    * valid while its holder's liveness lease is), but the API requires > 0,
    * and tools that read Leases expect a sensible value.
    */
   ipLeaseDurationSeconds: number;
+  /**
+   * Whether a holder really stopped, by a fresh read before a takeover; absent: by its watched liveness
+   * Lease (holderStopped below). The slow liveness mode brings its own (slow-takeover.ts).
+   */
+  holderStopped?: (node: string) => Promise<boolean>;
 }
 
 type WriteEffect = Extract<IpEffect, { kind: 'confirm' | 'acquire' | 'retake' | 'release' | 'delete-lease' }>;
@@ -54,9 +60,9 @@ export class IpLeaseWrites {
     switch (effect.kind) {
       case 'confirm':
         if (lease === undefined || lease.holder !== me) return LOST;
-        return this.guarded(lease, () => this.options.store.update({ ...lease, renewTime: this.stamp() }));
+        return this.guarded(lease, () => this.options.store.update({ ...relabelled(lease), renewTime: this.stamp() }));
       case 'acquire':
-        if (effect.previousHolder !== undefined && !(await this.holderStopped(effect.previousHolder))) return { outcome: 'holder-alive' };
+        if (effect.previousHolder !== undefined && !(await this.stopped(effect.previousHolder))) return { outcome: 'holder-alive' };
         if (lease === undefined) return this.create(ip, 'acquire');
         return this.guarded(lease, () => this.options.store.update(this.takenBy(lease, lease.transitions + 1)));
       case 'retake':
@@ -78,6 +84,10 @@ export class IpLeaseWrites {
     }
   }
 
+  private stopped(node: string): Promise<boolean> {
+    return this.options.holderStopped?.(node) ?? this.holderStopped(node);
+  }
+
   /**
    * Whether the holder's liveness Lease really stopped: it is gone,
    * released with its hand-over time over, or still at the version this speaker saw at least a lease
@@ -86,16 +96,18 @@ export class IpLeaseWrites {
    * has just seen (another reconcile read it a moment ago) proves nothing yet.
    */
   private async holderStopped(node: string): Promise<boolean> {
+    const liveness = this.options.liveness;
+    if (liveness === undefined) throw new RangeError('IpLeaseWrites needs liveness or holderStopped');
     const fresh = await this.options.store.get(speakerLeaseName(node));
     if (fresh === undefined) return true;
     if (fresh.holder !== node) {
       // Released: a leaving speaker hands its IPs over itself until its hand-over time is over.
-      this.options.liveness.observe(fresh);
-      return !this.options.liveness.holdsIps(node);
+      liveness.observe(fresh);
+      return !liveness.holdsIps(node);
     }
-    if (fresh.resourceVersion === this.options.liveness.observedVersion(node)) return !this.options.liveness.live(node);
+    if (fresh.resourceVersion === liveness.observedVersion(node)) return !liveness.live(node);
     this.options.log.info({ peer: node, resourceVersion: fresh.resourceVersion }, 'holder still renews (this watch lags): not taking over');
-    this.options.liveness.observe(fresh);
+    liveness.observe(fresh);
     return false;
   }
 
@@ -140,13 +152,13 @@ export class IpLeaseWrites {
       return this.guarded(undefined, () => this.options.store.update({ ...relabelled, renewTime: this.stamp() }));
     }
     if (why === 'retake') return LOST;
-    if (fresh.holder !== '' && !(await this.holderStopped(fresh.holder))) return LOST;
+    if (fresh.holder !== '' && !(await this.stopped(fresh.holder))) return LOST;
     return this.guarded(undefined, () => this.options.store.update(this.takenBy(relabelled, fresh.transitions + 1)));
   }
 
   private takenBy(lease: LeaseRecord, transitions: number): LeaseRecord {
     const wall = this.stamp();
-    return { ...lease, holder: this.options.me, acquireTime: wall, renewTime: wall, transitions };
+    return { ...relabelled(lease), holder: this.options.me, acquireTime: wall, renewTime: wall, transitions };
   }
 
   /** Runs a write decided on `basis` (undefined: on a fresh read the cache does not show). */
@@ -163,6 +175,11 @@ export class IpLeaseWrites {
   private stamp(): string {
     return microTime(this.options.clock.wallNow());
   }
+}
+
+/** The IP Lease with today's labels (an older version's Lease gains the audience label the slow watch selects). */
+function relabelled(lease: LeaseRecord): LeaseRecord {
+  return { ...lease, labels: { ...lease.labels, ...leaseLabels('ip') } };
 }
 
 /** 409: someone wrote since the version we read. 404: the lease was deleted meanwhile. Both mean: decide again. */

@@ -3,6 +3,9 @@
 // whether the last successful renewal is recent enough that nobody can have
 // judged us dead yet: renewDeadline is shorter than the lease duration, and
 // the difference is the safety margin between "we stop" and "they start".
+// With the slow liveness Lease (10 s interval, 15 s deadline) a failed
+// renewal is retried sooner than the interval (retryIntervalMs), and
+// renewSoon() writes at once when what the Lease declares must change.
 import type { Clock, TimerHandle } from '../clock.js';
 import { errorCode } from '../errors.js';
 import { DURATION_ANNOTATION, HANDOVER_ANNOTATION, leaseLabels, speakerLeaseName } from '../k8s/lease-names.js';
@@ -21,6 +24,10 @@ export interface LivenessRenewerOptions {
   handoverMs: number;
   /** Extra annotations published with every renewal (pools this node can serve, interfaces). */
   annotations: () => Record<string, string>;
+  /** After a failed renewal, try again this soon (default: the renew interval). */
+  retryIntervalMs?: number;
+  /** Labels of the Lease (default: a speaker Lease's, leaseLabels('speaker')). */
+  labels?: Record<string, string>;
   onHealthChange?: (healthy: boolean) => void;
   /** After every attempt: how long it took, and the lease as written when it worked (its echo is awaited on the watch). */
   onRenewed?: (durationMs: number, ok: boolean, written: LeaseRecord | undefined) => void;
@@ -35,6 +42,8 @@ export class LivenessRenewer {
   private released = false;
   private watchdog: TimerHandle | undefined;
   private pause: { timer: TimerHandle; wake: () => void } | undefined;
+  private soon = false;
+  private lastOk = false;
 
   constructor(private readonly options: LivenessRenewerOptions) {
     const o = options;
@@ -69,7 +78,7 @@ export class LivenessRenewer {
       holder: this.options.node,
       durationSeconds: Math.ceil(this.options.durationMs / 1000),
       renewTime: wall,
-      labels: leaseLabels('speaker'),
+      labels: this.options.labels ?? leaseLabels('speaker'),
       annotations: { [DURATION_ANNOTATION]: String(this.options.durationMs), ...this.options.annotations() },
     };
     let ok = false;
@@ -107,17 +116,34 @@ export class LivenessRenewer {
       if (this.watchdog !== undefined) this.options.clock.clearTimeout(this.watchdog);
       this.watchdog = this.options.clock.setTimeout(() => this.noteHealth(), Math.max(0, this.healthyUntil() - this.options.clock.now()));
     }
+    this.lastOk = ok;
     this.options.onRenewed?.(this.options.clock.now() - sentAt, ok, ok ? this.record : undefined);
     this.noteHealth();
     return ok;
+  }
+
+  /**
+   * Renew now rather than at the end of the interval (what the Lease declares
+   * must change). After a failure, the retry interval still paces attempts.
+   */
+  renewSoon(): void {
+    this.soon = true;
+    if (this.pause !== undefined && this.lastOk) {
+      this.options.clock.clearTimeout(this.pause.timer);
+      this.pause.wake();
+    }
   }
 
   start(): void {
     this.loop ??= (async () => {
       while (!this.stopped) {
         const started = this.options.clock.now();
-        await this.renewOnce();
-        const wait = Math.max(0, this.options.renewIntervalMs - (this.options.clock.now() - started));
+        this.soon = false;
+        const ok = await this.renewOnce();
+        const every = ok ? this.options.renewIntervalMs : (this.options.retryIntervalMs ?? this.options.renewIntervalMs);
+        // Asked for meanwhile: at once after a success, paced by the retry interval after a failure.
+        const interval = this.soon && ok ? 0 : every;
+        const wait = Math.max(0, interval - (this.options.clock.now() - started));
         await new Promise<void>((wake) => {
           this.pause = { timer: this.options.clock.setTimeout(wake, wait), wake };
         });

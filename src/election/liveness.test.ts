@@ -198,6 +198,42 @@ describe('LivenessRenewer', () => {
     assert.equal(r.healthy(), false);
   });
 
+  it('the slow Lease: retried a second after a failure, written at once when asked, with the labels it is given', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryLeaseStore();
+    const r = new LivenessRenewer({
+      node: 'n1',
+      store,
+      clock,
+      log: silentLogger(),
+      durationMs: 20_000,
+      renewIntervalMs: 10_000,
+      renewDeadlineMs: 15_000,
+      retryIntervalMs: 1_000,
+      handoverMs: 3_000,
+      labels: { 'app.kubernetes.io/managed-by': 'baton', 'baton.dev/lease-kind': 'speaker', 'baton.dev/audience': 'n-1' },
+      annotations: () => ({}),
+    });
+    r.start();
+    await clock.advance(20_001);
+    assert.equal(store.writes, 3, 'at 0, 10 s and 20 s');
+    assert.equal(store.peek('baton-speaker-n1')?.labels?.['baton.dev/audience'], 'n-1');
+    store.unreachable = true;
+    await clock.advance(10_000);
+    store.unreachable = false;
+    const before = store.writes;
+    await clock.advance(1_000);
+    assert.equal(store.writes, before + 1, 'the failed renewal at 30 s is retried at 31 s, not at 40 s');
+    await clock.advance(3_000);
+    const asked = store.writes;
+    r.renewSoon();
+    await clock.advance(1);
+    assert.equal(store.writes, asked + 1, 'asked: written at once');
+    await clock.advance(9_998);
+    assert.equal(store.writes, asked + 1, 'and the interval counts from there');
+    await r.stop();
+  });
+
   it('refuses timings where the holder could still answer after others may take over', () => {
     assert.throws(
       () =>

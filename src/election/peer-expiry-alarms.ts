@@ -10,14 +10,14 @@
 // process is blind (its watch is broken) everyone counts as live and there
 // is no expiry to wait for; resume() sets every alarm again.
 import type { Clock, TimerHandle } from '../clock.js';
-import type { LivenessTracker } from './liveness-tracker.js';
+import type { PeerLiveness } from './peer-liveness.js';
 
 export class PeerExpiryAlarms {
   private readonly alarms = new Map<string, TimerHandle>();
 
   constructor(
     private readonly clock: Clock,
-    private readonly liveness: LivenessTracker,
+    private readonly liveness: Pick<PeerLiveness, 'expiresAt' | 'live' | 'nodes'>,
     /** Called once per expiry, when the node stops being live. */
     private readonly onExpired: (node: string) => void,
   ) {}

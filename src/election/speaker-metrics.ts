@@ -29,6 +29,9 @@ export class SpeakerMetrics {
   readonly beatFenceLapses: Counter;
   readonly beatWatched: Gauge;
   readonly beatWatchers: Gauge;
+  readonly silenceDeclarations: Counter<'value'>;
+  readonly livenessReads: Counter<'result'>;
+  readonly infoWrites: Counter;
 
   constructor(m: Metrics) {
     this.ipsHeld = m.gauge('baton_speaker_ips_held', 'External IPs this node announces now', []);
@@ -114,6 +117,17 @@ export class SpeakerMetrics {
       'Nodes this node sends beats to (standbys of its IPs, and those in grace)',
       [],
     );
+    this.silenceDeclarations = m.counter(
+      'baton_speaker_silence_declarations_total',
+      'Slow liveness: changes of what this node’s Lease declares (open: takeover on a witnessed heartbeat silence; closed: Lease expiry only)',
+      ['value'],
+    );
+    this.livenessReads = m.counter(
+      'baton_speaker_liveness_reads_total',
+      'Slow liveness: reads of peers’ liveness Leases (holders no heartbeat can judge, and the check before a takeover), by result',
+      ['result'],
+    );
+    this.infoWrites = m.counter('baton_speaker_info_writes_total', 'Slow liveness: writes of this node’s change-only info record', []);
   }
 
   forBeats(): BeatMetrics {

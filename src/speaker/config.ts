@@ -2,6 +2,7 @@
 // one source of truth: the flags' defaults and help are derived from
 // SPEAKER_DEFAULTS, and a unit test holds charts/baton/values.yaml to it.
 import type { LevelWithSilent } from 'pino';
+import type { LivenessMode } from '../election/liveness-mode.js';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../pools/names.js';
 
 /** What the speaker itself needs (the Speaker composition root takes these). */
@@ -28,6 +29,11 @@ export interface SpeakerSettings {
   rebalanceSettleMs: number;
   /** At most one rebalancing hand-over per this long, per holder. */
   rebalanceIntervalMs: number;
+  /**
+   * fast: the liveness Lease renewed twice a second, watched by every speaker (the three timings above).
+   * slow: renewed every 10 s, watched by nobody else; needs LAN heartbeats (election/liveness-mode.ts).
+   */
+  liveness: LivenessMode;
 }
 
 /** Settings of the process around it. */
@@ -74,6 +80,8 @@ export const SPEAKER_DEFAULTS = {
   rebalanceIntervalMs: 1_000,
   // Off until the heartbeat path has been through the chaos matrix (docs/heartbeats.md, "Steps left").
   heartbeats: false,
+  // Fast until the slow Lease has been through the lab and `make bench-scale` (docs/heartbeats.md, step 3).
+  liveness: 'fast' as LivenessMode,
   // 7474: next to the metrics port 7473; UDP.
   heartbeatAddress: ':7474',
 } as const;
@@ -91,6 +99,7 @@ export const SPEAKER_CHART_VALUES = {
   rebalanceSettleMs: 'speaker.rebalanceSettle',
   rebalanceIntervalMs: 'speaker.rebalanceInterval',
   heartbeats: 'speaker.heartbeats',
+  liveness: 'speaker.liveness',
   loadBalancerClass: 'loadBalancerClass',
   logLevel: 'logLevel',
 } as const satisfies Partial<Record<keyof typeof SPEAKER_DEFAULTS, string>>;

@@ -3,18 +3,19 @@
 // watches, foreign claims, cut cables and hand edits hits three speakers,
 // (1) once a node announces an IP it owns, no other node claims it until a
 // newer owner announces it, and (2) once the faults are over, every IP is
-// answered again within a bound and stays answered. Run as shipped, and with
-// LAN heartbeats on over a lossy node network, with their own faults: a
-// node's heartbeats blocked (a firewall rule on the port), and the same with
-// its writes hanging and its watch late (the case a heartbeat takeover must
-// not turn into two MACs: the holder alive, unable to prove it).
+// answered again within a bound and stays answered. Run as shipped, with
+// LAN heartbeats on over a lossy node network, and with the slow liveness
+// Lease (heartbeats on, the Lease renewed every 10 s), with the heartbeats'
+// own faults: a node's heartbeats blocked (a firewall rule on the port), and
+// the same with its writes hanging and its watch late (the case a heartbeat
+// takeover must not turn into two MACs: the holder alive, unable to prove it).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ipLeaseName, speakerLeaseName } from '../k8s/lease-names.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { longestUnanswered, oneMacViolations } from '../testing/sim-invariants.js';
-import { Simulation } from '../testing/speaker-simulation.js';
+import { type SimOptions, Simulation } from '../testing/speaker-simulation.js';
 
 const IPS = ['192.0.2.200', '192.0.2.201', '192.0.2.202'];
 const PROBE_MS = 20;
@@ -152,8 +153,15 @@ async function runSchedule(sim: Simulation, clock: FakeClock, faults: readonly F
 // Heartbeats on: the node network loses none, a tenth or a third of the datagrams, by a seeded choice.
 const beatNetwork = fc.record({ loss: fc.constantFrom(0, 0.1, 0.3), seed: fc.nat() });
 
-for (const heartbeats of [false, true]) {
-  describe(`Speaker under random fault schedules (property)${heartbeats ? ', heartbeats on' : ''}`, () => {
+const MODES: Array<{ name: string; options: SimOptions }> = [
+  { name: '', options: {} },
+  { name: ', heartbeats on', options: { heartbeats: true } },
+  { name: ', slow liveness Lease', options: { heartbeats: true, liveness: 'slow' } },
+];
+
+for (const mode of MODES) {
+  const heartbeats = mode.options.heartbeats === true;
+  describe(`Speaker under random fault schedules (property)${mode.name}`, () => {
     it('never two MACs for an owned IP; every IP answered again within the bound once the faults end', async () => {
       await assertShowingCause(
         fc.asyncProperty(fc.array(fault, { minLength: 1, maxLength: 4 }), beatNetwork, async (faults, net) => {
@@ -171,7 +179,7 @@ for (const heartbeats of [false, true]) {
               });
           });
           const clock = new FakeClock();
-          const sim = new Simulation(clock, 3, heartbeats ? { heartbeats, beatLoss: net.loss, seed: net.seed } : {});
+          const sim = new Simulation(clock, 3, heartbeats ? { ...mode.options, beatLoss: net.loss, seed: net.seed } : {});
           for (const ip of IPS) sim.addIp(ip);
           const started = sim.start();
           sim.client.probe(() => IPS, PROBE_MS);
@@ -181,7 +189,7 @@ for (const heartbeats of [false, true]) {
           await started;
           const end = await runSchedule(sim, clock, schedule);
           await clock.advance(RECOVERY_BOUND_MS + 5_000);
-          const run = `${JSON.stringify(schedule)}${heartbeats ? ` with ${JSON.stringify(net)}` : ''}`;
+          const run = `${JSON.stringify(schedule)}${heartbeats ? ` with ${JSON.stringify({ ...net, ...mode.options })}` : ''}`;
           for (const ip of IPS) {
             assert.deepEqual(oneMacViolations(sim, ip), [], `${ip} under ${run}`);
             const gap = longestUnanswered(sim, ip, end + RECOVERY_BOUND_MS, clock.now());

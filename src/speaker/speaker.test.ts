@@ -1,11 +1,15 @@
 // The speaker under faults, on the simulated LAN and API server: real
 // Speakers (the process's composition root) over the addon's own rules
 // (VirtualLink), observed only from the client's side of the wire. Every case
-// runs twice: as shipped, and with LAN heartbeats on (--heartbeats), whose
-// own cases are in heartbeats.test.ts.
+// runs three times: as shipped, with LAN heartbeats on (--heartbeats), and
+// with the slow liveness Lease (--liveness=slow), whose own cases are in
+// heartbeats.test.ts and slow-liveness.test.ts. Where the slow Lease changes
+// what must happen (its 15 s renew deadline, its 20 s Lease-speed fallback),
+// the case says so and uses the mode's timings.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { HANDOVER_WINDOW_MS } from '../election/ip-state.js';
+import { SLOW_LIVENESS } from '../election/liveness-mode.js';
 import { ApiError } from '../k8s/api-error.js';
 import { ipLeaseName, MANAGED_BY_LABEL, speakerLeaseName } from '../k8s/lease-names.js';
 import { decodeArpFrame } from '../layer2/packet/arp.js';
@@ -17,12 +21,19 @@ const IP = '192.0.2.200';
 // The client asks every 10 ms: a gap is measured to within that.
 const PROBE_MS = 10;
 
-// Set per pass of the suite below: every Simulation it builds runs with or without heartbeats.
-let heartbeats = false;
+const MODES: Array<{ name: string; options: SimOptions }> = [
+  { name: '', options: {} },
+  { name: ', heartbeats on', options: { heartbeats: true } },
+  { name: ', slow liveness Lease', options: { heartbeats: true, liveness: 'slow' } },
+];
+
+// Set per pass of the suite below: every Simulation it builds runs in that mode.
+let mode: SimOptions = {};
+const slow = (): boolean => mode.liveness === 'slow';
 
 async function cluster(options: SimOptions & { ips?: string[]; nodes?: number } = {}) {
   const clock = new FakeClock();
-  const sim = new Simulation(clock, options.nodes ?? 3, { heartbeats, ...options });
+  const sim = new Simulation(clock, options.nodes ?? 3, { ...mode, ...options });
   for (const ip of options.ips ?? [IP]) sim.addIp(ip);
   const started = sim.start();
   sim.client.probe(() => sim.externalIps(), PROBE_MS);
@@ -52,10 +63,10 @@ async function justRenewed(sim: Simulation, clock: FakeClock, node: string): Pro
   for (let i = 0; i < 600 && sim.api.peek(speakerLeaseName(node))?.resourceVersion === before; i++) await clock.advance(1);
 }
 
-for (const withBeats of [false, true])
-  describe(`Speaker on a simulated LAN${withBeats ? ', heartbeats on' : ''}`, () => {
+for (const m of MODES)
+  describe(`Speaker on a simulated LAN${m.name}`, () => {
     before(() => {
-      heartbeats = withBeats;
+      mode = m.options;
     });
 
     it('elects exactly one holder, which alone answers', async () => {
@@ -171,11 +182,12 @@ for (const withBeats of [false, true])
       const { sim, clock } = await cluster();
       const h = holder(sim);
       // Just after a renewal: the stall ends before its Lease goes a renew interval unrenewed, so even with
-      // heartbeats (whose standbys find it silent after 400 ms) nobody may take over.
+      // heartbeats (whose standbys find it silent after 400 ms) nobody may take over. The slow Lease has no
+      // such second sign: a stall shorter than its silence window (500 ms) keeps the IP.
       await justRenewed(sim, clock, h);
       const writes = sim.api.writes;
       sim.node(h).freeze('loop');
-      await clock.advance(600);
+      await clock.advance(slow() ? 420 : 600);
       sim.node(h).thaw();
       await clock.advance(2_000);
       assert.equal(holder(sim), h, 'too short for a takeover: the holder keeps the IP');
@@ -281,13 +293,23 @@ for (const withBeats of [false, true])
     it('outage mode off: a holder cut off from the API stops before anyone takes over (F13)', async () => {
       const { sim, clock } = await cluster({ outageMode: false });
       const h = holder(sim);
+      // Slow: the holder stops answering at its 15 s deadline, and beating with it, so its standbys take over by silence.
+      const deadline = slow() ? SLOW_LIVENESS.renewDeadlineMs : 1_000;
       const t0 = clock.now();
       sim.node(h).cutApi(true);
-      await clock.advance(4_000);
+      await clock.advance(deadline + 3_000);
       const lastReply = sim.client.sightings.filter((s) => s.mac === sim.node(h).mac && s.kind === 'reply').at(-1)?.t ?? t0;
       const heirFirst = sim.client.sightings.find((s) => s.kind === 'reply' && s.t > t0 && s.mac !== sim.node(h).mac)?.t;
       assert.ok(heirFirst !== undefined && lastReply < heirFirst, 'the old holder fell silent before the heir answered');
-      assert.ok(lastReply - t0 <= 1_000 + PROBE_MS, `the old holder answered ${lastReply - t0} ms into the cut (deadline 1 s)`);
+      assert.ok(
+        lastReply - t0 <= deadline + PROBE_MS,
+        `the old holder answered ${lastReply - t0} ms into the cut (deadline ${deadline} ms)`,
+      );
+      if (slow())
+        assert.ok(
+          (heirFirst as number) - lastReply <= 1_000,
+          `the heir answered ${(heirFirst as number) - lastReply} ms after the holder stopped`,
+        );
       sim.node(h).cutApi(false);
       await clock.advance(3_000);
       noTwoMacs(sim);
@@ -298,7 +320,11 @@ for (const withBeats of [false, true])
       const h = holder(sim);
       const t0 = clock.now();
       sim.node(h).cutApi(true);
-      await clock.advance(4_000);
+      // Slow: at Lease speed. Past its 15 s deadline its beats ask its standbys to read its Lease, which they see
+      // unrenewed for 20 s (the first read up to 5 s after the ask).
+      await clock.advance(
+        slow() ? SLOW_LIVENESS.renewDeadlineMs + SLOW_LIVENESS.leaseDurationMs + SLOW_LIVENESS.pollIntervalMs + 2_000 : 4_000,
+      );
       assert.notEqual(holder(sim), h, 'the others took over (they can write)');
       assert.ok(longestUnanswered(sim, IP, t0, clock.now()) <= 2 * PROBE_MS, 'no gap');
       sim.node(h).cutApi(false);
@@ -320,7 +346,7 @@ for (const withBeats of [false, true])
     it('speakers started one after another end spread by rank, with zero-downtime hand-overs (F14)', async () => {
       const clock = new FakeClock();
       const ips = Array.from({ length: 30 }, (_, i) => `192.0.2.${210 + i}`);
-      const sim = new Simulation(clock, 3);
+      const sim = new Simulation(clock, 3, mode);
       for (const ip of ips) sim.addIp(ip);
       sim.client.probe(() => sim.externalIps(), 50);
       for (const n of sim.nodes) {
@@ -369,7 +395,9 @@ for (const withBeats of [false, true])
       await restarted;
       const back = clock.now();
       // Settle 10 s after it is seen live, then the 1 s hand-over window; a resync would come up to 12 s later.
-      await clock.advance(10_000 + HANDOVER_WINDOW_MS + 500);
+      // Slow: settled means 10 s of its acks too, which start once the new process's start embargo is over
+      // (250 ms, beat-witness.ts); the heir looks again each second until they have (ip-announcer.ts).
+      await clock.advance(10_000 + HANDOVER_WINDOW_MS + 500 + (slow() ? 1_250 : 0));
       assert.equal(holder(sim), home, `home again within ${clock.now() - back} ms of its restart`);
       noTwoMacs(sim);
     });
@@ -377,7 +405,7 @@ for (const withBeats of [false, true])
     it('SIGTERM of a node holding 120 IPs: every one handed over, one MAC at a time (F6)', async () => {
       const ips = Array.from({ length: 120 }, (_, i) => `198.51.100.${i + 2}`);
       const clock = new FakeClock();
-      const sim = new Simulation(clock, 2, { settings: { rebalance: false } });
+      const sim = new Simulation(clock, 2, { ...mode, settings: { rebalance: false } });
       sim.objects.eips.set({
         apiVersion: 'network.kubesphere.io/v1alpha2',
         kind: 'Eip',

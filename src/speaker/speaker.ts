@@ -13,19 +13,31 @@
 // kill peers), and a jittered resync (nothing waits on a lost event forever).
 // With LAN heartbeats (heartbeats.ts), a silent holder is dead sooner, and
 // this node defends only while its fence says nobody can take over by
-// silence yet.
+// silence yet. With the slow liveness Lease (slow-liveness.ts) peers are
+// known from change-only info records instead of watched renewals.
 import type { Clock, TimerHandle } from '../clock.js';
 import { announcements } from '../election/announcements.js';
 import { IpAnnouncer } from '../election/ip-announcer.js';
 import { IpLeaseWrites } from '../election/ip-lease-writes.js';
+import { type LivenessTimings, livenessTimings } from '../election/liveness-mode.js';
 import { LivenessRenewer } from '../election/liveness-renewer.js';
 import { LivenessTracker } from '../election/liveness-tracker.js';
 import { OwnLeaseEcho } from '../election/own-lease-echo.js';
 import { PeerExpiryAlarms } from '../election/peer-expiry-alarms.js';
+import type { PeerLiveness } from '../election/peer-liveness.js';
 import type { SpeakerMetrics } from '../election/speaker-metrics.js';
 import type { EventSink } from '../k8s/event-recorder.js';
 import type { InformerHandlers } from '../k8s/informer.js';
-import { INTERFACES_ANNOTATION, ipLeaseName, LEASE_IP_ANNOTATION, POOLS_ANNOTATION, speakerLeaseName } from '../k8s/lease-names.js';
+import {
+  audienceOf,
+  INTERFACES_ANNOTATION,
+  ipLeaseName,
+  LEASE_IP_ANNOTATION,
+  leaseLabels,
+  POOLS_ANNOTATION,
+  SILENCE_ANNOTATION,
+  speakerLeaseName,
+} from '../k8s/lease-names.js';
 import { type LeaseRecord, type LeaseStore, leaseToRecord } from '../k8s/lease-store.js';
 import { runReconcileLoop } from '../k8s/reconcile-loop.js';
 import type { Eip, EndpointSlice, Lease, Node, Service } from '../k8s/types.js';
@@ -39,6 +51,7 @@ import type { SpeakerSettings } from './config.js';
 import { type HeartbeatDeps, SpeakerHeartbeats } from './heartbeats.js';
 import { InterfaceMonitor } from './interface-monitor.js';
 import { ResponderPool } from './responder-pool.js';
+import { SlowLiveness } from './slow-liveness.js';
 
 /** A read-only cache kept current by a watch (the Informer in production, a simulated watch in tests). */
 export interface Cache<T> {
@@ -103,7 +116,12 @@ const RETRY_MAX_MS = 5_000;
 const WORKERS = 8;
 
 export class Speaker {
-  readonly liveness: LivenessTracker;
+  readonly liveness: PeerLiveness;
+  readonly timings: LivenessTimings;
+  /** The fast mode's tracker of watched renewals; undefined in the slow mode. */
+  private readonly fast: LivenessTracker | undefined;
+  /** The slow mode's view of its peers and its info record; undefined in the fast mode. */
+  readonly slow: SlowLiveness | undefined;
   readonly announcer: IpAnnouncer;
   readonly renewer: LivenessRenewer;
   readonly responders: ResponderPool;
@@ -125,10 +143,14 @@ export class Speaker {
   private licensedUntil = Number.NEGATIVE_INFINITY;
   private synced = false;
   private stopped = false;
+  /** Slow: what the Lease declared at the last renewal (for the metric of changes). */
+  private declared: string | undefined;
 
   constructor(private readonly deps: SpeakerDeps) {
     const { settings, clock, log, metrics, caches } = deps;
-    this.liveness = new LivenessTracker(clock, settings.leaseDurationMs);
+    this.timings = livenessTimings(settings);
+    const slowMode = settings.liveness === 'slow';
+    if (slowMode && deps.heartbeats === undefined) throw new RangeError('the slow liveness Lease needs heartbeats');
     this.queue = new WorkQueue({ clock, baseDelayMs: RETRY_BASE_MS, maxDelayMs: RETRY_MAX_MS });
     this.view = new AnnouncementView(() =>
       announcements(caches.services.list(), PublishedPools.fromEips(caches.eips.list()), caches.slices.list(), settings.loadBalancerClass),
@@ -148,24 +170,50 @@ export class Speaker {
         failed: (ifname) => this.interfaceChanged(ifname),
       },
     });
+    const peerAnnotations = (): Record<string, string> => ({
+      [POOLS_ANNOTATION]: [...this.responders.selfPools()].sort().join(','),
+      [INTERFACES_ANNOTATION]: this.responders.interfacesAnnotation(),
+    });
     this.renewer = new LivenessRenewer({
       node: settings.nodeName,
       store: deps.livenessLeases,
       clock,
       log,
-      durationMs: settings.leaseDurationMs,
-      renewIntervalMs: settings.renewIntervalMs,
-      renewDeadlineMs: settings.renewDeadlineMs,
+      durationMs: this.timings.leaseDurationMs,
+      renewIntervalMs: this.timings.renewIntervalMs,
+      renewDeadlineMs: this.timings.renewDeadlineMs,
+      retryIntervalMs: this.timings.retryIntervalMs,
       handoverMs: settings.handoverTimeoutMs,
-      annotations: () => ({
-        [POOLS_ANNOTATION]: [...this.responders.selfPools()].sort().join(','),
-        [INTERFACES_ANNOTATION]: this.responders.interfacesAnnotation(),
-        ...this.beats?.annotations(),
-      }),
+      // Slow: only this speaker's watch selects its own liveness Lease (the echo of its renewals).
+      ...(slowMode ? { labels: leaseLabels('speaker', audienceOf(settings.nodeName)) } : {}),
+      // Slow: pools and interfaces stay on the Lease for speakers of the fast mode in a mixed cluster.
+      annotations: () => ({ ...peerAnnotations(), ...this.beats?.annotations() }),
       onHealthChange: (healthy) => this.healthChanged(healthy),
       onRenewed: (_ms, ok, written) => this.renewed(ok, written),
     });
-    this.beats = deps.heartbeats === undefined ? undefined : this.heartbeats(deps.heartbeats);
+    this.beats = deps.heartbeats === undefined ? undefined : this.heartbeats(deps.heartbeats, slowMode);
+    if (slowMode) {
+      this.slow = new SlowLiveness({
+        node: settings.nodeName,
+        clock,
+        log,
+        store: deps.leases,
+        timings: this.timings,
+        beats: this.beats as SpeakerHeartbeats,
+        annotations: peerAnnotations,
+        handoverMs: settings.handoverTimeoutMs,
+        blind: () => this.blind,
+        peerChanged: (node) => {
+          this.alarms.watch(node);
+          for (const ip of this.ipsOfLeases(node)) this.queue.add(ip);
+        },
+        metrics: { read: (ok) => metrics.livenessReads.inc({ result: ok ? 'ok' : 'failed' }), infoWritten: () => metrics.infoWrites.inc() },
+      });
+      this.liveness = this.slow.peers;
+    } else {
+      this.fast = new LivenessTracker(clock, this.timings.leaseDurationMs);
+      this.liveness = this.fast;
+    }
     this.announcer = new IpAnnouncer({
       me: settings.nodeName,
       clock,
@@ -189,8 +237,8 @@ export class Speaker {
         clock,
         log,
         store: deps.leases,
-        liveness: this.liveness,
-        ipLeaseDurationSeconds: Math.ceil(settings.leaseDurationMs / 1000),
+        ...(this.slow === undefined ? { liveness: this.fast } : { holderStopped: this.slow.holderStopped }),
+        ipLeaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
       }),
       responders: this.responders,
       events: deps.events,
@@ -200,11 +248,19 @@ export class Speaker {
         outageMode: settings.outageMode,
         rankDelayMs: settings.rankDelayMs,
         handoverTimeoutMs: settings.handoverTimeoutMs,
-        rebalance: settings.rebalance ? { settleMs: settings.rebalanceSettleMs, intervalMs: settings.rebalanceIntervalMs } : undefined,
+        rebalance: settings.rebalance
+          ? {
+              settleMs: settings.rebalanceSettleMs,
+              intervalMs: settings.rebalanceIntervalMs,
+              // Slow: a crashed or frozen speaker's info record stays as it was; only a node that has acked our beats
+              // without a break for the settle time gets IPs handed to it.
+              ...(slowMode ? { vouched: (n: string) => this.beats?.ackedSteadily(n, settings.rebalanceSettleMs) === true } : {}),
+            }
+          : undefined,
       },
     });
     // A silent holder is dead once its Lease, too, went its declared quiet time without a renewal.
-    this.liveness.judgeSilenceBy(
+    this.fast?.judgeSilenceBy(
       (node) => this.beats?.isSilent(node) === true,
       (node) => this.beats?.renewalSeen(node),
     );
@@ -215,8 +271,9 @@ export class Speaker {
     });
     this.echo = new OwnLeaseEcho({
       clock,
-      // One renew interval: blind within about a second of a stall, before a peer's lease can seem to expire.
-      timeoutMs: settings.renewIntervalMs,
+      // Fast: one renew interval, blind within about a second of a stall, before a peer's lease can seem to
+      // expire. Slow: a request's deadline (liveness-mode.ts).
+      timeoutMs: this.timings.echoTimeoutMs,
       onStalled: () => this.setBlind('echo', true),
       onEchoed: () => this.setBlind('echo', false),
     });
@@ -250,6 +307,8 @@ export class Speaker {
     await this.beats?.start();
     await this.renewer.renewOnce();
     this.renewer.start();
+    // After the first renewal: the boot id on the Lease fences whatever a standby heard of a previous process.
+    this.slow?.start();
     this.monitor.start();
     this.every(
       'heartbeat',
@@ -279,6 +338,8 @@ export class Speaker {
     // The readers' last window starts before the release: a successor that sees it waits that window out.
     this.announcer.beginLeaving();
     await this.renewer.release();
+    // Slow: the info record names nobody too, so peers stop counting on this node at once.
+    await this.slow?.release();
     await this.announcer.handOverAll(this.ipsOfLeases(this.deps.settings.nodeName));
     // Beats until the IPs are handed over: a standby must not take an IP that is being handed to it.
     this.beats?.stop();
@@ -289,6 +350,7 @@ export class Speaker {
     this.timers.clear();
     this.monitor.stop();
     this.echo.stop();
+    this.slow?.stop();
     this.alarms.clearAll();
     this.responders.closeAll();
     const { caches } = this.deps;
@@ -314,6 +376,7 @@ export class Speaker {
       this.announcer.stalled();
     }
     for (const r of this.responders.all()) r.link.heartbeat(ALIVE_MS);
+    this.slow?.tick();
     if (this.beats !== undefined) {
       this.beats.fence.refresh();
       if (this.healthyUntil() >= this.licensedUntil + RELICENSE_STEP_MS) this.relicenseAll();
@@ -333,12 +396,17 @@ export class Speaker {
     const onLease = (l: Lease): void => {
       const record = leaseToRecord(l);
       if (record.name === ownLease) this.echo.seen(record.resourceVersion);
-      const seen = this.liveness.observe(record);
+      const seen = this.slow !== undefined ? this.slow.observe(record) : this.fast?.observe(record);
       if (seen !== undefined) {
         this.alarms.watch(seen.node);
-        if (seen.changed) this.enqueueAll();
+        if (seen.changed) {
+          this.beats?.replan();
+          this.enqueueAll();
+        }
         return;
       }
+      // Slow: this speaker's own liveness Lease (its echo, above) is the only one its watch selects.
+      if (record.name === ownLease) return;
       const ip = record.annotations?.[LEASE_IP_ANNOTATION];
       if (ip === undefined) return;
       this.beats?.replan();
@@ -351,7 +419,9 @@ export class Speaker {
       add: onLease,
       update: onLease,
       delete: (l) => {
-        const node = this.liveness.deleted(l.metadata.name);
+        // Slow: renewed only every 10 s, so a deletion by hand is repaired at once, not at the next interval.
+        if (l.metadata.name === ownLease && this.slow !== undefined) this.renewer.renewSoon();
+        const node = this.slow !== undefined ? this.slow.deleted(l.metadata.name) : this.fast?.deleted(l.metadata.name);
         if (node !== undefined) this.alarms.watch(node);
         const ip = l.metadata.annotations?.[LEASE_IP_ANNOTATION];
         if (ip !== undefined) this.leaseFreeSince.delete(ip);
@@ -374,9 +444,10 @@ export class Speaker {
     caches.eips.on({ add: poolsChanged, update: poolsChanged, delete: poolsChanged });
   }
 
-  private heartbeats(hb: HeartbeatDeps): SpeakerHeartbeats {
+  private heartbeats(hb: HeartbeatDeps, slow: boolean): SpeakerHeartbeats {
     const { clock, log, settings, metrics } = this.deps;
     return new SpeakerHeartbeats(hb, {
+      ...(slow ? { slow: { renewNow: () => this.renewer.renewSoon(), beating: () => this.beating() } } : {}),
       clock,
       log,
       metrics: metrics.forBeats(),
@@ -390,14 +461,27 @@ export class Speaker {
         candidatesOf: (ip) => this.announcer.candidatesOf(ip),
         heartbeatEndpoint: (node) => this.liveness.heartbeatEndpoint(node),
       },
-      // A holder went silent or came back: look at everything now, and its IPs again once its Lease is quiet too.
+      // A holder went silent (slow: witnessed) or came back: look at everything now, and (fast) its IPs again
+      // once its Lease is quiet too.
       onSilence: (holder, silent) => {
         this.enqueueAll();
-        const at = silent ? this.liveness.quietAt(holder) : undefined;
+        const at = silent ? this.fast?.quietAt(holder) : undefined;
         if (at !== undefined) for (const ip of this.ipsOfLeases(holder)) this.queue.addAfter(ip, Math.max(0, at - clock.now()) + 1);
       },
       fence: { lapsed: () => this.fenceLapsed(), restored: () => this.fenceRestored() },
     });
+  }
+
+  /**
+   * Slow liveness: what this node's beats say. Renewing: beats. Not renewing (past the deadline), in outage
+   * mode: beats that ask the standbys to read its Lease, so a holder cut off from the API is replaced at Lease
+   * speed (about 20 s after its last renewal) while nothing moves during an outage of everyone. Outside
+   * outage mode it has stopped answering at its deadline: no beats, so its standbys take over by silence at
+   * once. Leaving (SIGTERM): beats until the hand-over is done.
+   */
+  private beating(): 'beat' | 'lease-only' | 'none' {
+    if (this.stopped || this.renewer.healthy()) return 'beat';
+    return this.deps.settings.outageMode ? 'lease-only' : 'none';
   }
 
   /** The lease informer's onBroken/onResumed (main.ts wires them; a simulated watch calls them too). */
@@ -438,7 +522,20 @@ export class Speaker {
 
   private renewed(ok: boolean, written: LeaseRecord | undefined): void {
     this.deps.metrics.renewals.inc({ result: ok ? 'ok' : 'failed' });
+    // Slow: what the Lease declares about takeovers by silence counts once written (silence-declaration.ts).
+    this.beats?.renewed(ok);
     if (!ok) return;
+    const declared = written?.annotations?.[SILENCE_ANNOTATION];
+    if (declared !== undefined && declared !== this.declared) {
+      this.deps.metrics.silenceDeclarations.inc({ value: declared });
+      this.deps.log.info(
+        { declared },
+        declared === 'open'
+          ? 'standbys ack our heartbeats: they may take our IPs over on a witnessed silence'
+          : 'standbys’ acks no longer prove that none can find us silent: only our Lease’s expiry may move our IPs',
+      );
+    }
+    this.declared = declared;
     this.echo.wrote(written?.resourceVersion);
     // A lapse of the fence is told (and the epoch moves on) before the renewal extends anything.
     this.beats?.fence.refresh();

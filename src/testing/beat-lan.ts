@@ -11,6 +11,7 @@ import {
   type BeatTransport,
   type Endpoint,
 } from '../election/beat-exchange.js';
+import type { WitnessTiming } from '../election/beat-witness.js';
 import { silentLogger } from '../observability/logger.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -21,13 +22,15 @@ export class CountingMetrics implements BeatMetrics {
   readonly drops: BeatDrop[] = [];
   sentBeats = 0;
   sentAcks = 0;
+  sentOther = 0;
   silences = 0;
   contradictions = 0;
-  sent(kind: 'beat' | 'ack'): void {
+  sent(kind: 'beat' | 'ack' | 'query' | 'witness'): void {
     if (kind === 'beat') this.sentBeats++;
-    else this.sentAcks++;
+    else if (kind === 'ack') this.sentAcks++;
+    else this.sentOther++;
   }
-  received(_kind: 'beat' | 'ack', r: BeatReceipt): void {
+  received(_kind: 'beat' | 'ack' | 'query' | 'witness', r: BeatReceipt): void {
     this.receipts.push(r);
   }
   dropped(reason: BeatDrop): void {
@@ -46,6 +49,8 @@ export class CountingMetrics implements BeatMetrics {
 export class BeatWire {
   readonly nodes = new Map<string, BeatExchange>();
   readonly cut = new Set<string>();
+  /** One direction between two nodes lost ("from>to"), the rest working. */
+  readonly lostPaths = new Set<string>();
   readonly captured: Array<{ datagram: Buffer; from: string; to: string }> = [];
 
   transport(from: string): BeatTransport {
@@ -53,7 +58,7 @@ export class BeatWire {
       send: (datagram, to, done) => {
         this.captured.push({ datagram, from, to: to.host });
         done();
-        if (this.cut.has(from) || this.cut.has(to.host)) return;
+        if (this.cut.has(from) || this.cut.has(to.host) || this.lostPaths.has(`${from}>${to.host}`)) return;
         this.nodes.get(to.host)?.received(datagram, { host: from, port: 7474 });
       },
       close: () => {},
@@ -62,7 +67,11 @@ export class BeatWire {
 }
 
 /** Every node sees the same Leases: `holders` maps each IP to its holder; every node is a candidate of every IP. */
-export function beatCluster(names: string[], holders: Record<string, string>, over: { key?: (n: string) => Buffer } = {}) {
+export function beatCluster(
+  names: string[],
+  holders: Record<string, string>,
+  over: { key?: (n: string) => Buffer; witness?: WitnessTiming } = {},
+) {
   const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
   const wire = new BeatWire();
   const changes: Array<{ at: number; node: string; holder: string; silent: boolean }> = [];
@@ -86,6 +95,7 @@ export function beatCluster(names: string[], holders: Record<string, string>, ov
         plan,
         metrics: m,
         onChange: (holder, silent) => changes.push({ at: clock.now(), node: me, holder, silent }),
+        ...(over.witness === undefined ? {} : { witness: over.witness }),
       }),
     );
   }

@@ -1,7 +1,8 @@
 // A simulated API server for the speaker simulation: Leases with the real
 // server's concurrency rules (resourceVersion preconditions, AlreadyExists,
-// create-on-update), a label-selected watch per speaker that can lag or
-// stall, and per-speaker faults: cut off entirely, writes hanging (an etcd
+// create-on-update), a label-selected watch per speaker (each with its own
+// selector, as the slow liveness mode narrows it) that can lag or stall,
+// writes and delivered watch events counted per speaker, and per-speaker faults: cut off entirely, writes hanging (an etcd
 // pause, a 429 storm), writes denied (an admission policy). Every answer and
 // every watch event reaches a speaker through its ProcessClock, so a frozen
 // speaker gets them late and a dead one never.
@@ -23,6 +24,8 @@ export class SimCache<T extends { metadata: { name: string; namespace?: string }
   private readonly held: Array<[WatchEventType, T]> = [];
   stalled = false;
   delayMs = 0;
+  /** Watch events delivered to the owner (the initial list not counted): what the API server sends it. */
+  delivered = 0;
 
   constructor(
     private readonly clock: ProcessClock,
@@ -71,6 +74,7 @@ export class SimCache<T extends { metadata: { name: string; namespace?: string }
   }
 
   private deliver(type: WatchEventType, obj: T): void {
+    this.delivered++;
     const k = keyOf(obj);
     if (type === 'delete') this.objects.delete(k);
     else this.objects.set(k, obj);
@@ -92,9 +96,15 @@ export interface ApiFaults {
   deny?: (verb: 'create' | 'update' | 'delete', record: LeaseRecord) => ApiError | undefined;
 }
 
+/** Which Leases a watch selects, as its label selector would. */
+export type LeaseSelector = (labels: Readonly<Record<string, string>> | undefined) => boolean;
+
+/** The speakers' selector of the fast mode: every Baton Lease (app.kubernetes.io/managed-by=baton). */
+export const ALL_BATON_LEASES: LeaseSelector = (labels) => labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+
 export class SimApiServer {
   private readonly leases = new Map<string, LeaseRecord>();
-  private readonly watchers = new Set<SimCache<Lease>>();
+  private readonly watchers = new Map<SimCache<Lease>, LeaseSelector>();
   private version = 0;
   writes = 0;
   /** Every change of a lease's holder, with its time: who owned an IP at any moment. */
@@ -109,10 +119,20 @@ export class SimApiServer {
     readonly latencyMs = 2,
   ) {}
 
-  /** A speaker's view: a LeaseStore that answers through its clock, with its faults, each request bounded by timeoutMs. */
-  viewFor(clock: ProcessClock, faults: ApiFaults, timeoutMs: number): LeaseStore {
+  /**
+   * A speaker's view: a LeaseStore that answers through its clock, with its faults, each request bounded by
+   * timeoutMs; every write it sends counts in counts.writes (whatever its outcome), every read in counts.reads.
+   */
+  viewFor(
+    clock: ProcessClock,
+    faults: ApiFaults,
+    timeoutMs: number,
+    counts: { writes: number; reads: number } = { writes: 0, reads: 0 },
+  ): LeaseStore {
     const call = <R>(write: boolean, op: () => R): Promise<R> =>
       new Promise<R>((resolve, reject) => {
+        if (write) counts.writes++;
+        else counts.reads++;
         if (faults.down || (write && faults.writesHang)) {
           clock.setTimeout(() => reject(new ApiError('K8S_TIMEOUT', 0, `no answer in ${timeoutMs} ms (simulated)`)), timeoutMs);
           return;
@@ -149,13 +169,13 @@ export class SimApiServer {
     };
   }
 
-  /** A label-selected lease watch for one speaker (selector app.kubernetes.io/managed-by=baton). */
-  watchFor(clock: ProcessClock): SimCache<Lease> {
+  /** A label-selected lease watch for one speaker (by default app.kubernetes.io/managed-by=baton). */
+  watchFor(clock: ProcessClock, select: LeaseSelector = ALL_BATON_LEASES): SimCache<Lease> {
     const w = new SimCache<Lease>(
       clock,
-      [...this.leases.values()].filter(selected).map((r) => this.wire(r)),
+      [...this.leases.values()].filter((r) => select(r.labels)).map((r) => this.wire(r)),
     );
-    this.watchers.add(w);
+    this.watchers.set(w, select);
     return w;
   }
 
@@ -226,7 +246,8 @@ export class SimApiServer {
     this.version++;
     this.leases.delete(r.name);
     this.history.push({ t: this.clock.now(), seq: this.nextSeq(), name: r.name, holder: '' });
-    if (selected(current)) this.emit('delete', current);
+    const obj = this.wire(current);
+    for (const [w, select] of this.watchers) if (select(current.labels)) w.push('delete', obj);
   }
 
   private store(r: LeaseRecord, before: LeaseRecord | undefined): LeaseRecord {
@@ -235,24 +256,18 @@ export class SimApiServer {
     this.leases.set(r.name, saved);
     if (before?.holder !== saved.holder)
       this.history.push({ t: this.clock.now(), seq: this.nextSeq(), name: r.name, holder: saved.holder });
-    const was = before !== undefined && selected(before);
-    const is = selected(saved);
-    // A watch with a label selector sees an object that stops matching as deleted, one that starts matching as added.
-    if (is) this.emit(was ? 'update' : 'add', saved);
-    else if (was) this.emit('delete', saved);
+    const obj = this.wire(saved);
+    for (const [w, select] of this.watchers) {
+      const was = before !== undefined && select(before.labels);
+      const is = select(saved.labels);
+      // A watch with a label selector sees an object that stops matching as deleted, one that starts matching as added.
+      if (is) w.push(was ? 'update' : 'add', obj);
+      else if (was) w.push('delete', obj);
+    }
     return { ...saved };
-  }
-
-  private emit(type: WatchEventType, r: LeaseRecord): void {
-    const obj = this.wire(r);
-    for (const w of this.watchers) w.push(type, obj);
   }
 
   private wire(r: LeaseRecord): Lease {
     return Object.freeze(recordToLease(this.namespace, r)) as Lease;
   }
-}
-
-function selected(r: LeaseRecord): boolean {
-  return r.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }

@@ -15,10 +15,16 @@
 // - cutLink: the cable out (carrier lost, frames lost);
 // - with heartbeats (sim-beats.ts): a firewall rule on the UDP port
 //   (node.beats.blocked), and a lossy node network (SimOptions.beatLoss).
+// With the slow liveness Lease (SimOptions.liveness), each speaker's lease
+// watch selects what the slow selector does (lease-names.ts leaseSelector).
+// API writes and reads, and lease watch events delivered, are counted per
+// node (SimNode.api, SimNode.watchEvents) for the load the speaker puts on
+// the API server.
 
+import { type LivenessMode, livenessTimings } from '../election/liveness-mode.js';
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
 import type { EventSink } from '../k8s/event-recorder.js';
-import { LEASE_IP_ANNOTATION } from '../k8s/lease-names.js';
+import { AUDIENCE_ALL, AUDIENCE_LABEL, audienceOf, LEASE_IP_ANNOTATION } from '../k8s/lease-names.js';
 import type { Eip, EndpointSlice, Node, Service } from '../k8s/types.js';
 import type { InterfaceProbe } from '../layer2/interface-resolver.js';
 import type { LinkEvents } from '../layer2/link.js';
@@ -28,7 +34,7 @@ import { Metrics } from '../observability/metrics.js';
 import { SPEAKER_DEFAULTS, type SpeakerSettings } from '../speaker/config.js';
 import { Speaker } from '../speaker/speaker.js';
 import type { FakeClock } from './fake-clock.js';
-import { type ApiFaults, SimApiServer, SimCache } from './sim-api.js';
+import { ALL_BATON_LEASES, type ApiFaults, type LeaseSelector, SimApiServer, SimCache } from './sim-api.js';
 import { SimBeatNetwork, type SimBeatPort } from './sim-beats.js';
 import { ProcessClock } from './sim-clock.js';
 import { ForeignHost, SimClient, Wire, type WirePort } from './sim-wire.js';
@@ -36,8 +42,6 @@ import { ForeignHost, SimClient, Wire, type WirePort } from './sim-wire.js';
 export const POOL = 'pool';
 const CLIENT_MAC = '02:ba:70:00:00:64';
 const FOREIGN_MAC = '02:ba:70:00:00:99';
-// The lease informer gives up on a silent watch after this long (speaker/main.ts LEASE_WATCH_IDLE_MS).
-const WATCH_IDLE_MS = 3_000;
 
 export interface SimOptions {
   outageMode?: boolean;
@@ -45,6 +49,8 @@ export interface SimOptions {
   heartbeats?: boolean;
   /** Each heartbeat datagram is lost with this probability (0..1), independently. */
   beatLoss?: number;
+  /** The slow liveness Lease (needs heartbeats). */
+  liveness?: LivenessMode;
   /** Seed of the simulation's random choices (datagram loss): the same seed, the same run. */
   seed?: number;
   /** Overrides of the shipped defaults (timings). */
@@ -64,8 +70,13 @@ export class SimNode implements WirePort {
   /** The current process's metrics. */
   metrics!: SpeakerMetrics;
   readonly faults: ApiFaults = { down: false, writesHang: false };
+  /** API requests sent by this node's processes (all of them, restarts included). */
+  readonly api = { writes: 0, reads: 0 };
+  /** Lease watch events delivered to the processes before the current one. */
+  private pastWatchEvents = 0;
   private link: VirtualLink | undefined;
-  private leaseWatch!: SimCache<never>;
+  private leaseWatch: SimCache<never> | undefined;
+  private settings!: SpeakerSettings;
   private caches: Array<SimCache<never>> = [];
   private frozen: FreezeMode | undefined;
   private readonly socketQueue: Array<{ frame: Buffer; atMs: number }> = [];
@@ -92,9 +103,12 @@ export class SimNode implements WirePort {
       ...SPEAKER_DEFAULTS,
       nodeName: this.name,
       outageMode: sim.options.outageMode ?? SPEAKER_DEFAULTS.outageMode,
+      liveness: sim.options.liveness ?? SPEAKER_DEFAULTS.liveness,
       ...sim.options.settings,
     };
-    const leaseWatch = sim.api.watchFor(this.clock);
+    this.settings = settings;
+    if (this.leaseWatch !== undefined) this.pastWatchEvents += this.leaseWatch.delivered;
+    const leaseWatch = sim.api.watchFor(this.clock, selectorOf(settings));
     this.leaseWatch = leaseWatch as unknown as SimCache<never>;
     const cache = <T extends { metadata: { name: string; namespace?: string } }>(kind: keyof Simulation['objects']): SimCache<T> => {
       const c = new SimCache<T>(this.clock, sim.objects[kind].list() as unknown as T[]);
@@ -119,8 +133,8 @@ export class SimNode implements WirePort {
           ? silentLogger()
           : createLogger('speaker', process.env['BATON_SIM_LOG'] as 'debug', { node: this.name, t: () => sim.clock.now() }),
       metrics: this.metrics,
-      leases: sim.api.viewFor(this.clock, this.faults, settings.renewDeadlineMs),
-      livenessLeases: sim.api.viewFor(this.clock, this.faults, settings.renewDeadlineMs),
+      leases: sim.api.viewFor(this.clock, this.faults, livenessTimings(settings).requestTimeoutMs, this.api),
+      livenessLeases: sim.api.viewFor(this.clock, this.faults, livenessTimings(settings).requestTimeoutMs, this.api),
       events,
       caches: {
         leases: leaseWatch,
@@ -179,7 +193,7 @@ export class SimNode implements WirePort {
     this.link = undefined;
     this.socketQueue.length = 0;
     this.sim.wire.detach(this);
-    this.sim.api.unwatch(this.leaseWatch as never);
+    if (this.leaseWatch !== undefined) this.sim.api.unwatch(this.leaseWatch as never);
     for (const c of this.caches) for (const o of Object.values(this.sim.objects)) o.unsubscribe(c);
     this.caches = [];
   }
@@ -210,15 +224,23 @@ export class SimNode implements WirePort {
     this.clock.thaw();
   }
 
+  /** Lease watch events delivered to this node's processes so far. */
+  get watchEvents(): number {
+    return this.pastWatchEvents + (this.leaseWatch?.delivered ?? 0);
+  }
+
   /** The control plane cut off: requests hang until their deadline, the watch goes silent and, later, counts as broken. */
   cutApi(cut: boolean): void {
+    const watch = this.leaseWatch as SimCache<never>;
     this.faults.down = cut;
-    this.leaseWatch.stalled = cut;
+    watch.stalled = cut;
     if (cut) {
-      this.watchCutTimer = this.sim.clock.setTimeout(() => this.clock.run(() => this.speaker.watchBroken(true)), WATCH_IDLE_MS);
+      // The lease informer gives up on a silent watch after its idle timeout (speaker/main.ts).
+      const idleMs = livenessTimings(this.settings).watchIdleMs;
+      this.watchCutTimer = this.sim.clock.setTimeout(() => this.clock.run(() => this.speaker.watchBroken(true)), idleMs);
     } else {
       if (this.watchCutTimer !== undefined) this.sim.clock.clearTimeout(this.watchCutTimer);
-      this.leaseWatch.unstall();
+      watch.unstall();
       this.clock.run(() => this.speaker.watchBroken(false));
     }
   }
@@ -230,13 +252,14 @@ export class SimNode implements WirePort {
 
   /** The lease watch delivers nothing (a half-dead connection), while writes work. */
   stallWatch(on: boolean): void {
-    if (on) this.leaseWatch.stalled = true;
-    else this.leaseWatch.unstall();
+    const watch = this.leaseWatch as SimCache<never>;
+    if (on) watch.stalled = true;
+    else watch.unstall();
   }
 
   /** Every watch event reaches this node only after ms. */
   watchLag(ms: number): void {
-    this.leaseWatch.delayMs = ms;
+    (this.leaseWatch as SimCache<never>).delayMs = ms;
   }
 
   cutLink(cut: boolean): void {
@@ -256,6 +279,13 @@ export class SimNode implements WirePort {
   get isFrozen(): boolean {
     return this.frozen !== undefined;
   }
+}
+
+/** The lease informer's selector as the simulated API server applies it (lease-names.ts leaseSelector). */
+function selectorOf(settings: SpeakerSettings): LeaseSelector {
+  if (settings.liveness === 'fast') return ALL_BATON_LEASES;
+  const own = audienceOf(settings.nodeName);
+  return (labels) => ALL_BATON_LEASES(labels) && (labels?.[AUDIENCE_LABEL] === AUDIENCE_ALL || labels?.[AUDIENCE_LABEL] === own);
 }
 
 /** Objects of one kind that every speaker watches (Services, Eips, EndpointSlices, Nodes). */
