@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --enable-source-maps --test --test-reporter=spec
 
-.PHONY: setup deps build typecheck lint format unit check toolchain test e2e image image-check demo chaos-lab bench bench-ipam bench-speaker bench-real-pods bench-scale clean
+.PHONY: setup deps build typecheck lint format unit check toolchain test e2e image image-check demo chaos-lab bench bench-ipam bench-speaker bench-real-pods bench-scale bench-footprint clean
 
 # System packages the lab drives (root, apt); only the lab's targets need them.
 setup:
@@ -97,7 +97,11 @@ bench-real-pods: toolchain image
 bench-scale: toolchain
 	$(LAUNCH) node --enable-source-maps dist/e2e/bench/scale-bench.js
 
-bench: bench-ipam bench-speaker bench-real-pods bench-scale
+# Memory and CPU of a speaker (250 IPs) and a controller (1,000 Services), and Node.js settings against the shipped baseline.
+bench-footprint: toolchain
+	$(LAUNCH) node --enable-source-maps dist/e2e/bench/footprint-bench.js
+
+bench: bench-ipam bench-speaker bench-real-pods bench-scale bench-footprint
 
 clean:
 	rm -rf dist reports

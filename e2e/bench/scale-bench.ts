@@ -16,7 +16,8 @@ import { run, waitFor } from '../../dev/lab/exec.js';
 import { ManagedProcess } from '../../dev/lab/managed-process.js';
 import { LEASE_SELECTOR } from '../../src/k8s/lease-names.js';
 import type { Lease, List, Service } from '../../src/k8s/types.js';
-import type { SpeakerConfig } from '../../src/speaker/config.js';
+import { SPEAKER_DEFAULTS, type SpeakerConfig } from '../../src/speaker/config.js';
+import { expectedLoad } from '../../src/speaker/expected-load.js';
 import { startController } from '../support/baton-process.js';
 import { ensureNode } from '../support/cluster-objects.js';
 import { createEip, createNamespace, ensureBatonBasics, kube } from '../support/kube.js';
@@ -48,8 +49,9 @@ interface Mode {
 }
 
 const MODES: Mode[] = [
-  { name: 'Lease liveness (today: renewed every 500 ms)', heartbeats: false },
-  { name: 'Lease liveness + LAN heartbeats', heartbeats: true },
+  { name: 'fast Lease liveness (today: renewed every 500 ms, watched by all)', heartbeats: false },
+  { name: 'fast Lease liveness + LAN heartbeats', heartbeats: true },
+  { name: 'slow Lease liveness (10 s, watched by none) + LAN heartbeats', heartbeats: true, settings: { liveness: 'slow' } },
 ];
 
 interface Row {
@@ -67,6 +69,8 @@ interface Row {
   settled: boolean;
   /** IPs whose holder changed during the window: 0 in a steady state. */
   holderChangesInWindow: number;
+  /** What src/speaker/expected-load.ts states for this design: writes/s and Lease events/s per speaker. */
+  expected: { writes: number; leaseEvents: number };
 }
 
 const nodes = Array.from({ length: SPEAKERS }, (_, i) => `scale-${String(i + 1).padStart(3, '0')}`);
@@ -133,6 +137,11 @@ class Workers {
   async stop(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop('SIGTERM', 15_000)));
   }
+}
+
+function expectedOf(mode: Mode): { writes: number; leaseEvents: number } {
+  const e = expectedLoad({ ...SPEAKER_DEFAULTS, ...mode.settings, nodeName: nodes[0] as string, namespace: NS });
+  return { writes: e.writesPerSecond, leaseEvents: e.leaseEventsPerSecond(nodes.length) };
 }
 
 const stats = (xs: number[]): { mean: number; max: number } => ({
@@ -247,6 +256,7 @@ try {
           etcdRevisionsPerMinute: ((rev1 - rev0) / seconds) * 60,
           settled,
           holderChangesInWindow: [...h1].filter(([k, v]) => h0.get(k) !== v).length,
+          expected: expectedOf(mode),
         };
         rows.push(row);
         console.log(`[bench] ${JSON.stringify(row)}`);
@@ -262,13 +272,13 @@ try {
   console.log('');
   console.log(`${SPEAKERS} speakers against the real control plane, ${WINDOW_MS / 1000} s steady-state window per row`);
   console.log(
-    '| design | IPs | API writes/s per speaker (mean / max) | watch events/s per speaker, all (mean / max) | of them Leases (mean / max) | kube-apiserver CPU | etcd revisions/min | cold start to all IPs held | holders moved in the window |',
+    '| design | IPs | API writes/s per speaker (mean / max) | watch events/s per speaker, all (mean / max) | of them Leases (mean / max) | kube-apiserver CPU | etcd revisions/min | cold start to all IPs held | holders moved in the window | expected per speaker (writes/s, Lease events/s) |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const f = (x: { mean: number; max: number }): string => `${x.mean.toFixed(2)} / ${x.max.toFixed(2)}`;
   for (const r of rows)
     console.log(
-      `| ${r.mode} | ${r.ips} | ${f(r.writesPerSpeaker)} | ${f(r.eventsPerSpeaker)} | ${f(r.leaseEventsPerSpeaker)} | ${(r.apiServerCpu * 100).toFixed(0)}% of a core | ${r.etcdRevisionsPerMinute.toFixed(0)} | ${Number.isNaN(r.coldStartMs) ? `not all: ${r.heldAfterColdStart} of ${r.ips} after ${COLD_START_TIMEOUT_MS / 1000} s` : `${(r.coldStartMs / 1000).toFixed(1)} s`} | ${r.holderChangesInWindow}${r.settled ? '' : ' (never settled)'} |`,
+      `| ${r.mode} | ${r.ips} | ${f(r.writesPerSpeaker)} | ${f(r.eventsPerSpeaker)} | ${f(r.leaseEventsPerSpeaker)} | ${(r.apiServerCpu * 100).toFixed(0)}% of a core | ${r.etcdRevisionsPerMinute.toFixed(0)} | ${Number.isNaN(r.coldStartMs) ? `not all: ${r.heldAfterColdStart} of ${r.ips} after ${COLD_START_TIMEOUT_MS / 1000} s` : `${(r.coldStartMs / 1000).toFixed(1)} s`} | ${r.holderChangesInWindow}${r.settled ? '' : ' (never settled)'} | ${r.expected.writes.toFixed(2)}, ${r.expected.leaseEvents.toFixed(2)} |`,
     );
   await stopLab();
 }

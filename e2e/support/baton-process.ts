@@ -22,24 +22,32 @@ export interface ControllerOptions {
   extraArgs?: string[];
   /** Short election timings so takeover tests take seconds, not a quarter minute. */
   fastElection?: boolean;
+  /** As the image runs it (no source maps, info logs, NODE_ENV=production): for footprint benchmarks. */
+  shipped?: boolean;
+  nodeFlags?: readonly string[];
+  env?: Record<string, string>;
 }
 
 export async function startController(options: ControllerOptions = {}): Promise<BatonProcess> {
   const port = nextPort++;
   const identity = options.identity ?? `controller-${port}`;
   const args = [
-    '--enable-source-maps',
+    ...(options.nodeFlags ?? []),
+    ...(options.shipped === true ? [] : ['--enable-source-maps']),
     CLI,
     'controller',
     `--kubeconfig=${options.kubeconfig ?? lab().controlPlane.adminKubeconfig}`,
     `--metrics-address=127.0.0.1:${port}`,
     `--identity=${identity}`,
     '--namespace=baton-system',
-    '--log-level=debug',
+    `--log-level=${options.shipped === true ? 'info' : 'debug'}`,
     ...(options.fastElection === true ? ['--lease-duration=4s', '--renew-deadline=3s', '--retry-period=500ms'] : []),
     ...(options.extraArgs ?? []),
   ];
-  const proc = ManagedProcess.spawn(identity, process.execPath, args, { logFile: join(lab().workDir, `${identity}.log`) });
+  const proc = ManagedProcess.spawn(identity, process.execPath, args, {
+    logFile: join(lab().workDir, `${identity}.log`),
+    env: { ...process.env, ...(options.shipped === true ? { NODE_ENV: 'production' } : {}), ...options.env },
+  });
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitFor(
     `${identity} to be ready`,
@@ -87,6 +95,8 @@ export interface SpeakerOptions {
   shipped?: boolean;
   /** Flags for Node.js itself, before the script (e.g. V8 heap limits). */
   nodeFlags?: readonly string[];
+  /** More environment for the process (e.g. MALLOC_ARENA_MAX). */
+  env?: Record<string, string>;
 }
 
 /** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
@@ -112,7 +122,7 @@ export async function startSpeaker(nodeName: string, options: SpeakerOptions = {
     ],
     {
       logFile: join(lab().workDir, `speaker-${nodeName}.log`),
-      ...(options.shipped === true ? { env: { ...process.env, NODE_ENV: 'production' } } : {}),
+      env: { ...process.env, ...(options.shipped === true ? { NODE_ENV: 'production' } : {}), ...options.env },
     },
   );
   const metricsUrl = `http://${node.ip}:${port}`;
