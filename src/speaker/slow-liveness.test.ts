@@ -68,10 +68,11 @@ describe('Speaker with the slow liveness Lease', () => {
     // The slow mode at two sizes (the claim is that neither matters); the fast mode beside it, with one IP each
     // (its load does not depend on IPs either, only on nodes).
     for (const [mode, nodes, ips, seconds] of [
-      ['slow', 3, 1, 120],
-      ['slow', 6, 30, 120],
-      ['fast', 3, 1, 60],
-      ['fast', 6, 1, 60],
+      // Windows of 6 renewals (slow) and 60 (fast): long enough that one renewal's phase is within the tolerance below.
+      ['slow', 3, 1, 60],
+      ['slow', 6, 30, 60],
+      ['fast', 3, 1, 30],
+      ['fast', 6, 1, 30],
     ] as const) {
       {
         const addresses = Array.from({ length: ips }, (_, i) => `192.0.2.${200 + i}`);

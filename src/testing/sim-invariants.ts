@@ -7,7 +7,7 @@
 //   the faults are over (and while some eligible node is healthy).
 
 import { ipLeaseName } from '../k8s/lease-names.js';
-import { decodeArpFrame } from '../layer2/packet/arp.js';
+import { arpOf } from './sim-wire.js';
 import type { Simulation } from './speaker-simulation.js';
 
 export interface Violation {
@@ -22,11 +22,10 @@ export function oneMacViolations(sim: Simulation, ip: string): Violation[] {
   const lease = ipLeaseName(ip);
   const out: Violation[] = [];
   let owner: string | undefined;
-  for (const f of sim.wire.log) {
+  for (const f of sim.wire.framesAbout(ip)) {
     if (!f.from.startsWith('node-')) continue;
-    const d = decodeArpFrame(f.frame);
-    if (!d.ok || d.value.senderIp !== ip) continue;
-    const a = d.value;
+    const a = arpOf(f);
+    if (a === undefined) continue;
     const gratuitous = a.senderIp === a.targetIp;
     if (gratuitous && sim.api.holderAt(lease, f.seq) === f.from) {
       owner = f.from;

@@ -3,7 +3,8 @@
 // each external IP. Every frame is logged with its time, as a capture on
 // the LAN would show it; the invariants (sim-invariants.ts) are computed
 // from that log, from the client's side, never from the speakers' insides.
-import { decodeArpFrame, encodeArpFrame, gratuitousArp } from '../layer2/packet/arp.js';
+import { type ArpFrame, decodeArpFrame, encodeArpFrame, gratuitousArp } from '../layer2/packet/arp.js';
+import { macFromBytes } from '../net/mac.js';
 import type { FakeClock } from './fake-clock.js';
 
 export interface WirePort {
@@ -21,10 +22,30 @@ export interface WireFrame {
   frame: Buffer;
 }
 
+const decodedLog = new WeakMap<WireFrame, ArpFrame | null>();
+
+/**
+ * The logged frame as ARP (undefined: not ARP), decoded once: the invariants
+ * walk the whole log once per IP, and a minute of simulated probing logs
+ * tens of thousands of frames.
+ */
+export function arpOf(f: WireFrame): ArpFrame | undefined {
+  let d = decodedLog.get(f);
+  if (d === undefined) {
+    const r = decodeArpFrame(f.frame);
+    d = r.ok ? r.value : null;
+    decodedLog.set(f, d);
+  }
+  return d ?? undefined;
+}
+
 export class Wire {
   private readonly ports = new Set<WirePort>();
   private readonly learned = new Map<string, WirePort>();
   readonly log: WireFrame[] = [];
+  /** ARP frames in the log by sender IP, indexed up to `indexed` (see framesAbout). */
+  private readonly bySenderIp = new Map<string, WireFrame[]>();
+  private indexed = 0;
 
   constructor(
     private readonly clock: FakeClock,
@@ -42,6 +63,19 @@ export class Wire {
 
   attached(port: WirePort): boolean {
     return this.ports.has(port);
+  }
+
+  /** The logged ARP frames whose sender IP is ip, in log order; the log is indexed once, as it grows. */
+  framesAbout(ip: string): readonly WireFrame[] {
+    for (; this.indexed < this.log.length; this.indexed++) {
+      const f = this.log[this.indexed] as WireFrame;
+      const a = arpOf(f);
+      if (a === undefined) continue;
+      const list = this.bySenderIp.get(a.senderIp);
+      if (list === undefined) this.bySenderIp.set(a.senderIp, [f]);
+      else list.push(f);
+    }
+    return this.bySenderIp.get(ip) ?? [];
   }
 
   /** A port sends a frame: logged, the source learned, then delivered (broadcast, or to the learned port, else flooded). */
@@ -62,7 +96,7 @@ export class Wire {
 }
 
 function macAt(frame: Buffer, offset: number): string {
-  return [...frame.subarray(offset, offset + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return macFromBytes(frame, offset);
 }
 
 /** What the client saw about one IP: who answered its requests, who announced the IP. */
