@@ -17,6 +17,7 @@ import './ipam-ha.e2e.js';
 import './speaker.e2e.js';
 import './speaker-faults.e2e.js';
 import './ipv6.e2e.js';
+import './heartbeats.e2e.js';
 
 // A cold first run builds Kubernetes from source (about 15 min on 2 cores); the build step before the suite normally did it already.
 const LAB_START_TIMEOUT_MS = 60 * 60_000;

@@ -10,6 +10,11 @@
 //     timed by the kernel's capture timestamps on the client;
 //   - API writes per second in steady state with 10, 100 and 250 IPs on 3
 //     nodes, and speaker RSS at each size.
+// BENCH_LIVENESS picks how speakers prove they are alive: fast (as shipped),
+// heartbeats (--heartbeats=true: LAN heartbeats over real UDP between the
+// node namespaces) or slow (--heartbeats=true --liveness=slow), so the
+// designs of docs/heartbeats.md are measured on the same LAN and trials.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArpCapture, type CapturedArp, firstAnnouncement } from '../../dev/lab/arp-client.js';
@@ -33,6 +38,12 @@ const SPEAKER_AS_SHIPPED = {
   nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''),
 } as const;
 const SCALE = (process.env['BENCH_SCALE'] ?? '10,100,250').split(',').map(Number);
+const LIVENESS = process.env['BENCH_LIVENESS'] ?? 'fast';
+if (!['fast', 'heartbeats', 'slow'].includes(LIVENESS)) throw new Error(`BENCH_LIVENESS: fast, heartbeats or slow, got ${LIVENESS}`);
+/** 32 random bytes, as the chart's Secret holds (MIN_KEY_LENGTH of beat-codec.ts), as text the speaker reads from its env. */
+const HEARTBEAT_KEY = randomBytes(24).toString('base64');
+/** The chart's default heartbeatPort. */
+const HEARTBEAT_PORT = 7474;
 /** Owners unchanged this long count as settled (rebalancing moves one IP a second per speaker, so 10 s means it is done). */
 const SETTLED_MS = 10_000;
 /** Measure anyway after this long, and the printed settle time says so. */
@@ -50,6 +61,19 @@ function rssMiB(pid: number | undefined): number {
 }
 
 const g = await startLab();
+/** How each speaker is started: as shipped, plus the liveness design under test. */
+const speakerOptions = (nodeName: string) =>
+  LIVENESS === 'fast'
+    ? SPEAKER_AS_SHIPPED
+    : {
+        ...SPEAKER_AS_SHIPPED,
+        env: { BATON_HEARTBEAT_KEY: HEARTBEAT_KEY },
+        extraArgs: [
+          '--heartbeats=true',
+          `--heartbeat-address=${g.lan.node(nodeName).ip}:${HEARTBEAT_PORT}`,
+          ...(LIVENESS === 'slow' ? ['--liveness=slow'] : []),
+        ],
+      };
 const speakers = new Map<string, BatonProcess>();
 const servers = new Map<string, ManagedProcess>();
 let failed = false;
@@ -62,7 +86,7 @@ try {
   await createEip('bench-pool', { address: '198.51.100.1-198.51.100.254', protocol: 'layer2', interface: 'eth0' });
   await createEip('lan-pool6', { address: '2001:db8:ba70:e::200-2001:db8:ba70:e::2ff', protocol: 'layer2', interface: 'eth0' });
   const startAll = async (): Promise<void> => {
-    for (const n of g.lan.nodes) speakers.set(n.name, await startSpeaker(n.name, SPEAKER_AS_SHIPPED));
+    for (const n of g.lan.nodes) speakers.set(n.name, await startSpeaker(n.name, speakerOptions(n.name)));
   };
   await startAll();
   await createNamespace('bench');
@@ -117,7 +141,7 @@ try {
         await g.lan.restoreLink(node);
         servers.set(holder, startServer(g.lan, holder));
       }
-      speakers.set(holder, await startSpeaker(holder, SPEAKER_AS_SHIPPED));
+      speakers.set(holder, await startSpeaker(holder, speakerOptions(holder)));
       await new Promise((r) => setTimeout(r, 1_000));
       console.log(
         `[bench] ${kind} ${trial + 1}/${TRIALS}: ${holder} -> ${heir}, client outage ${results[kind].outage.at(-1)} ms, heir announced after ${results[kind].garp.at(-1)?.toFixed(0)} ms`,
@@ -265,7 +289,13 @@ try {
   const svcCount = (await kube().api.list<List<Service>>('/api/v1/namespaces/scale/services')).items.length;
 
   const ms = (x: number): string => `${x.toFixed(0)} ms`;
-  console.log(`\nSpeaker benchmark (3 nodes, lease ${'1.5 s'}/renew 500 ms/deadline 1 s, outage mode on; ${TRIALS} trials each)`);
+  const design =
+    LIVENESS === 'fast'
+      ? 'liveness Lease 1.5 s/renew 500 ms/deadline 1 s'
+      : LIVENESS === 'heartbeats'
+        ? 'liveness Lease 1.5 s/renew 500 ms, LAN heartbeats every 100 ms'
+        : 'slow liveness Lease (renew 10 s), LAN heartbeats every 100 ms';
+  console.log(`\nSpeaker benchmark (3 nodes, ${design}, outage mode on; ${TRIALS} trials each)`);
   console.log('| measure | p50 | p99 |');
   console.log('| --- | --- | --- |');
   for (const kind of KINDS) {
