@@ -1,6 +1,11 @@
-// Baton's own processes (controller today; speakers later), started from the
-// built CLI as an operator would run them, with their logs in the lab's
-// work folder and their metrics endpoint reachable from the test.
+// Baton's own processes (controller and speakers), started from the built
+// CLI as an operator would run them, with their logs in the lab's work
+// folder and their metrics endpoint reachable from the test.
+//
+// BATON_E2E_LIVENESS=heartbeats|slow runs every speaker a test starts with
+// LAN heartbeats (and the slow liveness Lease), unless the test chose its
+// own: to try the whole fault matrix in a mode that is not the default yet.
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { lab } from '../../dev/lab/current.js';
 import { waitFor } from '../../dev/lab/exec.js';
@@ -99,10 +104,34 @@ export interface SpeakerOptions {
   env?: Record<string, string>;
 }
 
+const E2E_LIVENESS = process.env['BATON_E2E_LIVENESS'] ?? 'fast';
+/** One key for the run's speakers, 32 characters (the speaker's minimum), as the chart's Secret would give them. */
+const E2E_BEAT_KEY = randomBytes(24).toString('base64');
+/** The chart's default heartbeatPort. */
+const E2E_BEAT_PORT = 7474;
+
+/** The options with BATON_E2E_LIVENESS's flags added, unless the test set heartbeats itself. */
+function withLiveness(options: SpeakerOptions, nodeIp: string): SpeakerOptions {
+  if (E2E_LIVENESS === 'fast' || (options.extraArgs ?? []).some((a) => a.startsWith('--heartbeats'))) return options;
+  if (E2E_LIVENESS !== 'heartbeats' && E2E_LIVENESS !== 'slow')
+    throw new Error(`BATON_E2E_LIVENESS: fast, heartbeats or slow, got ${E2E_LIVENESS}`);
+  return {
+    ...options,
+    env: { BATON_HEARTBEAT_KEY: E2E_BEAT_KEY, ...options.env },
+    extraArgs: [
+      ...(options.extraArgs ?? []),
+      '--heartbeats=true',
+      `--heartbeat-address=${nodeIp}:${E2E_BEAT_PORT}`,
+      ...(E2E_LIVENESS === 'slow' ? ['--liveness=slow'] : []),
+    ],
+  };
+}
+
 /** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
-export async function startSpeaker(nodeName: string, options: SpeakerOptions = {}): Promise<BatonProcess> {
+export async function startSpeaker(nodeName: string, given: SpeakerOptions = {}): Promise<BatonProcess> {
   const { lan, controlPlane } = lab();
   const node = lan.node(nodeName);
+  const options = withLiveness(given, node.ip);
   const port = 7473;
   const proc = lan.spawn(
     node,

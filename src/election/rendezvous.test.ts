@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { rank } from './rendezvous.js';
+import { computeScore, rank, rememberedScores, SCORE_CACHE_LIMIT, score } from './rendezvous.js';
 
 const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/);
+/** The first 8 bytes of `printf 'node-1\000192.0.2.200' | sha256sum` (0xe3eeab9237a84394), read independently of node:crypto. */
+const SCORE_NODE1_IP200 = 0xe3eeab9237a84394n;
 const ipText = fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `192.0.${a}.${b}`);
 
 describe('rendezvous ranking', () => {
@@ -55,5 +57,34 @@ describe('rendezvous ranking', () => {
       firsts.set(first, (firsts.get(first) ?? 0) + 1);
     }
     for (const n of nodes) assert.ok((firsts.get(n) ?? 0) > 850 && (firsts.get(n) ?? 0) < 1150, `${n}: ${firsts.get(n)}`);
+  });
+
+  it('scores a pair exactly as every version did: SHA-256 of node, NUL, ip, first 8 bytes big-endian', () => {
+    // Speakers of two versions meet during a rolling update: they must rank alike.
+    assert.equal(computeScore('node-1', '192.0.2.200'), SCORE_NODE1_IP200);
+    assert.equal(score('node-1', '192.0.2.200'), SCORE_NODE1_IP200);
+  });
+
+  it('remembers scores without changing them (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(nodeName, ipText), { minLength: 1, maxLength: 50 }), (pairs) => {
+        for (const [n, ip] of pairs) assert.equal(score(n, ip), computeScore(n, ip));
+        for (const [n, ip] of pairs) assert.equal(score(n, ip), computeScore(n, ip), 'from the cache');
+      }),
+    );
+  });
+
+  it('starts over when full, and scores stay right across it', () => {
+    const pairs = Array.from({ length: SCORE_CACHE_LIMIT + 100 }, (_, i) => [`node-${i % 1_000}`, `198.18.${i >> 8}.${i & 255}`] as const);
+    let startedOver = false;
+    for (const [n, ip] of pairs) {
+      const before = rememberedScores();
+      assert.equal(score(n, ip), computeScore(n, ip));
+      if (rememberedScores() < before) startedOver = true;
+      assert.ok(rememberedScores() <= SCORE_CACHE_LIMIT);
+    }
+    assert.ok(startedOver, 'more new pairs than the limit: it started over on the way');
+    // The first pairs went with the start-over; asked again they are computed again, and alike.
+    for (const [n, ip] of pairs.slice(0, 100)) assert.equal(score(n, ip), computeScore(n, ip));
   });
 });
