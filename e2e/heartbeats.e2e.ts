@@ -14,7 +14,6 @@
 // Every case prints a [heartbeats] line with what the client saw.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { firstAnnouncement } from '../dev/lab/arp-client.js';
 import { lab } from '../dev/lab/current.js';
@@ -22,7 +21,15 @@ import { startDataPlane } from '../dev/lab/dataplane.js';
 import { runInNetns } from '../dev/lab/exec.js';
 import type { LanHost } from '../dev/lab/lan.js';
 import type { Lease, List } from '../src/k8s/types.js';
-import { type BatonProcess, metricSeries, metricValue, startController, startSpeaker } from './support/baton-process.js';
+import {
+  type BatonProcess,
+  HEARTBEAT_PORT,
+  metricSeries,
+  metricValue,
+  startController,
+  startSpeaker,
+  withLiveness,
+} from './support/baton-process.js';
 import { longestOutage } from './support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from './support/cluster-objects.js';
 import { Observation, type Seen, twoMacMoments } from './support/fault-observations.js';
@@ -39,10 +46,6 @@ import {
 
 const POOL_NAME = 'beat-pool';
 const POOL = { 'eip.openelb.kubesphere.io/v1alpha2': POOL_NAME };
-/** The chart's default heartbeatPort. */
-const BEAT_PORT = 7474;
-/** 32 characters: the speaker's minimum key (MIN_KEY_LENGTH of beat-codec.ts), as the chart's Secret gives it. */
-const KEY = randomBytes(24).toString('base64');
 /**
  * What the slow Lease alone would take to replace a crashed holder (its 20 s duration, docs/heartbeats.md): a
  * take-over faster than this was done by the heartbeats. The bound is loose on purpose, the time is printed.
@@ -91,8 +94,8 @@ async function blockBeats(host: LanHost): Promise<void> {
     'add table inet baton-e2e-beats',
     'add chain inet baton-e2e-beats in { type filter hook input priority 0 ; }',
     'add chain inet baton-e2e-beats out { type filter hook output priority 0 ; }',
-    `add rule inet baton-e2e-beats in udp dport ${BEAT_PORT} drop`,
-    `add rule inet baton-e2e-beats out udp dport ${BEAT_PORT} drop`,
+    `add rule inet baton-e2e-beats in udp dport ${HEARTBEAT_PORT} drop`,
+    `add rule inet baton-e2e-beats out udp dport ${HEARTBEAT_PORT} drop`,
   ];
   for (const r of rules) await runInNetns(host.netns, 'nft', r.split(' '));
 }
@@ -107,13 +110,7 @@ describe('LAN heartbeats with the slow liveness Lease', { timeout: 900_000 }, ()
   let serial = 0;
 
   async function startBeatingSpeaker(name: string): Promise<void> {
-    speakers.set(
-      name,
-      await startSpeaker(name, {
-        env: { BATON_HEARTBEAT_KEY: KEY },
-        extraArgs: ['--heartbeats=true', `--heartbeat-address=${node(name).ip}:${BEAT_PORT}`, '--liveness=slow'],
-      }),
-    );
+    speakers.set(name, await startSpeaker(name, withLiveness({}, node(name).ip, 'slow')));
   }
 
   async function newService(): Promise<{ ns: string; ip: string; holder: string }> {

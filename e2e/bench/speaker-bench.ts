@@ -14,7 +14,6 @@
 // heartbeats (--heartbeats=true: LAN heartbeats over real UDP between the
 // node namespaces) or slow (--heartbeats=true --liveness=slow), so the
 // designs of docs/heartbeats.md are measured on the same LAN and trials.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArpCapture, type CapturedArp, firstAnnouncement } from '../../dev/lab/arp-client.js';
@@ -25,7 +24,15 @@ import type { ManagedProcess } from '../../dev/lab/managed-process.js';
 import { advertisements, NDP_CAPTURE_FILTER } from '../../dev/lab/ndp-client.js';
 import type { List, Service } from '../../src/k8s/types.js';
 import { decodeNdpFrame } from '../../src/layer2/packet/ndp.js';
-import { type BatonProcess, metricSeries, metricValue, startController, startSpeaker } from '../support/baton-process.js';
+import {
+  type BatonProcess,
+  livenessFromEnv,
+  metricSeries,
+  metricValue,
+  startController,
+  startSpeaker,
+  withLiveness,
+} from '../support/baton-process.js';
 import { ClientProbe, longestOutage } from '../support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from '../support/cluster-objects.js';
 import { createEip, createNamespace, createService, ensureBatonBasics, kube, waitForIngress } from '../support/kube.js';
@@ -38,12 +45,7 @@ const SPEAKER_AS_SHIPPED = {
   nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''),
 } as const;
 const SCALE = (process.env['BENCH_SCALE'] ?? '10,100,250').split(',').map(Number);
-const LIVENESS = process.env['BENCH_LIVENESS'] ?? 'fast';
-if (!['fast', 'heartbeats', 'slow'].includes(LIVENESS)) throw new Error(`BENCH_LIVENESS: fast, heartbeats or slow, got ${LIVENESS}`);
-/** 32 random bytes, as the chart's Secret holds (MIN_KEY_LENGTH of beat-codec.ts), as text the speaker reads from its env. */
-const HEARTBEAT_KEY = randomBytes(24).toString('base64');
-/** The chart's default heartbeatPort. */
-const HEARTBEAT_PORT = 7474;
+const LIVENESS = livenessFromEnv('BENCH_LIVENESS');
 /** Owners unchanged this long count as settled (rebalancing moves one IP a second per speaker, so 10 s means it is done). */
 const SETTLED_MS = 10_000;
 /** Measure anyway after this long, and the printed settle time says so. */
@@ -62,18 +64,7 @@ function rssMiB(pid: number | undefined): number {
 
 const g = await startLab();
 /** How each speaker is started: as shipped, plus the liveness design under test. */
-const speakerOptions = (nodeName: string) =>
-  LIVENESS === 'fast'
-    ? SPEAKER_AS_SHIPPED
-    : {
-        ...SPEAKER_AS_SHIPPED,
-        env: { BATON_HEARTBEAT_KEY: HEARTBEAT_KEY },
-        extraArgs: [
-          '--heartbeats=true',
-          `--heartbeat-address=${g.lan.node(nodeName).ip}:${HEARTBEAT_PORT}`,
-          ...(LIVENESS === 'slow' ? ['--liveness=slow'] : []),
-        ],
-      };
+const speakerOptions = (nodeName: string) => withLiveness(SPEAKER_AS_SHIPPED, g.lan.node(nodeName).ip, LIVENESS);
 const speakers = new Map<string, BatonProcess>();
 const servers = new Map<string, ManagedProcess>();
 let failed = false;

@@ -104,34 +104,44 @@ export interface SpeakerOptions {
   env?: Record<string, string>;
 }
 
-const E2E_LIVENESS = process.env['BATON_E2E_LIVENESS'] ?? 'fast';
 /** One key for the run's speakers, 32 characters (the speaker's minimum), as the chart's Secret would give them. */
-const E2E_BEAT_KEY = randomBytes(24).toString('base64');
+const HEARTBEAT_KEY = randomBytes(24).toString('base64');
 /** The chart's default heartbeatPort. */
-const E2E_BEAT_PORT = 7474;
+export const HEARTBEAT_PORT = 7474;
 
-/** The options with BATON_E2E_LIVENESS's flags added, unless the test set heartbeats itself. */
-function withLiveness(options: SpeakerOptions, nodeIp: string): SpeakerOptions {
-  if (E2E_LIVENESS === 'fast' || (options.extraArgs ?? []).some((a) => a.startsWith('--heartbeats'))) return options;
-  if (E2E_LIVENESS !== 'heartbeats' && E2E_LIVENESS !== 'slow')
-    throw new Error(`BATON_E2E_LIVENESS: fast, heartbeats or slow, got ${E2E_LIVENESS}`);
+export type Liveness = 'fast' | 'heartbeats' | 'slow';
+
+/** The options with the flags, key and address of a liveness design added (fast: unchanged). */
+export function withLiveness(options: SpeakerOptions, nodeIp: string, liveness: Liveness): SpeakerOptions {
+  if (liveness === 'fast') return options;
   return {
     ...options,
-    env: { BATON_HEARTBEAT_KEY: E2E_BEAT_KEY, ...options.env },
+    env: { BATON_HEARTBEAT_KEY: HEARTBEAT_KEY, ...options.env },
     extraArgs: [
       ...(options.extraArgs ?? []),
       '--heartbeats=true',
-      `--heartbeat-address=${nodeIp}:${E2E_BEAT_PORT}`,
-      ...(E2E_LIVENESS === 'slow' ? ['--liveness=slow'] : []),
+      `--heartbeat-address=${nodeIp}:${HEARTBEAT_PORT}`,
+      ...(liveness === 'slow' ? ['--liveness=slow'] : []),
     ],
   };
 }
+
+/** BATON_E2E_LIVENESS, checked. */
+export function livenessFromEnv(name: string): Liveness {
+  const v = process.env[name] ?? 'fast';
+  if (v !== 'fast' && v !== 'heartbeats' && v !== 'slow') throw new Error(`${name}: fast, heartbeats or slow, got ${v}`);
+  return v;
+}
+
+const E2E_LIVENESS = livenessFromEnv('BATON_E2E_LIVENESS');
 
 /** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
 export async function startSpeaker(nodeName: string, given: SpeakerOptions = {}): Promise<BatonProcess> {
   const { lan, controlPlane } = lab();
   const node = lan.node(nodeName);
-  const options = withLiveness(given, node.ip);
+  // A test that chose heartbeats itself keeps its choice.
+  const own = (given.extraArgs ?? []).some((a) => a.startsWith('--heartbeats'));
+  const options = own ? given : withLiveness(given, node.ip, E2E_LIVENESS);
   const port = 7473;
   const proc = lan.spawn(
     node,
