@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LabEnvironment } from '../dev/chaos/lab-environment.js';
 import { ArpCapture } from '../dev/lab/arp-client.js';
-import { type BatonLab, installBaton } from '../dev/lab/baton-lab.js';
+import { type BatonLab, chartLivenessFromEnv, installBaton } from '../dev/lab/baton-lab.js';
 import { lab } from '../dev/lab/current.js';
 import { runInNetns } from '../dev/lab/exec.js';
 import { type CapturedRecord, framesAround } from '../dev/lab/frame-log.js';
@@ -49,7 +49,7 @@ describe('baton chaos in the lab', { timeout: 900_000 }, () => {
   const outDir = (): string => join(lab().workDir, 'chaos');
 
   before(async () => {
-    baton = await installBaton(lab(), 'baton-chaos', (l) => console.log(l));
+    baton = await installBaton(lab(), 'baton-chaos', (l) => console.log(l), { liveness: chartLivenessFromEnv() });
     await applySeed(baton.api, 'chaos-demo', (l) => console.log(l));
     await serveLabPages(baton.api, 'chaos-demo', lab().lan.nodes.length);
     await createLabPool(baton.api, { ipv6: true });

@@ -13,6 +13,27 @@ import { routeExternalRanges } from './dataplane.js';
 import { LabError } from './errors.js';
 import { Lab } from './lab.js';
 
+/** How the speakers prove they are alive (charts/baton values speaker.heartbeats and speaker.liveness). */
+export type ChartLiveness = 'fast' | 'heartbeats' | 'slow';
+
+/** The chart values of a liveness design; the chart makes the heartbeat Secret itself. */
+export function livenessValues(liveness: ChartLiveness): string[] {
+  if (liveness === 'fast') return ['--set=speaker.heartbeats=false', '--set=speaker.liveness=fast'];
+  return ['--set=speaker.heartbeats=true', `--set=speaker.liveness=${liveness === 'slow' ? 'slow' : 'fast'}`];
+}
+
+/**
+ * BATON_E2E_LIVENESS (fast, heartbeats or slow), checked; undefined when unset: the chart's defaults. The
+ * process suite's speakers read the same variable (e2e/support/baton-process.ts).
+ */
+export function chartLivenessFromEnv(): ChartLiveness | undefined {
+  const v = process.env['BATON_E2E_LIVENESS'];
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'fast' && v !== 'heartbeats' && v !== 'slow')
+    throw new LabError('LAB_BAD_SETTING', `BATON_E2E_LIVENESS: fast, heartbeats or slow, got ${v}`);
+  return v;
+}
+
 export interface BatonLab {
   lab: Lab;
   api: ApiClient;
@@ -29,15 +50,16 @@ export async function installBaton(
   lab: Lab,
   namespace: string,
   log: (line: string) => void,
-  options: { controllers?: number } = {},
+  options: { controllers?: number; liveness?: ChartLiveness } = {},
 ): Promise<Omit<BatonLab, 'stop'>> {
   if (lab.realNodes === undefined) throw new LabError('LAB_NOT_STARTED', 'Baton is installed on real nodes: start the lab with realNodes');
   const api = new ApiClient(loadApiAccess(lab.controlPlane.adminKubeconfig));
   await routeExternalRanges(lab.lan);
   const release = new ChartRelease(lab, api, namespace);
   const started = Date.now();
-  log(`[lab] helm install baton charts/baton -n ${namespace}`);
-  await release.install([`--set=controller.replicas=${options.controllers ?? 2}`]);
+  const liveness = options.liveness === undefined ? [] : livenessValues(options.liveness);
+  log(`[lab] helm install baton charts/baton -n ${namespace} ${liveness.join(' ')}`);
+  await release.install([`--set=controller.replicas=${options.controllers ?? 2}`, ...liveness]);
   await release.waitRolledOut();
   log(
     `[lab] Baton running in ${((Date.now() - started) / 1000).toFixed(1)} s: ${options.controllers ?? 2} controller replicas and speakers on ${lab.lan.nodes.map((n) => n.name).join(', ')}, all pods ready`,

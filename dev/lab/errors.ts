@@ -11,6 +11,7 @@ export const LAB_ERROR_CODES = [
   'LAB_BUILD_FAILED',
   'LAB_PROCESS_EXITED',
   'LAB_NOT_STARTED',
+  'LAB_BAD_SETTING',
 ] as const;
 export type LabErrorCode = (typeof LAB_ERROR_CODES)[number];
 

@@ -16,7 +16,7 @@
 
 import { imageArchivePath } from '../../dev/image/build-image.js';
 import { ArpCapture, firstAnnouncement } from '../../dev/lab/arp-client.js';
-import { installBaton } from '../../dev/lab/baton-lab.js';
+import { chartLivenessFromEnv, installBaton } from '../../dev/lab/baton-lab.js';
 import { startLab, stopLab } from '../../dev/lab/current.js';
 import { waitFor } from '../../dev/lab/exec.js';
 import { advertisements, NDP_CAPTURE_FILTER } from '../../dev/lab/ndp-client.js';
@@ -37,7 +37,7 @@ function percentile(xs: number[], p: number): number {
 const g = await startLab({ suite: 'bench-real-pods', realNodes: { images: [imageArchivePath()] } });
 let failed = false;
 try {
-  const baton = await installBaton(g, NS, (l) => console.log(l));
+  const baton = await installBaton(g, NS, (l) => console.log(l), { liveness: chartLivenessFromEnv() });
   await createNamespace('bench');
   await serveLabPages(kube().api, 'bench', g.lan.nodes.length);
   await createLabPool(kube().api, { ipv6: true });

@@ -414,7 +414,18 @@ export class IpAnnouncer {
       this.deps.metrics.handoverSeconds.observe({ kind: effect.previousHolder === undefined ? 'acquire' : 'takeover' }, waited / 1000);
     }
     const nextGen = (this.gens.get(ip) ?? 0) + 1;
-    const t = afterWrite(this.stateOf(ip), effect, result.outcome, { ...ctx, now: this.deps.clock.now(), writeStartedAt }, nextGen);
+    // Health as it is now, not as it was when the write started: a process frozen while its write was under way
+    // learns only now that its renewals lapsed meanwhile (the epoch moved on), and must not announce on old proof.
+    const { health } = this.deps;
+    const after: IpContext = {
+      ...ctx,
+      now: this.deps.clock.now(),
+      writeStartedAt,
+      writeEpoch: ctx.epoch,
+      epoch: health.epoch(),
+      healthy: health.healthy() && !this.leaving,
+    };
+    const t = afterWrite(this.stateOf(ip), effect, result.outcome, after, nextGen);
     if ((t.next.kind === 'holding' || t.next.kind === 'taking') && t.next.gen === nextGen) this.gens.set(ip, nextGen);
     this.apply(ip, t);
   }

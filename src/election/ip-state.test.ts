@@ -232,6 +232,62 @@ describe('ip-state: after a write', () => {
   }
 });
 
+describe('ip-state: a write that outlived its proof', () => {
+  // The write started in epoch 3; by its answer the speaker had lost its health (a frozen process, a lapsed
+  // fence): epoch 4, or still unhealthy. A standby may have taken the IP meanwhile; announcing would be a
+  // second MAC (the random fault property's counterexample, faults.test.ts).
+  const acquire = { kind: 'acquire', previousHolder: 'node-2' } as const;
+  const later = { ...ctx, outageMode: false, writeEpoch: 3, epoch: 4 };
+  const unhealthy = { ...ctx, outageMode: false, writeEpoch: 3, healthy: false };
+
+  for (const [name, c] of [
+    ['the epoch moved on', later],
+    ['not healthy now', unhealthy],
+  ] as const) {
+    it(`a won acquisition announces nothing when ${name}: confirm first`, () => {
+      const t = afterWrite({ kind: 'waiting', freeSince: 9_000 }, acquire, 'won', c, 5);
+      assert.deepEqual(t.next, { kind: 'yielded', gen: 5, iface: 'eth0' });
+      assert.deepEqual(kinds(t.effects), ['wake 0']);
+    });
+
+    it(`a won confirmation of what is not answered announces nothing when ${name}`, () => {
+      for (const state of [IDLE, YIELDED]) {
+        const t = afterWrite(state, { kind: 'confirm' }, 'won', c, 5);
+        assert.equal(t.next.kind, 'yielded');
+        assert.ok(!kinds(t.effects).includes('announce'));
+      }
+    });
+
+    it(`what is still answered keeps its older epoch, no burst, when ${name}`, () => {
+      const t = afterWrite(HOLDING, { kind: 'confirm' }, 'won', c, 5);
+      assert.deepEqual(t.next, { kind: 'holding', gen: 5, epoch: 3, iface: 'eth0', since: 1_000 });
+      assert.deepEqual(kinds(t.effects), ['license']);
+    });
+  }
+
+  it('then, healthy in the new epoch, the next hold confirms before it answers', () => {
+    const yielded = afterWrite({ kind: 'waiting', freeSince: 9_000 }, acquire, 'won', later, 5).next;
+    const t = transition(yielded, HOLD, { ...later, writeEpoch: undefined });
+    assert.deepEqual(kinds(t.effects), ['confirm']);
+    const held = afterWrite(HOLDING, { kind: 'confirm' }, 'won', later, 5).next;
+    assert.deepEqual(kinds(transition(held, HOLD, { ...later, writeEpoch: undefined }).effects), ['confirm']);
+  });
+
+  it('a released lease won in an older epoch is taken only after a confirmation', () => {
+    const taking = afterWrite(WAITING, { kind: 'acquire', previousHolder: undefined }, 'won', later, 5).next;
+    assert.deepEqual(taking, { kind: 'taking', gen: 5, epoch: 3, iface: 'eth0', startsAt: 9_900 + HANDOVER_WINDOW_MS });
+    const t = transition(taking, HOLD, { ...later, now: 10_900 });
+    assert.equal(t.next.kind, 'yielded');
+    assert.ok(!kinds(t.effects).includes('announce'));
+  });
+
+  it('the same write with health kept throughout announces (the path the guard must not block)', () => {
+    const t = afterWrite({ kind: 'waiting', freeSince: 9_000 }, acquire, 'won', { ...ctx, writeEpoch: 3 }, 5);
+    assert.equal(t.next.kind, 'holding');
+    assert.deepEqual(kinds(t.effects), ['license', 'announce']);
+  });
+});
+
 describe('ip-state: the hand-over window, from both sides', () => {
   const acquire = { kind: 'acquire', previousHolder: undefined } as const;
 

@@ -102,6 +102,8 @@ export interface IpContext {
   rankDelayMs: number;
   /** When the write this transition follows was started (afterWrite); the release window counts from it. */
   writeStartedAt?: number;
+  /** The health epoch when that write was started (afterWrite); `epoch` and `healthy` are read after it. */
+  writeEpoch?: number;
 }
 
 export interface Transition {
@@ -244,20 +246,31 @@ export function afterWrite(state: IpState, effect: WriteEffect, outcome: WriteOu
       if (effect.kind === 'acquire' && effect.previousHolder === undefined && !ctx.leaseAbsent && state.kind === 'waiting') {
         const startsAt = state.freeSince + HANDOVER_WINDOW_MS;
         if (startsAt > ctx.now) {
-          const next: IpState = { kind: 'taking', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface, startsAt };
+          // Proof from the epoch the write started in: taking() confirms again if the epoch has moved on by its start.
+          const next: IpState = { kind: 'taking', gen: nextGen, epoch: ctx.writeEpoch ?? ctx.epoch, iface: ctx.iface, startsAt };
           return stay(next, { kind: 'wake', afterMs: startsAt - ctx.now });
         }
       }
+      // The write proves the lease was ours when the API server applied it, some time while the write was under
+      // way: proof from the epoch it started in. If this speaker lost its health meanwhile (a frozen process, a
+      // stalled loop, a lapsed fence: the epoch moved on) or has not got it back, a standby may have taken the IP
+      // since then. So nothing is announced: what is not answered yet waits for a confirmation, and what is still
+      // answered keeps the older epoch and is not defended until one (onHold).
+      const writeEpoch = ctx.writeEpoch ?? ctx.epoch;
+      const stale = writeEpoch !== ctx.epoch || !ctx.healthy;
+      const stillAnswered = state.kind === 'holding' && state.iface === ctx.iface;
+      if (stale && !stillAnswered) return stay({ kind: 'yielded', gen: nextGen, iface: ctx.iface }, { kind: 'wake', afterMs: 0 });
       const how =
         effect.kind === 'confirm'
           ? 'confirmed'
           : effect.previousHolder === undefined
             ? 'acquired'
             : `took over from ${effect.previousHolder}`;
-      // A confirmation of what the reader still answers (a new epoch) needs no new burst, only a defended license.
-      const quiet = effect.kind === 'confirm' && state.kind === 'holding' && state.iface === ctx.iface;
+      // What the reader still answers needs no new burst, only a license: after a confirmation (a new epoch),
+      // defended; after a stale proof, as the older epoch allows.
+      const quiet = (effect.kind === 'confirm' || stale) && stillAnswered;
       const since = quiet && state.kind === 'holding' ? state.since : ctx.now;
-      const holding: IpState = { kind: 'holding', gen: nextGen, epoch: ctx.epoch, iface: ctx.iface, since };
+      const holding: IpState = { kind: 'holding', gen: nextGen, epoch: writeEpoch, iface: ctx.iface, since };
       const effects: IpEffect[] = [{ kind: 'license', mode: 'hold' }];
       if (!quiet) effects.push({ kind: 'announce', how });
       return { next: holding, effects };

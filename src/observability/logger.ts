@@ -15,8 +15,19 @@ export type { Logger };
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function createLogger(component: string, level: LevelWithSilent = 'info', bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { component, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime });
+/** `mixin` adds keys computed at each line (the simulation's virtual time, for instance). */
+export function createLogger(
+  component: string,
+  level: LevelWithSilent = 'info',
+  bindings: Record<string, unknown> = {},
+  mixin?: () => Record<string, unknown>,
+): Logger {
+  return pino({
+    level,
+    base: { component, ...bindings },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...(mixin === undefined ? {} : { mixin }),
+  });
 }
 
 /** A logger that writes nothing, for unit tests that do not inspect logs. */

@@ -159,45 +159,67 @@ const MODES: Array<{ name: string; options: SimOptions }> = [
   { name: ', slow liveness Lease', options: { heartbeats: true, liveness: 'slow' } },
 ];
 
-for (const mode of MODES) {
+type BeatNetwork = { loss: number; seed: number };
+
+/** One schedule on a fresh simulation, then both promises checked for every IP. */
+async function checkSchedule(mode: (typeof MODES)[number], faults: readonly Fault[], net: BeatNetwork): Promise<void> {
   const heartbeats = mode.options.heartbeats === true;
+  // One fault per node at a time keeps the schedule meaningful (a frozen node is not also crashed).
+  const byNode = new Map<number, Fault[]>();
+  for (const f of faults) byNode.set(f.node, [...(byNode.get(f.node) ?? []), f]);
+  const schedule = [...byNode.values()].flatMap((fs) => {
+    let free = 0;
+    return [...fs]
+      .sort((a, b) => a.atMs - b.atMs)
+      .filter((f) => {
+        if (f.atMs < free) return false;
+        free = f.atMs + f.forMs;
+        return true;
+      });
+  });
+  const clock = new FakeClock();
+  const sim = new Simulation(clock, 3, heartbeats ? { ...mode.options, beatLoss: net.loss, seed: net.seed } : {});
+  for (const ip of IPS) sim.addIp(ip);
+  const started = sim.start();
+  sim.client.probe(() => IPS, PROBE_MS);
+  // With heartbeats, past the start tail of the ack horizon (beat-acks.ts, 10.7 s): acks, not only renewals,
+  // extend the holders' fences while the faults hit.
+  await clock.advance(heartbeats ? 12_000 : 3_000);
+  await started;
+  const end = await runSchedule(sim, clock, schedule);
+  await clock.advance(RECOVERY_BOUND_MS + 5_000);
+  const run = `${JSON.stringify(schedule)}${heartbeats ? ` with ${JSON.stringify({ ...net, ...mode.options })}` : ''}`;
+  for (const ip of IPS) {
+    assert.deepEqual(oneMacViolations(sim, ip), [], `${ip} under ${run}`);
+    const gap = longestUnanswered(sim, ip, end + RECOVERY_BOUND_MS, clock.now());
+    assert.ok(gap <= 3 * PROBE_MS, `${ip}: unanswered ${gap} ms after recovery, under ${run}`);
+  }
+}
+
+// Schedules the property once found, kept as fixed cases in every mode (the property's seeds change each run).
+const FOUND: Array<{ why: string; faults: Fault[]; net: BeatNetwork }> = [
+  {
+    // Heartbeats on, CI of cc9c2cd: node-3 (the holder) crashed, node-2 took over by silence and was frozen with
+    // its acquire write under way; the write went through, node-1 saw node-2's liveness lapse and took the IP,
+    // and node-2, thawed, announced on its write's old proof: two MACs. Fixed in ip-state.ts afterWrite.
+    why: 'an heir frozen while its takeover write is under way announces nothing on that write once thawed',
+    faults: [
+      { kind: 'freeze', node: 1, atMs: 5407, forMs: 1100, ip: 0 },
+      { kind: 'crash', node: 0, atMs: 1906, forMs: 2595, ip: 0 },
+      { kind: 'crash', node: 2, atMs: 4504, forMs: 901, ip: 0 },
+    ],
+    net: { loss: 0, seed: 0 },
+  },
+];
+
+for (const mode of MODES) {
   describe(`Speaker under random fault schedules (property)${mode.name}`, () => {
     it('never two MACs for an owned IP; every IP answered again within the bound once the faults end', async () => {
       await assertShowingCause(
-        fc.asyncProperty(fc.array(fault, { minLength: 1, maxLength: 4 }), beatNetwork, async (faults, net) => {
-          // One fault per node at a time keeps the schedule meaningful (a frozen node is not also crashed).
-          const byNode = new Map<number, Fault[]>();
-          for (const f of faults) byNode.set(f.node, [...(byNode.get(f.node) ?? []), f]);
-          const schedule = [...byNode.values()].flatMap((fs) => {
-            let free = 0;
-            return fs
-              .sort((a, b) => a.atMs - b.atMs)
-              .filter((f) => {
-                if (f.atMs < free) return false;
-                free = f.atMs + f.forMs;
-                return true;
-              });
-          });
-          const clock = new FakeClock();
-          const sim = new Simulation(clock, 3, heartbeats ? { ...mode.options, beatLoss: net.loss, seed: net.seed } : {});
-          for (const ip of IPS) sim.addIp(ip);
-          const started = sim.start();
-          sim.client.probe(() => IPS, PROBE_MS);
-          // With heartbeats, past the start tail of the ack horizon (beat-acks.ts, 10.7 s): acks, not only renewals,
-          // extend the holders' fences while the faults hit.
-          await clock.advance(heartbeats ? 12_000 : 3_000);
-          await started;
-          const end = await runSchedule(sim, clock, schedule);
-          await clock.advance(RECOVERY_BOUND_MS + 5_000);
-          const run = `${JSON.stringify(schedule)}${heartbeats ? ` with ${JSON.stringify({ ...net, ...mode.options })}` : ''}`;
-          for (const ip of IPS) {
-            assert.deepEqual(oneMacViolations(sim, ip), [], `${ip} under ${run}`);
-            const gap = longestUnanswered(sim, ip, end + RECOVERY_BOUND_MS, clock.now());
-            assert.ok(gap <= 3 * PROBE_MS, `${ip}: unanswered ${gap} ms after recovery, under ${run}`);
-          }
-        }),
+        fc.asyncProperty(fc.array(fault, { minLength: 1, maxLength: 4 }), beatNetwork, (faults, net) => checkSchedule(mode, faults, net)),
         { numRuns: RUNS },
       );
     });
+    for (const found of FOUND) it(`found before: ${found.why}`, () => checkSchedule(mode, found.faults, found.net));
   });
 }

@@ -131,7 +131,7 @@ export class SimNode implements WirePort {
       log:
         process.env['BATON_SIM_LOG'] === undefined
           ? silentLogger()
-          : createLogger('speaker', process.env['BATON_SIM_LOG'] as 'debug', { node: this.name, t: () => sim.clock.now() }),
+          : createLogger('speaker', process.env['BATON_SIM_LOG'] as 'debug', { node: this.name }, () => ({ t: sim.clock.now() })),
       metrics: this.metrics,
       leases: sim.api.viewFor(this.clock, this.faults, livenessTimings(settings).requestTimeoutMs, this.api),
       livenessLeases: sim.api.viewFor(this.clock, this.faults, livenessTimings(settings).requestTimeoutMs, this.api),
