@@ -43,14 +43,16 @@ toolchain: setup build
 
 # Each suite runs inside the lab namespace (launch.js) as a plain node process, so a signal reaches its teardown
 # directly: first the one where the lab plays the kubelet (speaker faults, IPAM, IPv6), then the one on real nodes
-# (kubelet, containerd, kube-proxy; the chart, real pods, chaos), which needs the image archive. Then a separate
-# process checks that nothing was left behind. All always run.
+# (kubelet, containerd, kube-proxy; the chart, real pods, chaos), which needs the image archive, both with the
+# shipped liveness design; then the speaker's cases again with the fast design (e2e/fast-liveness-suite.ts). Then
+# a separate process checks that nothing was left behind. All always run.
 LAUNCH := node --enable-source-maps dist/dev/lab/launch.js --
 
 e2e: toolchain image
 	@rc=0; \
 	$(LAUNCH) node --enable-source-maps --test-reporter=spec dist/e2e/suite.js || rc=1; \
 	$(LAUNCH) node --enable-source-maps --test-reporter=spec dist/e2e/cluster-suite.js || rc=1; \
+	BATON_E2E_LIVENESS=fast $(LAUNCH) node --enable-source-maps --test-reporter=spec dist/e2e/fast-liveness-suite.js || rc=1; \
 	$(NODE_TEST) dist/e2e/after-suite.js || rc=1; \
 	exit $$rc
 

@@ -18,18 +18,10 @@ import { after, before, describe, it } from 'node:test';
 import { firstAnnouncement } from '../dev/lab/arp-client.js';
 import { lab } from '../dev/lab/current.js';
 import { startDataPlane } from '../dev/lab/dataplane.js';
-import { runInNetns } from '../dev/lab/exec.js';
 import type { LanHost } from '../dev/lab/lan.js';
 import type { Lease, List } from '../src/k8s/types.js';
-import {
-  type BatonProcess,
-  HEARTBEAT_PORT,
-  metricSeries,
-  metricValue,
-  startController,
-  startSpeaker,
-  withLiveness,
-} from './support/baton-process.js';
+import { type BatonProcess, metricSeries, metricValue, startController, startSpeaker, withLiveness } from './support/baton-process.js';
+import { blockBeats, unblockBeats } from './support/beat-firewall.js';
 import { longestOutage } from './support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from './support/cluster-objects.js';
 import { Observation, type Seen, twoMacMoments } from './support/fault-observations.js';
@@ -86,22 +78,6 @@ async function settled(quietMs: number): Promise<void> {
     }
     await sleep(1_000);
   }
-}
-
-/** Drops every heartbeat datagram into and out of a node (both directions, so beats and acks are lost). */
-async function blockBeats(host: LanHost): Promise<void> {
-  const rules = [
-    'add table inet baton-e2e-beats',
-    'add chain inet baton-e2e-beats in { type filter hook input priority 0 ; }',
-    'add chain inet baton-e2e-beats out { type filter hook output priority 0 ; }',
-    `add rule inet baton-e2e-beats in udp dport ${HEARTBEAT_PORT} drop`,
-    `add rule inet baton-e2e-beats out udp dport ${HEARTBEAT_PORT} drop`,
-  ];
-  for (const r of rules) await runInNetns(host.netns, 'nft', r.split(' '));
-}
-
-async function unblockBeats(host: LanHost): Promise<void> {
-  await runInNetns(host.netns, 'nft', ['delete', 'table', 'inet', 'baton-e2e-beats']).catch(() => undefined);
 }
 
 describe('LAN heartbeats with the slow liveness Lease', { timeout: 900_000 }, () => {

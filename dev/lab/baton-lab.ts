@@ -7,6 +7,7 @@
 
 import { ApiClient } from '../../src/k8s/api-client.js';
 import { loadApiAccess } from '../../src/k8s/kubeconfig.js';
+import { SPEAKER_DEFAULTS } from '../../src/speaker/config.js';
 import { imageArchivePath } from '../image/build-image.js';
 import { ChartRelease } from './chart-runner.js';
 import { routeExternalRanges } from './dataplane.js';
@@ -15,6 +16,13 @@ import { Lab } from './lab.js';
 
 /** How the speakers prove they are alive (charts/baton values speaker.heartbeats and speaker.liveness). */
 export type ChartLiveness = 'fast' | 'heartbeats' | 'slow';
+
+/** The design speakers run with no liveness flags or values (SPEAKER_DEFAULTS, the same as the chart's). */
+export const SHIPPED_LIVENESS: ChartLiveness = !SPEAKER_DEFAULTS.heartbeats
+  ? 'fast'
+  : SPEAKER_DEFAULTS.liveness === 'slow'
+    ? 'slow'
+    : 'heartbeats';
 
 /** The chart values of a liveness design; the chart makes the heartbeat Secret itself. */
 export function livenessValues(liveness: ChartLiveness): string[] {

@@ -2,11 +2,12 @@
 // CLI as an operator would run them, with their logs in the lab's work
 // folder and their metrics endpoint reachable from the test.
 //
-// BATON_E2E_LIVENESS=heartbeats|slow runs every speaker a test starts with
-// LAN heartbeats (and the slow liveness Lease), unless the test chose its
-// own: to try the whole fault matrix in a mode that is not the default yet.
+// BATON_E2E_LIVENESS=fast|heartbeats|slow runs every speaker a test starts
+// with that liveness design (unset: the shipped defaults), unless the test
+// chose its own: to run the whole fault matrix in each design.
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { type ChartLiveness, SHIPPED_LIVENESS } from '../../dev/lab/baton-lab.js';
 import { lab } from '../../dev/lab/current.js';
 import { waitFor } from '../../dev/lab/exec.js';
 import { ManagedProcess } from '../../dev/lab/managed-process.js';
@@ -109,11 +110,11 @@ const HEARTBEAT_KEY = randomBytes(24).toString('base64');
 /** The chart's default heartbeatPort. */
 export const HEARTBEAT_PORT = 7474;
 
-export type Liveness = 'fast' | 'heartbeats' | 'slow';
+export type Liveness = ChartLiveness;
 
-/** The options with the flags, key and address of a liveness design added (fast: unchanged). */
+/** The options with the flags, key and address of a liveness design added, spelled out whatever the defaults. */
 export function withLiveness(options: SpeakerOptions, nodeIp: string, liveness: Liveness): SpeakerOptions {
-  if (liveness === 'fast') return options;
+  if (liveness === 'fast') return { ...options, extraArgs: [...(options.extraArgs ?? []), '--heartbeats=false', '--liveness=fast'] };
   return {
     ...options,
     env: { BATON_HEARTBEAT_KEY: HEARTBEAT_KEY, ...options.env },
@@ -121,19 +122,19 @@ export function withLiveness(options: SpeakerOptions, nodeIp: string, liveness: 
       ...(options.extraArgs ?? []),
       '--heartbeats=true',
       `--heartbeat-address=${nodeIp}:${HEARTBEAT_PORT}`,
-      ...(liveness === 'slow' ? ['--liveness=slow'] : []),
+      `--liveness=${liveness === 'slow' ? 'slow' : 'fast'}`,
     ],
   };
 }
 
-/** BATON_E2E_LIVENESS, checked. */
+/** A liveness design from the environment, checked; unset: the shipped one. */
 export function livenessFromEnv(name: string): Liveness {
-  const v = process.env[name] ?? 'fast';
+  const v = process.env[name] || SHIPPED_LIVENESS;
   if (v !== 'fast' && v !== 'heartbeats' && v !== 'slow') throw new Error(`${name}: fast, heartbeats or slow, got ${v}`);
   return v;
 }
 
-const E2E_LIVENESS = livenessFromEnv('BATON_E2E_LIVENESS');
+export const E2E_LIVENESS = livenessFromEnv('BATON_E2E_LIVENESS');
 
 /** Starts a speaker inside a node's namespace, as a DaemonSet pod with hostNetwork would run. */
 export async function startSpeaker(nodeName: string, given: SpeakerOptions = {}): Promise<BatonProcess> {

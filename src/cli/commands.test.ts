@@ -15,6 +15,9 @@ function configOf<C>(
   return command.config(parseFlags(argv, command.flags));
 }
 
+/** The fast design, without heartbeats: what a speaker needs to run with no key and no node address. */
+const FAST = ['--heartbeats=false', '--liveness=fast'];
+
 function refused(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof BatonError && err.code === 'CONFIG_INVALID' && message.test(err.message));
 }
@@ -74,16 +77,19 @@ describe('commands', () => {
 
   it('speaker: needs its node name, and refuses timings that would let two holders answer', () => {
     refused(() => configOf(speakerCommand, []), /--node-name .* is required/);
-    const s = configOf(speakerCommand, ['--node-name=n1']);
+    const s = configOf(speakerCommand, ['--node-name=n1', ...FAST]);
     assert.deepEqual([s.leaseDurationMs, s.renewIntervalMs, s.renewDeadlineMs, s.outageMode], [1_500, 500, 1_000, true]);
-    refused(() => configOf(speakerCommand, ['--node-name=n1', '--renew-deadline=2s']), /renew-interval < renew-deadline < lease-duration/);
-    refused(() => configOf(speakerCommand, ['--node-name=n1', '--outage-mode=maybe']), /not true or false/);
+    refused(
+      () => configOf(speakerCommand, ['--node-name=n1', ...FAST, '--renew-deadline=2s']),
+      /renew-interval < renew-deadline < lease-duration/,
+    );
+    refused(() => configOf(speakerCommand, ['--node-name=n1', ...FAST, '--outage-mode=maybe']), /not true or false/);
   });
 
-  it('speaker: heartbeats off by default; on, they need a host to listen on and a key of 32 bytes or more', () => {
-    const off = configOf(speakerCommand, ['--node-name=n1']);
+  it('speaker: heartbeats on by default; they need a host to listen on and a key of 32 bytes or more; off, no key', () => {
+    const off = configOf(speakerCommand, ['--node-name=n1', ...FAST]);
     assert.deepEqual([off.heartbeats, off.heartbeatKey], [false, undefined]);
-    const on = ['--node-name=n1', '--heartbeats=true'];
+    const on = ['--node-name=n1'];
     delete process.env['BATON_HEARTBEAT_KEY'];
     try {
       refused(() => configOf(speakerCommand, on), /--heartbeat-address: not host:port/);
@@ -101,14 +107,17 @@ describe('commands', () => {
     }
   });
 
-  it('speaker: the slow liveness Lease is off by default, and needs heartbeats', () => {
-    assert.equal(configOf(speakerCommand, ['--node-name=n1']).liveness, 'fast');
-    refused(() => configOf(speakerCommand, ['--node-name=n1', '--liveness=slow']), /--liveness=slow needs --heartbeats=true/);
+  it('speaker: the slow liveness Lease is the default, and needs heartbeats (the error says how to turn both off)', () => {
+    refused(
+      () => configOf(speakerCommand, ['--node-name=n1', '--heartbeats=false']),
+      /--liveness=slow \(the default\) needs --heartbeats=true.*set --liveness=fast/,
+    );
     refused(() => configOf(speakerCommand, ['--node-name=n1', '--liveness=lazy']), /--liveness: fast or slow/);
     process.env['BATON_HEARTBEAT_KEY'] = 'k'.repeat(48);
     try {
-      const s = configOf(speakerCommand, ['--node-name=n1', '--liveness=slow', '--heartbeats=true', '--heartbeat-address=192.0.2.11:7474']);
-      assert.equal(s.liveness, 'slow');
+      const s = configOf(speakerCommand, ['--node-name=n1', '--heartbeat-address=192.0.2.11:7474']);
+      assert.deepEqual([s.heartbeats, s.liveness], [true, 'slow']);
+      assert.equal(configOf(speakerCommand, ['--node-name=n1', '--heartbeat-address=192.0.2.11:7474', '--liveness=fast']).liveness, 'fast');
     } finally {
       delete process.env['BATON_HEARTBEAT_KEY'];
     }

@@ -38,8 +38,18 @@ describe('defaults: one source of truth', () => {
   }
 
   it('the speaker’s flags, unset, are SPEAKER_DEFAULTS, and their help says so', () => {
-    const c = speakerCommand.config(parseFlags(['--node-name=n1'], speakerCommand.flags));
-    for (const [key, value] of Object.entries(SPEAKER_DEFAULTS)) assert.deepEqual(c[key as keyof typeof c], value, key);
+    // Heartbeats are on by default: they need the node's address (the default names only the port) and a key.
+    process.env['BATON_HEARTBEAT_KEY'] = 'k'.repeat(48);
+    let c: ReturnType<typeof speakerCommand.config>;
+    try {
+      c = speakerCommand.config(parseFlags(['--node-name=n1', '--heartbeat-address=192.0.2.11:7474'], speakerCommand.flags));
+    } finally {
+      delete process.env['BATON_HEARTBEAT_KEY'];
+    }
+    for (const [key, value] of Object.entries(SPEAKER_DEFAULTS)) {
+      if (key === 'heartbeatAddress') assert.ok(c.heartbeatAddress.endsWith(value as string), 'the default port');
+      else assert.deepEqual(c[key as keyof typeof c], value, key);
+    }
     assert.match(helpOf(speakerCommand), /--lease-duration\s+.*\(default 1500ms\)/);
     assert.match(helpOf(speakerCommand), /--garp-refresh\s+.*\(default 10s\)/);
   });

@@ -133,13 +133,16 @@ export const speakerCommand: Command<SpeakerConfig> = {
     if (config.liveness === 'slow' && !config.heartbeats)
       throw new BatonError(
         'CONFIG_INVALID',
-        '--liveness=slow needs --heartbeats=true: without heartbeats a crashed holder would be replaced only when its 20 s Lease expires',
+        '--liveness=slow (the default) needs --heartbeats=true: without heartbeats a crashed holder would be replaced only when its 20 s Lease expires; with --heartbeats=false, set --liveness=fast',
       );
     if (config.heartbeats) {
       try {
         parseUdpEndpoint(config.heartbeatAddress);
       } catch (err) {
-        throw new BatonError('CONFIG_INVALID', `--heartbeat-address: ${(err as Error).message} (the chart passes $(NODE_IP):port)`);
+        throw new BatonError(
+          'CONFIG_INVALID',
+          `--heartbeat-address: ${(err as Error).message} (heartbeats are on by default; the chart passes $(NODE_IP):port)`,
+        );
       }
       const key = Buffer.from(process.env['BATON_HEARTBEAT_KEY'] ?? '', 'utf8');
       if (key.length < MIN_KEY_LENGTH)

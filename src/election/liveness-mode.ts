@@ -1,9 +1,9 @@
 // The two ways a speaker proves it is alive (docs/heartbeats.md):
 //
-// - fast (the default): its liveness Lease is renewed twice a second and
+// - fast (--liveness=fast): its liveness Lease is renewed twice a second and
 //   every speaker watches every renewal; a crashed holder is replaced within
 //   the Lease duration (1.5 s), or in about half a second with heartbeats.
-// - slow (--liveness=slow, needs --heartbeats): the liveness Lease is renewed
+// - slow (the default, needs --heartbeats): the liveness Lease is renewed
 //   every 10 s, as kubelet's node Lease, and nobody watches it but its owner
 //   (the echo that tells it its watch is current). Peers learn of each other
 //   from change-only info records; a crashed holder is replaced on a

@@ -103,7 +103,9 @@ export class SimNode implements WirePort {
       ...SPEAKER_DEFAULTS,
       nodeName: this.name,
       outageMode: sim.options.outageMode ?? SPEAKER_DEFAULTS.outageMode,
-      liveness: sim.options.liveness ?? SPEAKER_DEFAULTS.liveness,
+      // The design under test is always named (SimOptions): no heartbeats (deps below) and the fast Lease unless
+      // asked for, whatever the shipped defaults; each design has its own test files (speaker*.test.ts).
+      liveness: sim.options.liveness ?? 'fast',
       ...sim.options.settings,
     };
     this.settings = settings;

@@ -39,7 +39,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "speaker timings: need renewInterval (%s) < renewDeadline (%s) < leaseDuration (%s), so that a holder stops before anyone may take over" $s.renewInterval $s.renewDeadline $s.leaseDuration) -}}
 {{- end -}}
 {{- if and (eq (toString $s.liveness) "slow") (not $s.heartbeats) -}}
-{{- fail "speaker.liveness: slow needs speaker.heartbeats: true (without heartbeats a crashed holder is replaced only when its 20 s Lease expires)" -}}
+{{- fail "speaker.liveness: slow (the default) needs speaker.heartbeats: true (without heartbeats a crashed holder is replaced only when its 20 s Lease expires); with heartbeats: false, set liveness: fast" -}}
 {{- end -}}
 {{- $le := .Values.controller.leaderElection -}}
 {{- $retry := include "baton.ms" $le.retryPeriod | float64 -}}
