@@ -19,8 +19,8 @@ export const SLOW = E2E_LIVENESS === 'slow';
 
 /**
  * How long after a holder takes an IP its standbys have surely heard it (slow design): both sides' beat plans
- * follow a Lease change within PLAN_REFRESH_MS (1 s, beat-exchange.ts) and the first beat comes 100 ms after;
- * twice that. A holder that crashes before then is replaced at Lease speed, not by silence (README, "How it
+ * follow a Lease change at their next tick (beat-exchange.ts replan) and the first beat comes 100 ms after;
+ * the Lease event's watch hop and a loaded machine fit well within 2 s. A holder that crashes before then is replaced at Lease speed, not by silence (README, "How it
  * works"): a case about something else lets it be heard first.
  */
 export const FIRST_HEARD_MS = 2_000;

@@ -58,7 +58,7 @@ export interface BeatTransport {
   close(): void;
 }
 
-/** What the speaker's views say, asked at most once per PLAN_REFRESH_MS (and after replan()). */
+/** What the speaker's views say, asked after replan() (at the next tick) and every PLAN_IDLE_REFRESH_MS. */
 export interface BeatPlan {
   /** IPs this node answers for, each with the nodes that could take it over. */
   held(): readonly HeldIp[];
@@ -121,9 +121,12 @@ export interface BeatExchangeOptions {
   beating?: () => 'beat' | 'lease-only' | 'none';
 }
 
-// Who holds what changes on Lease events; recomputing the plan once a second bounds the work (a rank
-// per IP and candidate) while a new holder's standbys start hearing it within a second.
-export const PLAN_REFRESH_MS = 1_000;
+// The plan is recomputed at the next tick once the speaker says its views changed (replan(): Lease events,
+// liveness, nodes, pools, Services, its resync), and at least this often regardless, for what only time
+// changes (watcher grace, pruning). Recomputing it every second whatever happened ranked every IP's
+// candidates each time: at 250 IPs, most of a slow-mode speaker's garbage (and RSS), for a plan that had
+// not changed.
+export const PLAN_IDLE_REFRESH_MS = 10_000;
 // A node that stops being a watcher (views changed) keeps getting beats this long: its own view may lag
 // ours, and a standby still expecting beats must not take their end for a death. Far above watch latency.
 export const WATCHER_GRACE_MS = 30_000;
@@ -234,7 +237,7 @@ export class BeatExchange {
     const now = this.o.clock.now();
     const gap = this.lastTickAt === undefined ? 0 : now - this.lastTickAt;
     this.lastTickAt = now;
-    if (now - this.planAt >= PLAN_REFRESH_MS) this.refreshPlan(now);
+    if (now - this.planAt >= PLAN_IDLE_REFRESH_MS) this.refreshPlan(now);
     if (gap > STALL_FACTOR * this.timing.intervalMs) {
       this.o.log.warn({ stalledMs: Math.round(gap) }, 'heartbeats: this event loop stalled; everyone is judged again once heard again');
       this.stalled(now);

@@ -6,8 +6,10 @@
 // speaker.test.ts and faults.test.ts; these are the slow mode's own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BeatExchange } from '../election/beat-exchange.js';
 import { SLOW_LIVENESS } from '../election/liveness-mode.js';
 import { SILENCE_ANNOTATION, speakerLeaseName } from '../k8s/lease-names.js';
+import { VirtualLink } from '../layer2/virtual-link.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { longestUnanswered, oneMacViolations } from '../testing/sim-invariants.js';
 import { type SimOptions, Simulation } from '../testing/speaker-simulation.js';
@@ -287,5 +289,39 @@ describe('Speaker with the slow liveness Lease', () => {
     for (const n of sim.nodes) assert.equal(await counter(n.metrics.beatFenceLapses), 0, `${n.name}: its promise held`);
     assert.equal(declared(sim, h), 'open');
     assert.deepEqual(oneMacViolations(sim, IP), []);
+  });
+
+  it('steady state at 51 IPs: one grant per link per tick, and the beat plan recomputed on change, not every second', async () => {
+    // What most of a slow-mode speaker's garbage was (and so its RSS, README "Benchmarks"): every held IP
+    // relicensed on its own every 100 ms tick, and every IP's candidates ranked again every second.
+    const ips = Array.from({ length: 51 }, (_, i) => `192.0.2.${200 + i}`);
+    const { clock } = await cluster({}, ips);
+    let grants = 0;
+    let plans = 0;
+    const grant = VirtualLink.prototype.grant;
+    const refreshPlan = Object.getOwnPropertyDescriptor(BeatExchange.prototype, 'refreshPlan')?.value as (...a: unknown[]) => void;
+    VirtualLink.prototype.grant = function (this: VirtualLink, ...a: Parameters<VirtualLink['grant']>) {
+      grants++;
+      return grant.apply(this, a);
+    };
+    Object.defineProperty(BeatExchange.prototype, 'refreshPlan', {
+      configurable: true,
+      writable: true,
+      value(this: BeatExchange, ...a: unknown[]) {
+        plans++;
+        return refreshPlan.apply(this, a);
+      },
+    });
+    try {
+      await clock.advance(30_000);
+    } finally {
+      VirtualLink.prototype.grant = grant;
+      Object.defineProperty(BeatExchange.prototype, 'refreshPlan', { configurable: true, writable: true, value: refreshPlan });
+    }
+    const perNodePerSecond = grants / 3 / 30;
+    // One a tick (10/s), and a few more when something changes; licensing each of ~17 held IPs apart: 170/s.
+    assert.ok(perNodePerSecond <= 12, `${perNodePerSecond.toFixed(1)} grants/s per node`);
+    // The idle refresh (every 10 s) and the resync's (about every 10 s): about 6 in 30 s; every second: 30.
+    assert.ok(plans / 3 <= 10, `${plans / 3} plan refreshes per node in 30 s`);
   });
 });

@@ -244,6 +244,8 @@ export class Speaker {
       events: deps.events,
       metrics,
       schedule: (ip, ms) => this.queue.addAfter(ip, ms),
+      // Whom this node beats follows what it answers: a new holding is beaten for from the next tick.
+      answeringChanged: () => this.beats?.replan(),
       timing: {
         outageMode: settings.outageMode,
         rankDelayMs: settings.rankDelayMs,
@@ -383,8 +385,9 @@ export class Speaker {
     }
   }
 
-  /** Every IP this speaker has any reason to look at. */
+  /** Every IP this speaker has any reason to look at (and, with heartbeats, who beats to whom, again). */
   enqueueAll(): void {
+    this.beats?.replan();
     for (const ip of this.view.current().keys()) this.queue.add(ip);
     for (const ip of this.ipsOfLeases()) this.queue.add(ip);
     for (const ip of this.announcer.activeIps()) this.queue.add(ip);
@@ -429,6 +432,8 @@ export class Speaker {
       },
     });
     const viewChanged = (): void => {
+      // Services and endpoints decide who may announce (the standbys, whom beats go to).
+      this.beats?.replan();
       for (const ip of this.view.refresh()) this.queue.add(ip);
       this.responders.closeUnused(this.interfacesInUse());
     };
