@@ -18,6 +18,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chartImageName } from '../dev/image/build-image.js';
 import { arping } from '../dev/lab/arp-client.js';
+import { SHIPPED_LIVENESS } from '../dev/lab/baton-lab.js';
 import { auditedRequests, CHART, ChartRelease, kubectl, helm as labHelm, type Pod, podReady, podSpecOf } from '../dev/lab/chart-runner.js';
 import { lab } from '../dev/lab/current.js';
 import { routeExternalRanges } from '../dev/lab/dataplane.js';
@@ -374,22 +375,30 @@ describe('Helm chart', { timeout: 900_000 }, () => {
 
     it('rolls the speakers out on helm upgrade, one node at a time, with no client-visible outage', async () => {
       const before = new Map((await release.pods('speaker')).map((p) => [p.spec.nodeName, p.metadata.uid]));
+      // A setting the running design shows on a Lease, so the new processes are seen to run with it: the
+      // heartbeat port (on each speaker's info record) in the shipped design, which moves the speakers'
+      // heartbeats to another port in the middle of the roll; the Lease duration in the fast one.
+      const slow = SHIPPED_LIVENESS === 'slow';
+      const change = slow
+        ? { set: '--set=speaker.heartbeatPort=7475', arg: '--heartbeat-address=$(NODE_IP):7475' }
+        : { set: '--set=speaker.leaseDuration=2s', arg: '--lease-duration=2s' };
       await unnoticed('speaker DaemonSet rolling update', async () => {
-        await release.upgrade(['--reuse-values', '--set=speaker.leaseDuration=2s', '--set=logLevel=debug']);
+        await release.upgrade(['--reuse-values', change.set, '--set=logLevel=debug']);
         await release.waitRolledOut(300_000);
       });
       const after = await release.pods('speaker');
       for (const p of after) assert.notEqual(p.metadata.uid, before.get(p.spec.nodeName), `${p.spec.nodeName}: a new speaker pod`);
       const spec = await podSpecOf(kube().api, 'daemonsets', ns, 'baton-speaker');
-      assert.ok(spec.containers[0]?.args?.includes('--lease-duration=2s'));
+      assert.ok(spec.containers[0]?.args?.includes(change.arg), `the speakers run with ${change.arg}`);
       for (const n of lab().lan.nodes) {
         await waitFor(
-          `${n.name}'s lease to carry the new duration`,
+          `${n.name}'s ${slow ? 'info record to carry the new heartbeat port' : 'lease to carry the new duration'}`,
           async () => {
             const lease = await kube().api.get<{ metadata: { annotations?: Record<string, string> } }>(
-              `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/baton-speaker-${n.name}`,
+              `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${slow ? `baton-info-${n.name}` : `baton-speaker-${n.name}`}`,
             );
-            return lease.metadata.annotations?.['baton.dev/lease-duration-ms'] === '2000' ? true : undefined;
+            const a = lease.metadata.annotations ?? {};
+            return (slow ? a['baton.dev/heartbeat'] === `${n.ip}:7475` : a['baton.dev/lease-duration-ms'] === '2000') ? true : undefined;
           },
           { timeoutMs: 10_000 },
         );
