@@ -9,7 +9,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ArpCapture, announcers, arping, claimViolations, firstAnnouncement, repliesBeforeAnnouncement } from '../dev/lab/arp-client.js';
+import {
+  ArpCapture,
+  announcers,
+  arping,
+  CLAIM_IN_FLIGHT_MS,
+  claimViolations,
+  firstAnnouncement,
+  repliesBeforeAnnouncement,
+} from '../dev/lab/arp-client.js';
 import { lab } from '../dev/lab/current.js';
 import { EXTERNAL_RANGE6, startDataPlane } from '../dev/lab/dataplane.js';
 import { runInNetns, waitFor } from '../dev/lab/exec.js';
@@ -174,7 +182,8 @@ describe('IPv6 and dual stack', { timeout: 600_000 }, () => {
       'the client sent no NS: the unsolicited NA moved its entry',
     );
     assert.deepEqual(announcers(nas, v6, killedAt), [macOf(heir)], 'unsolicited NAs (Override) from the heir only');
-    assert.deepEqual(claimViolations(nas, v6), [], 'never two MACs after the heir announced itself');
+    // A request every millisecond: the old holder may have read one just before the heir's claim reached it.
+    assert.deepEqual(claimViolations(nas, v6, { inFlightMs: CLAIM_IN_FLIGHT_MS }), [], 'never two MACs after the heir announced itself');
     assert.deepEqual((await ndisc(client, v6)).macs, [macOf(heir)]);
     await restartSpeaker(holder);
   });
@@ -408,6 +417,7 @@ describe('IPv6 and dual stack', { timeout: 600_000 }, () => {
     assert.ok(asked >= 20, `the flood was dense around the take-over (${asked} NS in 100 ms)`);
     assert.ok(answered.length > 0, 'the heir answers the flood once announced');
     assert.deepEqual(repliesBeforeAnnouncement(nas, v6, macOf(heir), cutAt), [], 'no NA before its announcement');
-    assert.deepEqual(claimViolations(nas, v6), [], 'never two MACs after the heir announced itself');
+    // A request every millisecond: the old holder may have read one just before the heir's claim reached it.
+    assert.deepEqual(claimViolations(nas, v6, { inFlightMs: CLAIM_IN_FLIGHT_MS }), [], 'never two MACs after the heir announced itself');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CapturedArp, claimViolations, parseArping, repliesBeforeAnnouncement } from './arp-client.js';
+import { type CapturedArp, CLAIM_IN_FLIGHT_MS, claimViolations, parseArping, repliesBeforeAnnouncement } from './arp-client.js';
 
 const IP = '198.51.100.21';
 const CLIENT = '02:00:00:00:00:01';
@@ -41,6 +41,24 @@ describe('claimViolations', () => {
   it('flags an heir whose reply comes before its own gratuitous ARP, however soon after (the reader answers only once announced)', () => {
     const frames = [garp(OLD, 0), reply(OLD, 1_000), reply(HEIR, 22_316.7), garp(HEIR, 22_317.1), reply(HEIR, 22_400)];
     assert.deepEqual(claimViolations(frames, IP), [{ timeMs: 22_316.7, mac: HEIR, owner: OLD }]);
+  });
+
+  it('with an in-flight window, spares only the previous holder, only that soon after the claim', () => {
+    // The old holder's reply 1 µs after the heir's claim (a CI flood run): it read the request before the claim reached it.
+    const frames = [garp(OLD, 0), garp(HEIR, 2_000), reply(OLD, 2_000.001), reply(OLD, 2_002), reply(HEIR, 2_003)];
+    assert.deepEqual(claimViolations(frames, IP), [
+      { timeMs: 2_000.001, mac: OLD, owner: HEIR },
+      { timeMs: 2_002, mac: OLD, owner: HEIR },
+    ]);
+    assert.deepEqual(claimViolations(frames, IP, { inFlightMs: CLAIM_IN_FLIGHT_MS }), [{ timeMs: 2_002, mac: OLD, owner: HEIR }]);
+    // A third MAC gets no such window, nor does an heir answering before its own claim.
+    const third = '02:00:00:00:00:0e';
+    assert.deepEqual(claimViolations([garp(OLD, 0), garp(HEIR, 2_000), reply(third, 2_000.5)], IP, { inFlightMs: 1 }), [
+      { timeMs: 2_000.5, mac: third, owner: HEIR },
+    ]);
+    assert.deepEqual(claimViolations([garp(OLD, 0), reply(HEIR, 1_999.9), garp(HEIR, 2_000)], IP, { inFlightMs: 1 }), [
+      { timeMs: 1_999.9, mac: HEIR, owner: OLD },
+    ]);
   });
 
   it('flags a reply with no gratuitous ARP of its own at all, and ignores other IPs', () => {
