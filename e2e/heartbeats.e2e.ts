@@ -10,7 +10,9 @@
 //   - a SIGTERM hands over with no client outage;
 //   - in steady state a speaker writes its liveness Lease every 10 s, not
 //     twice a second, plus one write per change of its silence declaration
-//     (counted, and printed: on a loaded machine a holder's acks can lapse).
+//     and, after a lapse of its fence, one confirmation per IP it holds
+//     (counted from its metrics, and printed: on a loaded machine a holder's
+//     acks can lapse).
 // Every case prints a [heartbeats] line with what the client saw.
 
 import assert from 'node:assert/strict';
@@ -20,7 +22,7 @@ import { lab } from '../dev/lab/current.js';
 import { startDataPlane } from '../dev/lab/dataplane.js';
 import type { LanHost } from '../dev/lab/lan.js';
 import type { Lease, List } from '../src/k8s/types.js';
-import { type BatonProcess, metricSeries, metricValue, startController, startSpeaker, withLiveness } from './support/baton-process.js';
+import { type BatonProcess, scrapeMetrics, startController, startSpeaker, withLiveness } from './support/baton-process.js';
 import { blockBeats, unblockBeats } from './support/beat-firewall.js';
 import { longestOutage } from './support/client-probe.js';
 import { ensureNode, ipLeaseHolder, waitForHolder } from './support/cluster-objects.js';
@@ -188,43 +190,77 @@ describe('LAN heartbeats with the slow liveness Lease', { timeout: 900_000 }, ()
       // Longer than a restarted speaker's settling in (10 s of acks, then the 1 s hand-over window): the moves
       // that follow the previous case's restart are ownership changes, not steady state.
       await settled(20_000);
-      /** Writes so far by "verb resource" (events, leases, ...): what a count above the renewals was made of. */
-      const writes = async (s: BatonProcess): Promise<Map<string, number>> => {
-        const out = new Map<string, number>();
+      /**
+       * What a speaker wrote so far, and what its own metrics say the writes were for, from one scrape (counters
+       * compared with each other must be of the same moment): writes by "verb resource"; renewals of its
+       * liveness Lease (by result); changes of what that Lease declares (open/closed to takeover by silence,
+       * each one renewal); writes of its info record (a Lease, written only when what it says changes); lapses of
+       * its heartbeat fence (each one confirmation write per IP it holds: ip-state.ts); the IPs it holds.
+       */
+      const account = async (s: BatonProcess) => {
+        const m = await scrapeMetrics(s);
+        const writes = new Map<string, number>();
         for (const verb of ['create', 'update', 'patch', 'delete'])
-          for (const [labels, v] of await metricSeries(s, 'baton_k8s_api_requests_total', { verb })) {
+          for (const [labels, v] of m.series('baton_k8s_api_requests_total', { verb })) {
             const key = `${verb} ${labels['resource'] ?? '?'}`;
-            out.set(key, (out.get(key) ?? 0) + v);
+            writes.set(key, (writes.get(key) ?? 0) + v);
           }
-        return out;
+        return {
+          writes,
+          renewals: m.value('baton_speaker_liveness_renewals_total'),
+          failed: m.value('baton_speaker_liveness_renewals_total', { result: 'failed' }),
+          declared: m.value('baton_speaker_silence_declarations_total'),
+          info: m.value('baton_speaker_info_writes_total'),
+          lapses: m.value('baton_speaker_heartbeat_fence_lapses_total'),
+          held: m.value('baton_speaker_ips_held'),
+        };
       };
-      /** Changes of what a holder's Lease declares (open/closed to takeover by silence): each is one Lease write. */
-      const declarations = (s: BatonProcess): Promise<number> => metricValue(s, 'baton_speaker_silence_declarations_total');
+      type Account = Awaited<ReturnType<typeof account>>;
       const windowMs = 3 * SLOW_RENEW_MS;
-      const before = new Map<string, { writes: Map<string, number>; declarations: number }>();
-      for (const [name, s] of speakers) before.set(name, { writes: await writes(s), declarations: await declarations(s) });
+      const before = new Map<string, Account>();
+      for (const [name, s] of speakers) before.set(name, await account(s));
       await sleep(windowMs);
-      const perSpeaker: Array<{ name: string; total: number; declared: number; detail: string }> = [];
+      const rows: Array<{ name: string; total: number; leases: number; detail: string } & Omit<Account, 'writes'>> = [];
       for (const [name, s] of speakers) {
-        const b = before.get(name);
-        const delta = [...(await writes(s))].map(([k, v]) => [k, v - (b?.writes.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-        const total = delta.reduce((a, [, v]) => a + v, 0);
-        const declared = (await declarations(s)) - (b?.declarations ?? 0);
-        perSpeaker.push({ name, total, declared, detail: delta.map(([k, v]) => `${k} ${v}`).join(', ') });
+        const a = await account(s);
+        const b = before.get(name) ?? a;
+        const delta = [...a.writes].map(([k, v]) => [k, v - (b.writes.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+        const sum = (of: typeof delta): number => of.reduce((x, [, v]) => x + v, 0);
+        rows.push({
+          name,
+          total: sum(delta),
+          leases: sum(delta.filter(([k]) => k.endsWith(' leases'))),
+          detail: delta.map(([k, v]) => `${k} ${v}`).join(', '),
+          renewals: a.renewals - b.renewals,
+          failed: a.failed - b.failed,
+          declared: a.declared - b.declared,
+          info: a.info - b.info,
+          lapses: a.lapses - b.lapses,
+          held: Math.max(a.held, b.held),
+        });
       }
       console.log(
-        `[heartbeats] API writes in ${windowMs / 1000} s per speaker: ${perSpeaker
-          .map((p) => `${p.name} ${p.total} (${p.detail || 'none'}; declaration changes ${p.declared})`)
+        `[heartbeats] API writes in ${windowMs / 1000} s per speaker: ${rows
+          .map(
+            (r) =>
+              `${r.name} ${r.total} (${r.detail || 'none'}; renewals ${r.renewals}, ${r.failed} failed; declaration changes ${r.declared}; ` +
+              `info record ${r.info}; fence lapses ${r.lapses} with ${r.held} IPs held)`,
+          )
           .join('; ')}`,
       );
-      // Three renewals in the window, one more for its phase, and one write per change of declaration (a holder
-      // whose acks lapse on a loaded machine closes, then reopens after 2 s, 4 s, ...: docs/heartbeats.md);
-      // nothing else. The fast Lease would have written 60.
-      for (const p of perSpeaker)
-        assert.ok(
-          p.total <= 4 + p.declared,
-          `${p.name}: ${p.total} writes in ${windowMs / 1000} s (${p.detail}), ${p.declared} declaration changes`,
-        );
+      for (const r of rows) {
+        const what = `${r.name}: ${r.total} writes in ${windowMs / 1000} s (${r.detail})`;
+        // Nothing but Leases: no Event, no Service status in steady state; and the info record says nothing new.
+        assert.equal(r.total, r.leases, `${what}: only Lease writes`);
+        assert.equal(r.info, 0, `${what}: the info record written ${r.info} times`);
+        // Three renewals in the window, one more for its phase, one per change of declaration (a speaker whose
+        // promise runs out closes, then reopens after 2 s, 4 s, ...: docs/heartbeats.md), one retry per failed
+        // attempt. The fast Lease would have written 60.
+        assert.ok(r.renewals <= 4 + r.declared + r.failed, `${what}: ${r.renewals} renewals, ${r.declared} declaration changes`);
+        // The rest are IP Lease writes, and only the confirmations a fence lapse asks for (one per IP held).
+        const ipWrites = r.leases - r.renewals - r.info;
+        assert.ok(ipWrites <= r.lapses * r.held, `${what}: ${ipWrites} IP Lease writes, ${r.lapses} fence lapses, ${r.held} IPs held`);
+      }
     } finally {
       await deleteNamespace(ns);
     }

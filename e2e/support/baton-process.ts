@@ -67,28 +67,48 @@ export async function startController(options: ControllerOptions = {}): Promise<
   return { proc, metricsUrl, identity };
 }
 
-/** Reads one sample of a Prometheus metric (sum over matching series). */
+/** One scrape of a process's /metrics: every metric read from it is of the same moment. */
+export class MetricsScrape {
+  constructor(private readonly text: string) {}
+
+  /** Every series of a metric whose labels include `labels`, with all its labels parsed, and its value. */
+  series(name: string, labels: Record<string, string> = {}): Array<[Record<string, string>, number]> {
+    const out: Array<[Record<string, string>, number]> = [];
+    for (const line of this.text.split('\n')) {
+      if (!line.startsWith(name)) continue;
+      const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (m === null || m[1] !== name) continue;
+      const parsed = Object.fromEntries(
+        [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+      );
+      if (Object.entries(labels).every(([k, v]) => parsed[k] === v)) out.push([parsed as Record<string, string>, Number(m[3])]);
+    }
+    return out;
+  }
+
+  /** The sum of a metric's series whose labels include `labels`. */
+  value(name: string, labels: Record<string, string> = {}): number {
+    return this.series(name, labels).reduce((sum, [, v]) => sum + v, 0);
+  }
+}
+
+/** Reads all of a process's metrics at once (counters compared with each other must come from one scrape). */
+export async function scrapeMetrics(p: BatonProcess): Promise<MetricsScrape> {
+  return new MetricsScrape(await (await fetch(`${p.metricsUrl}/metrics`)).text());
+}
+
 /** Every series of a metric whose labels include `labels`, with all its labels parsed, and its value. */
 export async function metricSeries(
   p: BatonProcess,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<Array<[Record<string, string>, number]>> {
-  const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
-  const out: Array<[Record<string, string>, number]> = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const parsed = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => parsed[k] === v)) out.push([parsed as Record<string, string>, Number(m[3])]);
-  }
-  return out;
+  return (await scrapeMetrics(p)).series(name, labels);
 }
 
 /** The sum of a metric's series whose labels include `labels`. */
 export async function metricValue(p: BatonProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  return (await metricSeries(p, name, labels)).reduce((sum, [, v]) => sum + v, 0);
+  return (await scrapeMetrics(p)).value(name, labels);
 }
 
 export interface SpeakerOptions {

@@ -116,6 +116,36 @@ describe('SilenceDeclaration', () => {
     );
   });
 
+  it('a change asks for a renewal; the renewal that carries it asks for no other (one write per change)', async () => {
+    const clock = new FakeClock(0);
+    const { d, src, tick } = declaration(clock);
+    d.sending();
+    d.answered(true);
+    await tick(1_000);
+    src.acking = false;
+    await clock.advance(AHEAD - D.closeAheadMs);
+    assert.ok(src.declares > 0, 'the close asked for a renewal');
+    // The renewer composes that renewal (LivenessRenewer: sending() runs inside it, after it took the ask):
+    // the declaration it carries is the change, and nothing is left to ask for, then or after its answer.
+    let asked = src.declares;
+    assert.equal(d.sending(), 'closed');
+    assert.equal(src.declares, asked, 'composing the renewal asks for no other');
+    d.answered(true);
+    await tick(1_000);
+    assert.equal(src.declares, asked, 'nothing left to write');
+    // And back: acks again, reopened after openAfterMs of them.
+    src.acking = true;
+    await tick(D.openAfterMs + 200);
+    assert.equal(d.desired(), 'open');
+    assert.ok(src.declares > asked, 'the reopening asked for a renewal');
+    asked = src.declares;
+    assert.equal(d.sending(), 'open');
+    assert.equal(src.declares, asked, 'composing the renewal asks for no other');
+    d.answered(true);
+    await tick(1_000);
+    assert.equal(src.declares, asked, 'nothing left to write');
+  });
+
   it('without any ack promise (no heartbeat socket) the Lease says closed from the start', () => {
     const clock = new FakeClock(0);
     const d = new SilenceDeclaration(

@@ -75,6 +75,8 @@ export class SilenceDeclaration {
   private defending = false;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** sending() is composing a renewal: it carries what decide() settles on, so no further write is asked for. */
+  private composing = false;
 
   constructor(
     private readonly sources: DeclarationSources,
@@ -98,7 +100,14 @@ export class SilenceDeclaration {
 
   /** The renewer is about to write the Lease: the declaration it carries (an "open" may be read from now on). */
   sending(): Declaration {
-    this.refresh();
+    // Without this, the change that asked for this renewal would ask again from inside it (sendingValue is set
+    // only below), and the renewer would write the same declaration twice.
+    this.composing = true;
+    try {
+      this.refresh();
+    } finally {
+      this.composing = false;
+    }
     this.sendingValue = this.current;
     if (this.current === 'open') this.mayBeOpen = true;
     return this.current;
@@ -153,7 +162,7 @@ export class SilenceDeclaration {
     }
     if (this.current === 'closed' && before === 'open') this.closes.push(now);
     // Ask for a write when the Lease says (or is about to say) something else.
-    if (this.current !== (this.sendingValue ?? this.written)) this.sources.declare();
+    if (!this.composing && this.current !== (this.sendingValue ?? this.written)) this.sources.declare();
   }
 
   private openAfter(now: number): number {

@@ -324,4 +324,37 @@ describe('Speaker with the slow liveness Lease', () => {
     // The idle refresh (every 10 s) and the resync's (about every 10 s): about 6 in 30 s; every second: 30.
     assert.ok(plans / 3 <= 10, `${plans / 3} plan refreshes per node in 30 s`);
   });
+
+  it('a holder whose last IP goes away: each change of its declaration is one write, and nothing else is written twice', async () => {
+    // It stops beating its standbys once their grace is over (beat-exchange.ts WATCHER_GRACE_MS), and they may
+    // accuse it for a tail after that (beat-acks.ts): its promise runs out, so it closes, then reopens once
+    // the tail is over. Each of those is one renewal; the write that carries a change must not ask for
+    // another (it did: two identical writes per change, seen as 7 writes in 30 s on the lab, e2e/heartbeats).
+    const { sim, clock } = await cluster();
+    const h = holder(sim);
+    const writes: Array<{ t: number; silence: string | undefined }> = [];
+    sim.node(h).faults.deny = (verb, r) => {
+      if (verb === 'update' && r.name === speakerLeaseName(h))
+        writes.push({ t: clock.now(), silence: r.annotations?.[SILENCE_ANNOTATION] });
+      return undefined;
+    };
+    sim.removeIp(IP);
+    await clock.advance(60_000);
+    const shown = writes.map((w) => `${w.t}:${w.silence}`).join(' ');
+    process.stdout.write(`# slow liveness, a holder's last IP removed: its Lease writes over 60 s (time:declared) ${shown}\n`);
+    const changes = writes.filter((w, i) => i > 0 && w.silence !== writes[i - 1]?.silence).length;
+    assert.equal(changes, 2, `closed once its standbys' tail began, open again after it: ${shown}`);
+    for (const [i, w] of writes.entries()) {
+      const prev = writes[i - 1];
+      if (prev === undefined || w.silence !== prev.silence) continue;
+      // The same declaration again: only a periodic renewal, a renew interval after the write before.
+      assert.ok(w.t - prev.t >= SLOW_LIVENESS.renewIntervalMs - 10, `a write ${w.t - prev.t} ms after the last says nothing new: ${shown}`);
+    }
+    assert.equal(declared(sim, h), 'open');
+    // It can take an IP again, answered without a gap beyond the election.
+    sim.addIp('192.0.2.201');
+    await clock.advance(5_000);
+    assert.ok(sim.holderOf('192.0.2.201') !== undefined);
+    assert.deepEqual(oneMacViolations(sim, '192.0.2.201'), []);
+  });
 });

@@ -306,6 +306,12 @@ export class SimObjects<T extends { metadata: { name: string; namespace?: string
     for (const s of this.subscribers) (s as unknown as SimCache<T>).push(type, obj);
   }
 
+  delete(obj: T): void {
+    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    if (!this.objects.delete(key)) return;
+    for (const s of this.subscribers) (s as unknown as SimCache<T>).push('delete', obj);
+  }
+
   subscribe(c: SimCache<never>): void {
     this.subscribers.add(c);
   }
@@ -365,6 +371,14 @@ export class Simulation {
       spec: { type: 'LoadBalancer' },
       status: { loadBalancer: { ingress: [{ ip }] } },
     });
+  }
+
+  /** The Service that holds ip is deleted (as a user deleting it, or its namespace, would). */
+  removeIp(ip: string): void {
+    const i = this.ips.indexOf(ip);
+    if (i >= 0) this.ips.splice(i, 1);
+    const svc = this.objects.services.list().find((s) => s.metadata.name === `svc-${ip}`);
+    if (svc !== undefined) this.objects.services.delete(svc);
   }
 
   externalIps(): readonly string[] {
