@@ -4,7 +4,8 @@
 // Processes run as the image runs them (no source maps, info logs,
 // NODE_ENV=production).
 //   - 3 speakers holding BENCH_IPS (default 250) external IPs between them,
-//     per variant: max and mean RSS, max JS heap used, CPU per speaker, once
+//     per variant (Node.js settings, and the fast liveness design beside the
+//     shipped one): max and mean RSS, max JS heap used, CPU per speaker, once
 //     owners have settled, over a BENCH_WINDOW_MS (default 60 s) window;
 //   - one controller with BENCH_SERVICES (default 1,000) Services, per
 //     variant: RSS and heap once it has given every one its address.
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { startLab, stopLab } from '../../dev/lab/current.js';
 import { waitFor } from '../../dev/lab/exec.js';
 import type { List, Service } from '../../src/k8s/types.js';
-import { type BatonProcess, metricValue, startController, startSpeaker } from '../support/baton-process.js';
+import { type BatonProcess, type Liveness, metricValue, startController, startSpeaker, withLiveness } from '../support/baton-process.js';
 import { ensureNode } from '../support/cluster-objects.js';
 import { createEip, createNamespace, createService, ensureBatonBasics, kube } from '../support/kube.js';
 
@@ -27,6 +28,8 @@ interface Variant {
   name: string;
   nodeFlags: string[];
   env: Record<string, string>;
+  /** The liveness design, if not the shipped one (speakers only: the controller has none). */
+  liveness?: Liveness;
 }
 
 // Candidates from the measurements of what RSS is made of (README, Benchmarks): V8's optimizing compiler and
@@ -36,6 +39,11 @@ const VARIANTS: Variant[] = [
   { name: 'node --lite-mode', nodeFlags: ['--lite-mode'], env: {} },
   { name: 'MALLOC_ARENA_MAX=2', nodeFlags: [], env: { MALLOC_ARENA_MAX: '2' } },
   { name: 'node --lite-mode, MALLOC_ARENA_MAX=2', nodeFlags: ['--lite-mode'], env: { MALLOC_ARENA_MAX: '2' } },
+];
+// The other liveness design beside the shipped one, same Node.js: what the heartbeats and the slow Lease cost.
+const SPEAKER_VARIANTS: Variant[] = [
+  ...VARIANTS,
+  { name: 'fast Lease liveness, no heartbeats (node)', nodeFlags: [], env: {}, liveness: 'fast' },
 ];
 
 function procStat(pid: number | undefined): { rssMiB: number; cpuTicks: number } {
@@ -94,9 +102,12 @@ try {
 
   // --- speakers -------------------------------------------------------------------------------
   let baseline: { rss: number; cpu: number } | undefined;
-  for (const v of VARIANTS) {
+  for (const v of SPEAKER_VARIANTS) {
     const speakers = new Map<string, BatonProcess>();
-    for (const n of lab.lan.nodes) speakers.set(n.name, await startSpeaker(n.name, { shipped: true, nodeFlags: v.nodeFlags, env: v.env }));
+    for (const n of lab.lan.nodes) {
+      const options = { shipped: true, nodeFlags: v.nodeFlags, env: v.env };
+      speakers.set(n.name, await startSpeaker(n.name, v.liveness === undefined ? options : withLiveness(options, n.ip, v.liveness)));
+    }
     try {
       let last = '';
       let stableSince = Date.now();
