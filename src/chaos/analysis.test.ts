@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyseIp } from './analysis.js';
+import { SPEAKER_DEFAULTS } from '../speaker/config.js';
+import { analyseIp, DEFAULT_REBALANCE_SETTLE_MS } from './analysis.js';
 import type { ProbeEvent } from './probe-events.js';
 
 const IP = '192.0.2.200';
@@ -88,6 +89,64 @@ describe('analyseIp', () => {
       ...rounds(14_020, 16_000, 10, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
     ];
     assert.deepEqual(analyseIp(events, IP, 1_000, 16_000).twoMacMoments, []);
+  });
+
+  it('does not flag clean moves that alternate: a settling move, a takeover by a fault, rebalancing home (chaos cut-link, CI)', () => {
+    // The runs of a CI capture: B had just rebalanced the IP home when the experiment began (A's last
+    // answer at 447 ms, B's announcement at 482), the fault cut B's link at 1,501, A took over by
+    // silence at 2,107, and B rebalanced home at 19,441 after its 10 s of acks. Each run opens with its
+    // announcement; of the two middle turns only B's (cut short by the fault) is under the settle time.
+    const answering = (from: number, to: number, mac: string): ProbeEvent[] => [
+      { t: from, kind: 'garp', ip: IP, mac },
+      ...rounds(from + 10, to, 20, (t) => [{ t, kind: 'arp-reply', ip: IP, mac } as ProbeEvent]),
+    ];
+    const events: ProbeEvent[] = [
+      ...rounds(75, 450, 20, (t) => [{ t, kind: 'arp-reply', ip: IP, mac: A } as ProbeEvent]),
+      ...answering(482, 1_514, B),
+      ...answering(2_107, 19_414, A),
+      ...answering(19_441, 21_556, B),
+    ];
+    const r = analyseIp(events, IP, 1_501, 21_575);
+    assert.deepEqual(
+      r.holders.map((h) => h.mac),
+      [A, B, A, B],
+    );
+    assert.deepEqual(r.twoMacMoments, []);
+  });
+
+  it('flags a garp war: two claimants, each announcing before it answers, taking turns faster than rebalancing can', () => {
+    // Each defends at once, then after 1 s and 2 s (the announcer's backoff): every turn is announced.
+    const events: ProbeEvent[] = [
+      { t: 0, kind: 'garp', ip: IP, mac: A },
+      { t: 10, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 1_000, kind: 'garp', ip: IP, mac: B },
+      { t: 1_010, kind: 'arp-reply', ip: IP, mac: B },
+      { t: 2_000, kind: 'garp', ip: IP, mac: A },
+      { t: 2_010, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 4_000, kind: 'garp', ip: IP, mac: B },
+      { t: 4_010, kind: 'arp-reply', ip: IP, mac: B },
+    ];
+    assert.deepEqual(analyseIp(events, IP, 0, 5_000).twoMacMoments, [{ t: 4_000, macs: [A, B] }]);
+    // With a settle time shorter than the turns, the same moves are rebalancing and not flagged.
+    assert.deepEqual(analyseIp(events, IP, 0, 5_000, { rebalanceSettleMs: 900 }).twoMacMoments, []);
+  });
+
+  it('assumes the speakers’ default settle time', () => {
+    assert.equal(DEFAULT_REBALANCE_SETTLE_MS, SPEAKER_DEFAULTS.rebalanceSettleMs);
+  });
+
+  it('flags turns a MAC took without announcing, however slow', () => {
+    const events: ProbeEvent[] = [
+      { t: 0, kind: 'garp', ip: IP, mac: A },
+      { t: 20_000, kind: 'garp', ip: IP, mac: B },
+      { t: 40_000, kind: 'arp-reply', ip: IP, mac: A },
+      { t: 60_000, kind: 'garp', ip: IP, mac: B },
+    ];
+    // The owner rule sees A answer after B announced (40 s); taking turns adds B's return (60 s).
+    assert.deepEqual(analyseIp(events, IP, 0, 70_000).twoMacMoments, [
+      { t: 40_000, macs: [B, A] },
+      { t: 60_000, macs: [A, B] },
+    ]);
   });
 
   it('flags an heir answering before its own announcement while the old holder’s stands, however soon before', () => {

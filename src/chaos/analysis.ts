@@ -20,9 +20,10 @@ export interface IpAnalysis {
   garps: Array<{ t: number; mac: string }>;
   /**
    * Moments two MACs answered: a reply from another MAC once one announced itself (macs: the announcer,
-   * then the other), replies to one request from two MACs, or two MACs taking turns (A, B, A, B: each
-   * answered again after the other had, so both were answering). A plain move and a move back (A, B, A:
-   * a takeover, then rebalancing home) is not one.
+   * then the other), replies to one request from two MACs, or two MACs taking turns (A, B, A, B) where
+   * a turn began without its MAC's announcement or both middle turns were shorter than the rebalance
+   * settle time (a garp war). Moves that each open with the new holder's announcement are not one,
+   * when at least one of the returns waited out the settle time (a takeover, then rebalancing home).
    */
   twoMacMoments: Array<{ t: number; macs: string[] }>;
   /** Who answered ARP for the IP, as contiguous stretches. */
@@ -35,7 +36,22 @@ export interface IpAnalysis {
 // Replies this close together answer the same request (requests go out every interval, 10 ms or more apart).
 const SAME_REQUEST_MS = 5;
 
-export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt: number, endedAt: number): IpAnalysis {
+/** The chart's speaker.rebalanceSettle (chaos runs against any cluster, so it cannot read the speaker's config). */
+export const DEFAULT_REBALANCE_SETTLE_MS = 10_000;
+
+export interface AnalysisOptions {
+  /** The speakers' rebalance settle time: a holder keeps an IP at least this long before rebalancing moves it. */
+  rebalanceSettleMs?: number;
+}
+
+export function analyseIp(
+  events: readonly ProbeEvent[],
+  ip: string,
+  injectedAt: number,
+  endedAt: number,
+  options: AnalysisOptions = {},
+): IpAnalysis {
+  const settleMs = options.rebalanceSettleMs ?? DEFAULT_REBALANCE_SETTLE_MS;
   const mine = events.filter((e) => e.ip === ip).sort((a, b) => a.t - b.t);
   const answers = mine.filter((e) => e.kind === 'arp-reply' || e.kind === 'garp') as Array<Extract<ProbeEvent, { mac: string }>>;
   const pages = mine.filter((e) => e.kind === 'http') as Array<Extract<ProbeEvent, { kind: 'http' }>>;
@@ -45,10 +61,15 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
   const lastAnswer = answers.at(-1);
 
   const holders: IpAnalysis['holders'] = [];
+  // Whether each run opened with its MAC's own announcement (a gratuitous ARP or unsolicited NA).
+  const announced: boolean[] = [];
   for (const a of answers) {
     const cur = holders.at(-1);
     if (cur !== undefined && cur.mac === a.mac) cur.to = a.t;
-    else holders.push({ from: a.t, to: a.t, mac: a.mac });
+    else {
+      holders.push({ from: a.t, to: a.t, mac: a.mac });
+      announced.push(a.kind === 'garp');
+    }
   }
 
   const outages: Segment[] = [];
@@ -94,7 +115,13 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
     prevReply = { t: a.t, mac: a.mac };
     announcedSincePrev = new Set();
   }
-  // Taking turns: the runs of one MAC's answers (gratuitous ARPs included) alternate A, B, A, B.
+  // Taking turns: the runs of one MAC's answers (gratuitous ARPs included) alternate A, B, A, B. Clean
+  // moves can look like that too: a fault moves the IP, the node comes back and rebalancing returns it,
+  // and a settling move from the experiment before comes first. They differ from two claimants in two
+  // ways: each clean move opens with the new holder's announcement, and rebalancing moves an IP only
+  // from a holder that kept it the settle time, so of the two middle turns at most one (a takeover by
+  // a fault) is short. Two claimants defending (re-announce at once, then after 1 s, 2 s, ...) take
+  // short turns, and a claimant that answers without announcing takes unannounced ones.
   for (let i = 3; i < holders.length; i++) {
     const [a, b, c, d] = holders.slice(i - 3, i + 1) as [
       Segment & { mac: string },
@@ -102,7 +129,10 @@ export function analyseIp(events: readonly ProbeEvent[], ip: string, injectedAt:
       Segment & { mac: string },
       Segment & { mac: string },
     ];
-    if (a.mac === c.mac && b.mac === d.mac) flag(d.from, [c.mac, d.mac]);
+    if (a.mac !== c.mac || b.mac !== d.mac) continue;
+    const unannounced = !announced[i - 2] || !announced[i - 1] || !announced[i];
+    const shortTurns = c.from - b.from < settleMs && d.from - c.from < settleMs;
+    if (unannounced || shortTurns) flag(d.from, [c.mac, d.mac]);
   }
   twoMacMoments.sort((x, y) => x.t - y.t);
 
