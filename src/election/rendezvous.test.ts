@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { computeScore, rank, rememberedScores, SCORE_CACHE_LIMIT, score } from './rendezvous.js';
@@ -63,6 +64,15 @@ describe('rendezvous ranking', () => {
     // Speakers of two versions meet during a rolling update: they must rank alike.
     assert.equal(computeScore('node-1', '192.0.2.200'), SCORE_NODE1_IP200);
     assert.equal(score('node-1', '192.0.2.200'), SCORE_NODE1_IP200);
+  });
+
+  it('hashes node, NUL and ip in one shot exactly as hashing them in three updates (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (node, ip) => {
+        const reference = createHash('sha256').update(node).update('\0').update(ip).digest().readBigUInt64BE(0);
+        assert.equal(computeScore(node, ip), reference);
+      }),
+    );
   });
 
   it('remembers scores without changing them (property)', () => {
