@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { type CountingMetrics, beatCluster as cluster, KEY } from '../testing/beat-lan.js';
+import { silentLogger } from '../observability/logger.js';
+import { BeatWire, CountingMetrics as Counting, type CountingMetrics, beatCluster as cluster, KEY } from '../testing/beat-lan.js';
+import { FakeClock } from '../testing/fake-clock.js';
 import { encodeBeat } from './beat-codec.js';
-import { WATCHER_GRACE_MS } from './beat-exchange.js';
+import { BeatExchange, PLAN_IDLE_REFRESH_MS, WATCHED_REFRESH_MIN_MS, WATCHER_GRACE_MS } from './beat-exchange.js';
 import { DEFAULT_BEAT_TIMING, silenceMs } from './beat-tracker.js';
 import { standbysOf } from './beat-watchers.js';
 
@@ -205,5 +207,54 @@ describe('BeatExchange', () => {
     await c.clock.advance(1_000);
     assert.equal(beatsToFirst(), afterGrace, 'and stop after it');
     assert.equal(c.node(first).isSilent('node-a'), false, 'the end of beats it no longer expects is no silence');
+  });
+
+  it('asks whom it beats to at the next tick after a change, and whom it watches at most once a second, however many changes', async () => {
+    const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
+    const wire = new BeatWire();
+    const holders: Record<string, string> = { [IP]: 'node-b' };
+    const asked = { held: 0, others: 0 };
+    const exchange = new BeatExchange({
+      me: 'node-a',
+      clock,
+      log: silentLogger(),
+      key: KEY,
+      transport: wire.transport('node-a'),
+      plan: {
+        held: () => {
+          asked.held++;
+          return Object.entries(holders).flatMap(([ip, h]) => (h === 'node-a' ? [{ ip, candidates: NAMES }] : []));
+        },
+        heldByOthers: () => {
+          asked.others++;
+          return Object.entries(holders).flatMap(([ip, h]) => (h !== 'node-a' ? [{ ip, holder: h, candidates: NAMES }] : []));
+        },
+        endpoint: (n) => ({ host: n, port: 7474 }),
+      },
+      metrics: new Counting(),
+      onChange: () => {},
+    });
+    wire.nodes.set('node-a', exchange);
+    exchange.start();
+    await clock.advance(2_000);
+    assert.deepEqual(asked, { held: 1, others: 1 }, 'computed once at start, then not again while nothing changes');
+    // Lease events while owners settle: a replan every 100 ms for 3 s.
+    for (let t = 0; t < 3_000; t += 100) {
+      exchange.replan();
+      await clock.advance(100);
+    }
+    assert.equal(asked.held, 31, 'whom it beats to: at each tick after a change');
+    assert.ok(
+      asked.others >= 3 && asked.others <= 1 + Math.ceil(3_000 / WATCHED_REFRESH_MIN_MS),
+      `whom it watches: ${asked.others} times in 3 s, at most one a second`,
+    );
+    // The last change is not lost to the limit: it is looked at within the limit.
+    const before = asked.others;
+    exchange.replan();
+    await clock.advance(WATCHED_REFRESH_MIN_MS + 100);
+    assert.equal(asked.others, before + 1);
+    await clock.advance(PLAN_IDLE_REFRESH_MS);
+    assert.equal(asked.others, before + 2, 'and at the idle refresh regardless');
+    exchange.stop();
   });
 });

@@ -44,7 +44,7 @@ import {
   nameDigest,
 } from './beat-codec.js';
 import { type BeatTiming, BeatTracker, type BeatVerdict, DEFAULT_BEAT_TIMING, silenceMs } from './beat-tracker.js';
-import { DEFAULT_FANOUT, type HeldIp, holdersToWatch, standbysOf, watchersOf } from './beat-watchers.js';
+import { DEFAULT_FANOUT, type HeldIp, isStandby, standbysOf, watchersOf } from './beat-watchers.js';
 import { WitnessBook, type WitnessTiming } from './beat-witness.js';
 
 export interface Endpoint {
@@ -127,6 +127,14 @@ export interface BeatExchangeOptions {
 // candidates each time: at 250 IPs, most of a slow-mode speaker's garbage (and RSS), for a plan that had
 // not changed.
 export const PLAN_IDLE_REFRESH_MS = 10_000;
+// Whom this node watches (the holders of every IP it stands by for) is recomputed at most this often. It
+// ranks the candidates of every IP in the cluster (at 1,000 IPs on 50 nodes, 50,000 scores, ~20 ms), and
+// while owners settle, Lease events ask for a new plan several times a second: recomputed at each tick,
+// it was a third of the CPU of 50 speakers in bench-scale, which stalled their event loops, which made
+// them confirm every IP, which moved more Leases. A holder that just took an IP is watched by its new
+// standbys up to this much later (its Lease judges it meanwhile). Whom this node beats to (its own IPs'
+// standbys) is still recomputed at the next tick: few IPs, and a new holder's beats must start at once.
+export const WATCHED_REFRESH_MIN_MS = 1_000;
 // A node that stops being a watcher (views changed) keeps getting beats this long: its own view may lag
 // ours, and a standby still expecting beats must not take their end for a death. Far above watch latency.
 export const WATCHER_GRACE_MS = 30_000;
@@ -157,6 +165,9 @@ export class BeatExchange {
   private digest = '0000000000000000';
   private lastTickAt: number | undefined;
   private planAt = Number.NEGATIVE_INFINITY;
+  private watchedAt = Number.NEGATIVE_INFINITY;
+  /** replan() asked for whom this node watches too, and the last refresh of it was too recent. */
+  private watchedDue = false;
   private timer: TimerHandle | undefined;
   private running = false;
 
@@ -230,6 +241,7 @@ export class BeatExchange {
   /** Who holds what may have changed: the next tick recomputes the plan. */
   replan(): void {
     this.planAt = Number.NEGATIVE_INFINITY;
+    this.watchedDue = true;
   }
 
   /** One tick: the plan if due, the silences (unless this node stalled), the beats. */
@@ -238,6 +250,7 @@ export class BeatExchange {
     const gap = this.lastTickAt === undefined ? 0 : now - this.lastTickAt;
     this.lastTickAt = now;
     if (now - this.planAt >= PLAN_IDLE_REFRESH_MS) this.refreshPlan(now);
+    if (this.watchedDue && now - this.watchedAt >= WATCHED_REFRESH_MIN_MS) this.refreshWatched(now);
     if (gap > STALL_FACTOR * this.timing.intervalMs) {
       this.o.log.warn({ stalledMs: Math.round(gap) }, 'heartbeats: this event loop stalled; everyone is judged again once heard again');
       this.stalled(now);
@@ -354,23 +367,34 @@ export class BeatExchange {
       else if (until <= now) this.watchers.delete(n);
     }
     this.digest = heldDigest(held.map((h) => h.ip));
-    const others = this.o.plan.heldByOthers();
-    this.watched = new Set(holdersToWatch(this.o.me, others, fanout).keys());
+    if (now - this.watchedAt >= WATCHED_REFRESH_MIN_MS) this.refreshWatched(now);
+    this.ledger.prune(now);
+    this.o.metrics.watching(this.watched.size, this.watchers.size);
+  }
+
+  /** The holders this node stands by for, and whom to ask about each: from every IP others hold. */
+  private refreshWatched(now: number): void {
+    this.watchedAt = now;
+    this.watchedDue = false;
+    const fanout = this.o.fanout ?? DEFAULT_FANOUT;
+    // The holders of the IPs this node stands by for (holdersToWatch, in one pass with the peers below).
+    this.watched = new Set();
+    // Whom to ask about a silent holder: the other standbys of the IPs this node stands by for.
+    const peersOf = new Map<string, Set<string>>();
+    for (const h of this.o.plan.heldByOthers()) {
+      if (!isStandby(this.o.me, h.ip, h.holder, h.candidates, fanout)) continue;
+      this.watched.add(h.holder);
+      if (this.witnesses === undefined) continue;
+      const peers = peersOf.get(h.holder) ?? new Set<string>();
+      for (const s of standbysOf(h.ip, h.holder, h.candidates, fanout)) if (s !== this.o.me) peers.add(s);
+      peersOf.set(h.holder, peers);
+    }
     for (const h of this.tracker.heardHolders()) if (!this.watched.has(h)) this.tracker.forget(h);
     if (this.witnesses !== undefined) {
-      // Whom to ask about a silent holder: the other standbys of the IPs this node stands by for.
-      this.peersOf = new Map();
-      for (const h of others) {
-        const standbys = standbysOf(h.ip, h.holder, h.candidates, fanout);
-        if (!standbys.includes(this.o.me)) continue;
-        const peers = this.peersOf.get(h.holder) ?? new Set<string>();
-        for (const s of standbys) if (s !== this.o.me) peers.add(s);
-        this.peersOf.set(h.holder, peers);
-      }
+      this.peersOf = peersOf;
       this.byDigest = new Map([...this.watched].map((h) => [nameDigest(h), h]));
       this.witnesses.prune(now);
     }
-    this.ledger.prune(now);
     this.o.metrics.watching(this.watched.size, this.watchers.size);
   }
 

@@ -13,20 +13,25 @@ export interface BeatPlanSources {
   ips(): Iterable<string>;
   lease(ip: string): LeaseRecord | undefined;
   answeringIps(): Iterable<string>;
-  candidatesOf(ip: string): string[];
+  /** The candidates of each IP, for one pass over the IPs (IpAnnouncer.candidatesLookup). */
+  candidatesLookup(): (ip: string) => readonly string[];
   /** "host:port" from the node's liveness Lease, if it takes beats. */
   heartbeatEndpoint(node: string): string | undefined;
 }
 
 export function beatPlan(s: BeatPlanSources): BeatPlan {
   return {
-    held: (): HeldIp[] => [...s.answeringIps()].map((ip) => ({ ip, candidates: s.candidatesOf(ip) })),
+    held: (): HeldIp[] => {
+      const candidatesOf = s.candidatesLookup();
+      return [...s.answeringIps()].map((ip) => ({ ip, candidates: candidatesOf(ip) }));
+    },
     heldByOthers: () => {
+      const candidatesOf = s.candidatesLookup();
       const out: Array<HeldIp & { holder: string }> = [];
       for (const ip of s.ips()) {
         const holder = s.lease(ip)?.holder ?? '';
         if (holder === '' || holder === s.me) continue;
-        out.push({ ip, holder, candidates: s.candidatesOf(ip) });
+        out.push({ ip, holder, candidates: candidatesOf(ip) });
       }
       return out;
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { holdersToWatch, standbysOf, watchersOf } from './beat-watchers.js';
+import { holdersToWatch, isStandby, standbysOf, watchersOf } from './beat-watchers.js';
 import { rank } from './rendezvous.js';
 
 const NODES = ['node-1', 'node-2', 'node-3', 'node-4', 'node-5'];
@@ -15,6 +15,23 @@ describe('beat watchers', () => {
     assert.deepEqual(standbysOf(ip, holder, NODES, 1), order.slice(1, 2));
     assert.ok(!standbysOf(ip, holder, NODES).includes(holder));
     assert.deepEqual(standbysOf(ip, 'node-1', ['node-1']), [], 'a lone candidate has nobody to watch it');
+  });
+
+  it('tells whether a node is a standby exactly as the ranked standbys do, without ranking (property)', () => {
+    const node = fc.constantFrom(...NODES, 'node-6', 'node-7');
+    fc.assert(
+      fc.property(
+        node,
+        node,
+        fc.array(node, { maxLength: 10 }),
+        fc.ipV4(),
+        fc.integer({ min: 0, max: 4 }),
+        (me, holder, candidates, ip, fanout) => {
+          assert.equal(isStandby(me, ip, holder, candidates, fanout), standbysOf(ip, holder, candidates, fanout).includes(me));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 
   it('sends a holder’s beats to each standby once, however many of its IPs it stands by for', () => {

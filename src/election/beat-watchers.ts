@@ -4,7 +4,7 @@
 // each IP it holds, and each node knows, from the same views, which holders
 // to expect beats from. No message agrees on it; both sides compute it.
 // Pure; beat-exchange.ts uses it from both ends.
-import { rank } from './rendezvous.js';
+import { rank, score } from './rendezvous.js';
 
 /**
  * How many standbys of each IP hear its holder: the first takes over, the second after its rank delay if
@@ -28,6 +28,26 @@ export function standbysOf(ip: string, holder: string, candidates: Iterable<stri
   ).slice(0, fanout);
 }
 
+/**
+ * Whether me is a standby of ip held by holder: standbysOf(...).includes(me), without ranking. Fewer than
+ * fanout candidates outrank me (higher score, or an equal one and an earlier name: rank's order). A node
+ * asks this of every IP held by others on each plan refresh, so it counts rather than sorts.
+ */
+export function isStandby(me: string, ip: string, holder: string, candidates: Iterable<string>, fanout = DEFAULT_FANOUT): boolean {
+  if (me === holder) return false;
+  const mine = score(me, ip);
+  let listed = false;
+  let above = 0;
+  for (const n of new Set(candidates)) {
+    if (n === me) listed = true;
+    else if (n !== holder) {
+      const s = score(n, ip);
+      if (s > mine || (s === mine && n < me)) above++;
+    }
+  }
+  return listed && above < fanout;
+}
+
 /** The nodes holder sends beats to: every standby of every IP it holds, once each, sorted. */
 export function watchersOf(holder: string, held: Iterable<HeldIp>, fanout = DEFAULT_FANOUT): string[] {
   const out = new Set<string>();
@@ -39,7 +59,7 @@ export function watchersOf(holder: string, held: Iterable<HeldIp>, fanout = DEFA
 export function holdersToWatch(me: string, ips: Iterable<HeldIp & { holder: string }>, fanout = DEFAULT_FANOUT): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const h of ips) {
-    if (h.holder === me || !standbysOf(h.ip, h.holder, h.candidates, fanout).includes(me)) continue;
+    if (!isStandby(me, h.ip, h.holder, h.candidates, fanout)) continue;
     out.set(h.holder, [...(out.get(h.holder) ?? []), h.ip]);
   }
   return out;

@@ -304,10 +304,28 @@ export class IpAnnouncer {
     return [...this.states].flatMap(([ip, s]) => (answering(s) || s.kind === 'taking' ? [ip] : []));
   }
 
-  /** Who may announce ip now, as this speaker sees it (eligible and live, itself included): its heartbeat candidates. */
-  candidatesOf(ip: string): string[] {
-    const a = this.deps.view.announcements().get(ip);
-    return a === undefined ? [] : this.eligibleNodes(a);
+  /**
+   * Who may announce each IP now, as this speaker sees it (eligible and live, itself included): its
+   * heartbeat candidates, for one synchronous pass over many IPs (the beat plan asks about every IP).
+   * Eligibility depends on the IP only through its pool and its Local Services' endpoint nodes, so IPs of
+   * one pool without a Local Service share one answer: a pass costs one eligibility check per pool and
+   * node, not per IP and node (at 1,000 IPs on 50 nodes, 50,000 checks each plan refresh). Use the lookup
+   * within the pass only: nothing it remembers sees a later change.
+   */
+  candidatesLookup(): (ip: string) => string[] {
+    const byPool = new Map<string, string[]>();
+    const announcements = this.deps.view.announcements();
+    return (ip) => {
+      const a = announcements.get(ip);
+      if (a === undefined) return [];
+      if (a.endpointNodes !== undefined) return this.eligibleNodes(a);
+      let nodes = byPool.get(a.pool);
+      if (nodes === undefined) {
+        nodes = this.eligibleNodes(a);
+        byPool.set(a.pool, nodes);
+      }
+      return nodes;
+    };
   }
 
   /** IPs this speaker answers or was answering (holding, releasing or yielded). */

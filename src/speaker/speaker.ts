@@ -152,8 +152,12 @@ export class Speaker {
     const slowMode = settings.liveness === 'slow';
     if (slowMode && deps.heartbeats === undefined) throw new RangeError('the slow liveness Lease needs heartbeats');
     this.queue = new WorkQueue({ clock, baseDelayMs: RETRY_BASE_MS, maxDelayMs: RETRY_MAX_MS });
-    this.view = new AnnouncementView(() =>
-      announcements(caches.services.list(), PublishedPools.fromEips(caches.eips.list()), caches.slices.list(), settings.loadBalancerClass),
+    this.view = new AnnouncementView(
+      () => announcements(caches.services.list(), PublishedPools.fromEips(caches.eips.list()), caches.slices.list(), settings.loadBalancerClass),
+      (ips) => {
+        for (const ip of ips) this.queue.add(ip);
+        this.responders.closeUnused(this.interfacesInUse());
+      },
     );
     this.responders = new ResponderPool({
       clock,
@@ -434,8 +438,8 @@ export class Speaker {
     const viewChanged = (): void => {
       // Services and endpoints decide who may announce (the standbys, whom beats go to).
       this.beats?.replan();
-      for (const ip of this.view.refresh()) this.queue.add(ip);
-      this.responders.closeUnused(this.interfacesInUse());
+      // Settles once per burst (a relist delivers every Service at once), then queues the IPs it touched.
+      this.view.changed();
     };
     for (const c of [caches.services, caches.slices] as Array<Cache<{ metadata: { name: string } }>>)
       c.on({ add: viewChanged, update: viewChanged, delete: viewChanged });
@@ -463,7 +467,7 @@ export class Speaker {
         ips: () => this.view.current().keys(),
         lease: (ip) => this.ipLease(ip),
         answeringIps: () => this.announcer.answeringIps(),
-        candidatesOf: (ip) => this.announcer.candidatesOf(ip),
+        candidatesLookup: () => this.announcer.candidatesLookup(),
         heartbeatEndpoint: (node) => this.liveness.heartbeatEndpoint(node),
       },
       // A holder went silent (slow: witnessed) or came back: look at everything now, and (fast) its IPs again
