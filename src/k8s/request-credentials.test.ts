@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { accessForServer, type ClusterAccess } from './kubeconfig.js';
@@ -46,6 +47,27 @@ describe('credentialsFor', () => {
     assert.equal(opts.rejectUnauthorized, undefined, 'left to Node (and NODE_TLS_REJECT_UNAUTHORIZED) unless skipped');
     assert.deepEqual(opts.headers, { accept: 'application/json', authorization: 'Bearer tok' });
     assert.equal((await applied({ ...access, insecureSkipTlsVerify: true })).rejectUnauthorized, false);
+  });
+
+  it('builds one TLS context for every connection when the certificates make one, and none when they do not', async () => {
+    const access: ClusterAccess = {
+      kind: 'own',
+      server: 'https://api.example:6443',
+      ca: Buffer.from(rootCertificates[0] as string),
+      insecureSkipTlsVerify: false,
+    };
+    const credentials = await credentialsFor(access);
+    const first: CredentialOptions = { headers: {} };
+    const second: CredentialOptions = { headers: {} };
+    await credentials.apply(first);
+    await credentials.apply(second);
+    assert.ok(first.secureContext !== undefined, 'a context from the CA');
+    assert.equal(second.secureContext, first.secureContext, 'the same context, not one per connection');
+    assert.deepEqual(second.ca, access.ca, 'the CA stays set: the agent pools connections by it');
+    // Not certificates at all: each connection meets them as before (and fails on them with its own error).
+    const fake = await applied({ ...access, ca: Buffer.from('ca'), clientCert: Buffer.from('cert'), clientKey: Buffer.from('key') });
+    assert.equal(fake.secureContext, undefined);
+    assert.deepEqual(fake.cert, Buffer.from('cert'));
   });
 
   it('sends only the token to a plain-http server: there is no TLS to set up', async () => {
