@@ -257,4 +257,46 @@ describe('BeatExchange', () => {
     assert.equal(asked.others, before + 2, 'and at the idle refresh regardless');
     exchange.stop();
   });
+
+  it('ranks an IP’s candidates again only when its holder or its candidate set changed', async () => {
+    const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
+    const wire = new BeatWire();
+    let walks = 0;
+    // One candidate set for every IP, as candidatesLookup hands the IPs of one pool, counting its walks.
+    const candidates: Iterable<string> = {
+      *[Symbol.iterator]() {
+        walks++;
+        yield* NAMES;
+      },
+    };
+    const holders = new Map(Array.from({ length: 100 }, (_, i) => [`198.51.100.${i}`, NAMES[1 + (i % 4)] as string]));
+    const exchange = new BeatExchange({
+      me: 'node-a',
+      clock,
+      log: silentLogger(),
+      key: KEY,
+      transport: wire.transport('node-a'),
+      plan: {
+        held: () => [],
+        heldByOthers: () => [...holders].map(([ip, holder]) => ({ ip, holder, candidates })),
+        endpoint: (n) => ({ host: n, port: 7474 }),
+      },
+      metrics: new Counting(),
+      onChange: () => {},
+    });
+    wire.nodes.set('node-a', exchange);
+    exchange.start();
+    await clock.advance(100);
+    assert.ok(walks >= 101, `first refresh ranks every IP (${walks} walks)`);
+    walks = 0;
+    exchange.replan();
+    await clock.advance(WATCHED_REFRESH_MIN_MS);
+    assert.equal(walks, 1, 'nothing changed: the set is read once, no IP ranked again');
+    walks = 0;
+    holders.set('198.51.100.7', holders.get('198.51.100.7') === 'node-e' ? 'node-c' : 'node-e');
+    exchange.replan();
+    await clock.advance(WATCHED_REFRESH_MIN_MS);
+    assert.ok(walks >= 2 && walks <= 3, `one IP's holder changed: it alone is ranked again (${walks} walks)`);
+    exchange.stop();
+  });
 });

@@ -153,7 +153,13 @@ export class Speaker {
     if (slowMode && deps.heartbeats === undefined) throw new RangeError('the slow liveness Lease needs heartbeats');
     this.queue = new WorkQueue({ clock, baseDelayMs: RETRY_BASE_MS, maxDelayMs: RETRY_MAX_MS });
     this.view = new AnnouncementView(
-      () => announcements(caches.services.list(), PublishedPools.fromEips(caches.eips.list()), caches.slices.list(), settings.loadBalancerClass),
+      () =>
+        announcements(
+          caches.services.list(),
+          PublishedPools.fromEips(caches.eips.list()),
+          caches.slices.list(),
+          settings.loadBalancerClass,
+        ),
       (ips) => {
         for (const ip of ips) this.queue.add(ip);
         this.responders.closeUnused(this.interfacesInUse());
