@@ -9,6 +9,7 @@
 //     owners have settled, over a BENCH_WINDOW_MS (default 60 s) window;
 //   - one controller with BENCH_SERVICES (default 1,000) Services, per
 //     variant: RSS and heap once it has given every one its address.
+// BENCH_VARIANTS (keys below, comma-separated) runs some variants only.
 import { readFileSync } from 'node:fs';
 import { startLab, stopLab } from '../../dev/lab/current.js';
 import { waitFor } from '../../dev/lab/exec.js';
@@ -25,6 +26,8 @@ const SETTLED_MS = 10_000;
 const TICKS_PER_SECOND = 100;
 
 interface Variant {
+  /** BENCH_VARIANTS picks variants by this key (default: all). */
+  key: string;
   name: string;
   nodeFlags: string[];
   env: Record<string, string>;
@@ -35,16 +38,20 @@ interface Variant {
 // Candidates from the measurements of what RSS is made of (README, Benchmarks): V8's optimizing compiler and
 // its code (lite mode), and glibc's per-thread malloc arenas (the addon's reader threads, libuv's pool).
 const VARIANTS: Variant[] = [
-  { name: 'shipped (node)', nodeFlags: [], env: {} },
-  { name: 'node --lite-mode', nodeFlags: ['--lite-mode'], env: {} },
-  { name: 'MALLOC_ARENA_MAX=2', nodeFlags: [], env: { MALLOC_ARENA_MAX: '2' } },
-  { name: 'node --lite-mode, MALLOC_ARENA_MAX=2', nodeFlags: ['--lite-mode'], env: { MALLOC_ARENA_MAX: '2' } },
+  { key: 'shipped', name: 'shipped (node)', nodeFlags: [], env: {} },
+  { key: 'lite', name: 'node --lite-mode', nodeFlags: ['--lite-mode'], env: {} },
+  { key: 'arena', name: 'MALLOC_ARENA_MAX=2', nodeFlags: [], env: { MALLOC_ARENA_MAX: '2' } },
+  { key: 'lite-arena', name: 'node --lite-mode, MALLOC_ARENA_MAX=2', nodeFlags: ['--lite-mode'], env: { MALLOC_ARENA_MAX: '2' } },
 ];
 // The other liveness design beside the shipped one, same Node.js: what the heartbeats and the slow Lease cost.
 const SPEAKER_VARIANTS: Variant[] = [
   ...VARIANTS,
-  { name: 'fast Lease liveness, no heartbeats (node)', nodeFlags: [], env: {}, liveness: 'fast' },
+  { key: 'fast', name: 'fast Lease liveness, no heartbeats (node)', nodeFlags: [], env: {}, liveness: 'fast' },
 ];
+
+// BENCH_VARIANTS=shipped,lite runs those alone (a variant takes minutes: 250 IPs must settle first).
+const PICKED = process.env['BENCH_VARIANTS']?.split(',');
+const picked = (v: Variant): boolean => PICKED === undefined || PICKED.includes(v.key);
 
 function procStat(pid: number | undefined): { rssMiB: number; cpuTicks: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -102,7 +109,7 @@ try {
 
   // --- speakers -------------------------------------------------------------------------------
   let baseline: { rss: number; cpu: number } | undefined;
-  for (const v of SPEAKER_VARIANTS) {
+  for (const v of SPEAKER_VARIANTS.filter(picked)) {
     const speakers = new Map<string, BatonProcess>();
     for (const n of lab.lan.nodes) {
       const options = { shipped: true, nodeFlags: v.nodeFlags, env: v.env };
@@ -144,7 +151,7 @@ try {
   // --- controller -----------------------------------------------------------------------------
   await ensureServices(SERVICES);
   let controllerBaseline: number | undefined;
-  for (const v of VARIANTS) {
+  for (const v of VARIANTS.filter(picked)) {
     await controller.proc.stop('SIGTERM', 15_000);
     const started = Date.now();
     controller = await startController({ shipped: true, extraArgs: ['--log-level=warn'], nodeFlags: v.nodeFlags, env: v.env });

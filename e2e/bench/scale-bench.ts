@@ -10,7 +10,7 @@
 //   - kube-apiserver CPU (share of one core) and etcd revisions per minute;
 //   - cold start: from starting every speaker with no Lease to every IP
 //     Lease naming a holder.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startLab, stopLab } from '../../dev/lab/current.js';
 import { run, waitFor } from '../../dev/lab/exec.js';
 import { ManagedProcess } from '../../dev/lab/managed-process.js';
@@ -121,9 +121,14 @@ class Workers {
         settings: mode.settings,
       };
       const w = i / PER_WORKER;
+      // BENCH_CPU_PROF=1: the first worker writes a V8 CPU profile (on its SIGTERM exit) to reports/, which
+      // outlives the lab's folder, to see where a speaker's time goes under load; one worker only, so the
+      // others run as measured.
+      const profile =
+        process.env['BENCH_CPU_PROF'] === '1' && w === 0 ? ['--cpu-prof', `--cpu-prof-dir=${resolve('reports/scale-cpu-prof')}`] : [];
       let buffer = '';
       this.procs.push(
-        ManagedProcess.spawn(`scale-worker-${w}`, process.execPath, [WORKER, JSON.stringify(config)], {
+        ManagedProcess.spawn(`scale-worker-${w}`, process.execPath, [...profile, WORKER, JSON.stringify(config)], {
           logFile: join(workDir, `scale-worker-${w}.log`),
           onOutput: (chunk) => {
             buffer += chunk;
