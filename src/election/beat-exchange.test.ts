@@ -5,13 +5,32 @@ import { silentLogger } from '../observability/logger.js';
 import { BeatWire, CountingMetrics as Counting, type CountingMetrics, beatCluster as cluster, KEY } from '../testing/beat-lan.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { encodeBeat } from './beat-codec.js';
-import { BeatExchange, PLAN_IDLE_REFRESH_MS, WATCHED_REFRESH_MIN_MS, WATCHER_GRACE_MS } from './beat-exchange.js';
+import { BeatExchange, type BeatPlan, PLAN_IDLE_REFRESH_MS, WATCHED_REFRESH_MIN_MS, WATCHER_GRACE_MS } from './beat-exchange.js';
 import { DEFAULT_BEAT_TIMING, silenceMs } from './beat-tracker.js';
 import { standbysOf } from './beat-watchers.js';
 
 const SILENCE_MS = silenceMs(DEFAULT_BEAT_TIMING);
 const NAMES = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
 const IP = '192.0.2.200';
+
+/** node-a alone on a fake clock, with the plan given: for tests of how often it asks the plan. */
+function started(plan: Omit<BeatPlan, 'endpoint'>): { clock: FakeClock; exchange: BeatExchange } {
+  const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
+  const wire = new BeatWire();
+  const exchange = new BeatExchange({
+    me: 'node-a',
+    clock,
+    log: silentLogger(),
+    key: KEY,
+    transport: wire.transport('node-a'),
+    plan: { ...plan, endpoint: (n) => ({ host: n, port: 7474 }) },
+    metrics: new Counting(),
+    onChange: () => {},
+  });
+  wire.nodes.set('node-a', exchange);
+  exchange.start();
+  return { clock, exchange };
+}
 
 describe('BeatExchange', () => {
   it('a holder that stops beating is called silent by its standbys within the silence window plus one tick, and by nobody else', async () => {
@@ -210,32 +229,18 @@ describe('BeatExchange', () => {
   });
 
   it('asks whom it beats to at the next tick after a change, and whom it watches at most once a second, however many changes', async () => {
-    const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
-    const wire = new BeatWire();
     const holders: Record<string, string> = { [IP]: 'node-b' };
     const asked = { held: 0, others: 0 };
-    const exchange = new BeatExchange({
-      me: 'node-a',
-      clock,
-      log: silentLogger(),
-      key: KEY,
-      transport: wire.transport('node-a'),
-      plan: {
-        held: () => {
-          asked.held++;
-          return Object.entries(holders).flatMap(([ip, h]) => (h === 'node-a' ? [{ ip, candidates: NAMES }] : []));
-        },
-        heldByOthers: () => {
-          asked.others++;
-          return Object.entries(holders).flatMap(([ip, h]) => (h !== 'node-a' ? [{ ip, holder: h, candidates: NAMES }] : []));
-        },
-        endpoint: (n) => ({ host: n, port: 7474 }),
+    const { clock, exchange } = started({
+      held: () => {
+        asked.held++;
+        return Object.entries(holders).flatMap(([ip, h]) => (h === 'node-a' ? [{ ip, candidates: NAMES }] : []));
       },
-      metrics: new Counting(),
-      onChange: () => {},
+      heldByOthers: () => {
+        asked.others++;
+        return Object.entries(holders).flatMap(([ip, h]) => (h !== 'node-a' ? [{ ip, holder: h, candidates: NAMES }] : []));
+      },
     });
-    wire.nodes.set('node-a', exchange);
-    exchange.start();
     await clock.advance(2_000);
     assert.deepEqual(asked, { held: 1, others: 1 }, 'computed once at start, then not again while nothing changes');
     // Lease events while owners settle: a replan every 100 ms for 3 s.
@@ -259,8 +264,6 @@ describe('BeatExchange', () => {
   });
 
   it('ranks an IP’s candidates again only when its holder or its candidate set changed', async () => {
-    const clock = new FakeClock(0, Date.UTC(2026, 11, 4));
-    const wire = new BeatWire();
     let walks = 0;
     // One candidate set for every IP, as candidatesLookup hands the IPs of one pool, counting its walks.
     const candidates: Iterable<string> = {
@@ -270,22 +273,10 @@ describe('BeatExchange', () => {
       },
     };
     const holders = new Map(Array.from({ length: 100 }, (_, i) => [`198.51.100.${i}`, NAMES[1 + (i % 4)] as string]));
-    const exchange = new BeatExchange({
-      me: 'node-a',
-      clock,
-      log: silentLogger(),
-      key: KEY,
-      transport: wire.transport('node-a'),
-      plan: {
-        held: () => [],
-        heldByOthers: () => [...holders].map(([ip, holder]) => ({ ip, holder, candidates })),
-        endpoint: (n) => ({ host: n, port: 7474 }),
-      },
-      metrics: new Counting(),
-      onChange: () => {},
+    const { clock, exchange } = started({
+      held: () => [],
+      heldByOthers: () => [...holders].map(([ip, holder]) => ({ ip, holder, candidates })),
     });
-    wire.nodes.set('node-a', exchange);
-    exchange.start();
     await clock.advance(100);
     assert.ok(walks >= 101, `first refresh ranks every IP (${walks} walks)`);
     walks = 0;

@@ -25,7 +25,7 @@ import { type LivenessMode, livenessTimings } from '../election/liveness-mode.js
 import { SpeakerMetrics } from '../election/speaker-metrics.js';
 import type { EventSink } from '../k8s/event-recorder.js';
 import { AUDIENCE_ALL, AUDIENCE_LABEL, audienceOf, LEASE_IP_ANNOTATION } from '../k8s/lease-names.js';
-import type { Eip, EndpointSlice, Node, Service } from '../k8s/types.js';
+import { type Eip, type EndpointSlice, type Node, objectKey, type Service } from '../k8s/types.js';
 import type { InterfaceProbe } from '../layer2/interface-resolver.js';
 import type { LinkEvents } from '../layer2/link.js';
 import { VirtualLink } from '../layer2/virtual-link.js';
@@ -300,14 +300,14 @@ export class SimObjects<T extends { metadata: { name: string; namespace?: string
   }
 
   set(obj: T): void {
-    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const key = objectKey(obj);
     const type = this.objects.has(key) ? 'update' : 'add';
     this.objects.set(key, obj);
     for (const s of this.subscribers) (s as unknown as SimCache<T>).push(type, obj);
   }
 
   delete(obj: T): void {
-    const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const key = objectKey(obj);
     if (!this.objects.delete(key)) return;
     for (const s of this.subscribers) (s as unknown as SimCache<T>).push('delete', obj);
   }
